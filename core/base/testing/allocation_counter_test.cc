@@ -1,0 +1,30 @@
+#include "core/base/testing/allocation_counter.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+namespace sluice::base::testing {
+namespace {
+
+TEST(AllocationCounterTest, CountsHeapAllocations) {
+  AllocationCounter counter;
+  auto first = std::make_unique<int>(1);
+  auto second = std::make_unique<std::vector<int>>(100);
+  EXPECT_EQ(counter.allocations(), 3u);  // the int, the vector, its storage
+}
+
+TEST(AllocationCounterTest, ReusedBufferCountsZero) {
+  std::vector<int> buffer;
+  buffer.reserve(64);
+  AllocationCounter counter;
+  for (int round = 0; round < 100; ++round) {
+    buffer.clear();
+    for (int i = 0; i < 64; ++i) buffer.push_back(i);
+  }
+  EXPECT_EQ(counter.allocations(), 0u);
+}
+
+}  // namespace
+}  // namespace sluice::base::testing

@@ -1,0 +1,21 @@
+#include "core/io/io_error.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::io {
+namespace {
+
+TEST(IoErrorTest, ClassifiesByErrno) {
+  const absl::Status eio = ErrnoStatus(5, "read 4096 bytes at 0 of x.log");
+  EXPECT_TRUE(IsEio(eio));
+  EXPECT_FALSE(IsEnospc(eio));
+  EXPECT_EQ(eio.message(), "EIO: read 4096 bytes at 0 of x.log");
+  EXPECT_TRUE(IsEnospc(ErrnoStatus(28, "write")));
+  EXPECT_TRUE(IsEnoent(ErrnoStatus(2, "open")));
+  EXPECT_TRUE(IsEexist(ErrnoStatus(17, "create")));
+  EXPECT_EQ(ErrnoStatus(99, "odd").code(), absl::StatusCode::kInternal);
+  EXPECT_FALSE(IsEio(absl::DataLossError("checksum mismatch")));
+}
+
+}  // namespace
+}  // namespace sluice::io
