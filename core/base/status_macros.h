@@ -15,7 +15,7 @@
 namespace sluice::base {
 
 // Returns `status` with `context` prepended to its message ("context: message"),
-// keeping its code. An OK status is returned unchanged.
+// keeping its code and payloads. An OK status is returned unchanged.
 absl::Status Annotate(const absl::Status& status, absl::string_view context);
 
 }  // namespace sluice::base

@@ -1,6 +1,8 @@
 #include "core/io/io_error.h"
 
-#include "absl/strings/match.h"
+#include "absl/types/optional.h"
+
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace sluice::io {
@@ -37,9 +39,11 @@ ErrnoInfo Describe(int error_number) {
   }
 }
 
-bool HasPrefix(const absl::Status& status, absl::StatusCode code, absl::string_view name) {
-  return status.code() == code && absl::StartsWith(status.message(), name) &&
-         status.message().size() > name.size() && status.message()[name.size()] == ':';
+constexpr absl::string_view kErrnoPayload = "sluice.io/errno";
+
+bool HasErrno(const absl::Status& status, int error_number) {
+  const absl::optional<absl::Cord> payload = status.GetPayload(kErrnoPayload);
+  return payload.has_value() && *payload == absl::StrCat(error_number);
 }
 
 }  // namespace
@@ -47,22 +51,26 @@ bool HasPrefix(const absl::Status& status, absl::StatusCode code, absl::string_v
 absl::Status ErrnoStatus(int error_number, absl::string_view context) {
   const ErrnoInfo info = Describe(error_number);
   if (info.code == absl::StatusCode::kInternal) {
-    return absl::InternalError(absl::StrCat("errno ", error_number, ": ", context));
+    absl::Status status = absl::InternalError(absl::StrCat("errno ", error_number, ": ", context));
+    status.SetPayload(kErrnoPayload, absl::Cord(absl::StrCat(error_number)));
+    return status;
   }
-  return absl::Status(info.code, absl::StrCat(info.name, ": ", context));
+  absl::Status status(info.code, absl::StrCat(info.name, ": ", context));
+  status.SetPayload(kErrnoPayload, absl::Cord(absl::StrCat(error_number)));
+  return status;
 }
 
 bool IsEio(const absl::Status& status) {
-  return HasPrefix(status, absl::StatusCode::kDataLoss, "EIO");
+  return HasErrno(status, kEio);
 }
 bool IsEnospc(const absl::Status& status) {
-  return HasPrefix(status, absl::StatusCode::kResourceExhausted, "ENOSPC");
+  return HasErrno(status, kEnospc);
 }
 bool IsEnoent(const absl::Status& status) {
-  return HasPrefix(status, absl::StatusCode::kNotFound, "ENOENT");
+  return HasErrno(status, kEnoent);
 }
 bool IsEexist(const absl::Status& status) {
-  return HasPrefix(status, absl::StatusCode::kAlreadyExists, "EEXIST");
+  return HasErrno(status, kEexist);
 }
 
 }  // namespace sluice::io

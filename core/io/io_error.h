@@ -16,6 +16,8 @@
 
 namespace sluice::io {
 
+// The errno travels as a payload, so the Is* checks still work after context has
+// been prepended (base::Annotate keeps payloads).
 // Builds the status for an errno value (positive, as in <errno.h>) with context.
 absl::Status ErrnoStatus(int error_number, absl::string_view context);
 

@@ -18,6 +18,7 @@
 #include <coroutine>
 #include <exception>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
@@ -148,7 +149,7 @@ inline Detached RunDetached(Task<void> task, absl::AnyInvocable<void()> on_done)
 // Starts `task` now; `on_done` receives its result when it finishes. The task runs
 // until its first real suspension inside this call, then continues on the Loop.
 template <typename T>
-void Spawn(Task<T> task, absl::AnyInvocable<void(T)> on_done) {
+void Spawn(Task<T> task, std::type_identity_t<absl::AnyInvocable<void(T)>> on_done) {
   task_internal::RunDetached(std::move(task), std::move(on_done));
 }
 
