@@ -37,13 +37,13 @@ absl::StatusOr<StorageFaultProfile> StorageFaultProfileByName(absl::string_view 
       absl::StrCat("unknown storage fault profile \"", name, "\" (expected none, light or heavy)"));
 }
 
-StorageFaultProfile DrawSwarmStorageProfile(base::Prng& prng) {
+StorageFaultProfile DrawSwarmStorageProfile(base::Prng& prng, uint64_t max_parts_per_million) {
   StorageFaultProfile profile;
   profile.name = "swarm";
-  // Each fault is off for about a third of seeds, otherwise at 0..10,000 per million.
-  auto draw = [&prng]() {
+  // Each fault is off for about a third of seeds, otherwise at up to the maximum.
+  auto draw = [&prng, max_parts_per_million]() {
     if (prng.UniformBelow(3) == 0) return base::Ratio::Never();
-    return base::Ratio::PerMillion(prng.UniformBelow(10'001));
+    return base::Ratio::PerMillion(prng.UniformBelow(max_parts_per_million + 1));
   };
   profile.read_latent_error = draw();
   profile.write_bit_flip = draw();

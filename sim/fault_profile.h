@@ -39,7 +39,9 @@ struct StorageFaultProfile {
 absl::StatusOr<StorageFaultProfile> StorageFaultProfileByName(absl::string_view name);
 
 // A profile whose odds are drawn from `prng` (swarm testing: each seed stresses a
-// different mix, some faults off entirely).
-StorageFaultProfile DrawSwarmStorageProfile(base::Prng& prng);
+// different mix, some faults off entirely). Each fault's odds are at most
+// `max_parts_per_million` per operation.
+StorageFaultProfile DrawSwarmStorageProfile(base::Prng& prng,
+                                            uint64_t max_parts_per_million = 10'000);
 
 }  // namespace sluice::sim

@@ -380,8 +380,25 @@ absl::Status SimFileSystem::AddLatentSectorError(const std::string& path, uint64
 absl::Status SimFileSystem::FlipBit(const std::string& path, uint64_t offset, uint8_t bit) {
   absl::StatusOr<InodeId> id = Resolve(path);
   if (!id.ok()) return id.status();
-  Inode& inode = inodes_.at(*id);
-  if (offset >= inode.data.size() || bit >= 8) {
+  return FlipBitOf(inodes_.at(*id), path, offset, bit);
+}
+
+absl::Status SimFileSystem::AddLatentSectorError(io::FileHandle file, uint64_t offset) {
+  absl::StatusOr<const OpenFile*> open = Lookup(file);
+  if (!open.ok()) return open.status();
+  inodes_.at((*open)->inode).latent_error_sectors.insert(offset / sector_size_);
+  return absl::OkStatus();
+}
+
+absl::Status SimFileSystem::FlipBit(io::FileHandle file, uint64_t offset, uint8_t bit) {
+  absl::StatusOr<const OpenFile*> open = Lookup(file);
+  if (!open.ok()) return open.status();
+  return FlipBitOf(inodes_.at((*open)->inode), (*open)->path, offset, bit);
+}
+
+absl::Status SimFileSystem::FlipBitOf(Inode& inode, const std::string& path, uint64_t offset,
+                                      uint8_t bit) {
+  if (inode.is_directory || offset >= inode.data.size() || bit >= 8) {
     return absl::OutOfRangeError(absl::StrCat("bit flip at ", offset, " bit ", int{bit},
                                               " outside ", path, " of ", inode.data.size(), " bytes"));
   }

@@ -89,6 +89,11 @@ class SimFileSystem {
   void set_capacity_bytes(uint64_t capacity) { capacity_bytes_ = capacity; }
   uint64_t bytes_used() const { return bytes_used_; }
 
+  // The same two faults, on the file behind an open handle (which may have been
+  // renamed or unlinked since it was opened).
+  absl::Status AddLatentSectorError(io::FileHandle file, uint64_t offset);
+  absl::Status FlipBit(io::FileHandle file, uint64_t offset, uint8_t bit);
+
   // --- whole tree ---
   // Every file and directory under the root, in the current (cache) view, sorted by path.
   std::vector<TreeEntry> Tree() const;
@@ -134,6 +139,7 @@ class SimFileSystem {
   };
 
   absl::StatusOr<InodeId> Resolve(const std::string& path) const;
+  absl::Status FlipBitOf(Inode& inode, const std::string& path, uint64_t offset, uint8_t bit);
   absl::StatusOr<Inode*> ResolveDirectory(const std::string& path);
   absl::StatusOr<const OpenFile*> Lookup(io::FileHandle file) const;
   InodeId NewInode(bool is_directory);

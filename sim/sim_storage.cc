@@ -48,12 +48,11 @@ void SimStorage::Read(io::FileHandle file, uint64_t offset, MutableByteSpan buff
   Complete([this, file, offset, buffer, done = std::move(done)]() mutable {
     if (!buffer.empty() && RandomFault(options_.profile.read_latent_error)) {
       // A sector of the range goes bad on the media (and stays bad until rewritten).
-      const std::string path = file_system_.PathOf(file);
       const absl::StatusOr<uint64_t> size = file_system_.Size(file);
-      if (!path.empty() && size.ok() && offset < *size) {
+      if (size.ok() && offset < *size) {
         const uint64_t span = std::min<uint64_t>(buffer.size(), *size - offset);
         const uint64_t bad_offset = offset + prng_.UniformBelow(span);
-        SLUICE_ASSERT(file_system_.AddLatentSectorError(path, bad_offset).ok());
+        SLUICE_ASSERT(file_system_.AddLatentSectorError(file, bad_offset).ok());
         ++counts_.latent_read_errors;
       }
     }
@@ -99,7 +98,7 @@ void SimStorage::Write(io::FileHandle file, uint64_t offset, ByteSpan data,
     if (status.ok() && !data.empty() && RandomFault(options_.profile.write_bit_flip)) {
       const uint64_t flip_offset = landing.value_or(offset) + prng_.UniformBelow(data.size());
       const uint8_t bit = static_cast<uint8_t>(prng_.UniformBelow(8));
-      SLUICE_ASSERT(file_system_.FlipBit(path, flip_offset, bit).ok());
+      SLUICE_ASSERT(file_system_.FlipBit(file, flip_offset, bit).ok());
       ++counts_.bit_flips;
     }
     done(std::move(status));

@@ -12,7 +12,9 @@ namespace {
 // numbers are part of the Linux ABI.
 constexpr int kEperm = 1, kEnoent = 2, kEio = 5, kEbadf = 9, kEexist = 17, kExdev = 18,
               kEnotdir = 20, kEisdir = 21, kEinval = 22, kEnospc = 28, kErofs = 30,
-              kEnotempty = 39, kEnametoolong = 36, kEacces = 13;
+              kEnotempty = 39, kEnametoolong = 36, kEacces = 13, kEintr = 4, kEagain = 11,
+              kEbusy = 16, kEnfile = 23, kEmfile = 24, kEfbig = 27, kEloop = 40,
+              kEoverflow = 75, kEdquot = 122;
 
 struct ErrnoInfo {
   const char* name;
@@ -35,6 +37,15 @@ ErrnoInfo Describe(int error_number) {
     case kEperm: return {"EPERM", absl::StatusCode::kPermissionDenied};
     case kEacces: return {"EACCES", absl::StatusCode::kPermissionDenied};
     case kErofs: return {"EROFS", absl::StatusCode::kPermissionDenied};
+    case kEdquot: return {"EDQUOT", absl::StatusCode::kResourceExhausted};
+    case kEfbig: return {"EFBIG", absl::StatusCode::kResourceExhausted};
+    case kEnfile: return {"ENFILE", absl::StatusCode::kResourceExhausted};
+    case kEmfile: return {"EMFILE", absl::StatusCode::kResourceExhausted};
+    case kEintr: return {"EINTR", absl::StatusCode::kUnavailable};
+    case kEagain: return {"EAGAIN", absl::StatusCode::kUnavailable};
+    case kEbusy: return {"EBUSY", absl::StatusCode::kUnavailable};
+    case kEloop: return {"ELOOP", absl::StatusCode::kInvalidArgument};
+    case kEoverflow: return {"EOVERFLOW", absl::StatusCode::kInvalidArgument};
     default: return {"errno", absl::StatusCode::kInternal};
   }
 }

@@ -21,15 +21,19 @@
 //  - A Sync() that fails (EIO, ENOSPC) may have dropped the unsynced bytes it covered
 //    even though reads still return them; a later Sync() may succeed without having
 //    written them (Linux's semantics). Callers treat a failed Sync() as fail-stop.
+//
+// Lifetime: a Storage must outlive every operation submitted to it; destroying it
+// with operations in flight drops their callbacks without running them.
+// The root directory itself cannot be removed or renamed (InvalidArgument).
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/base/bytes.h"
 
 namespace sluice::io {
@@ -64,7 +68,7 @@ class Storage {
   virtual ~Storage() = default;
 
   // Opens (and per `mode` creates) a regular file. The parent directory must exist.
-  // Errors: ENOENT, EEXIST, EISDIR, EIO.
+  // Errors: ENOENT, ENOTDIR, EEXIST, EISDIR, EIO.
   virtual void Open(std::string path, OpenMode mode, Callback<absl::StatusOr<FileHandle>> done) = 0;
 
   // Releases a handle. Pending operations on it must have completed.

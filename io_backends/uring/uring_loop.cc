@@ -47,10 +47,11 @@ absl::StatusOr<std::unique_ptr<UringLoop>> UringLoop::Create(unsigned queue_dept
   auto ring = std::make_unique<io_uring>();
   const int rc = io_uring_queue_init(queue_depth, ring.get(), 0);
   if (rc < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "io_uring_queue_init(", queue_depth, " entries) failed: ", ErrnoName(-rc), " (",
-        strerror(-rc), "); io_uring may be disabled (sysctl kernel.io_uring_disabled) or "
-        "blocked by a seccomp filter"));
+    return absl::UnavailableError(
+        absl::StrCat("io_uring_queue_init(", queue_depth, " entries) failed: ", ErrnoName(-rc),
+                     " (", strerror(-rc),
+                     "); io_uring may be disabled (sysctl kernel.io_uring_disabled) or "
+                     "blocked by a seccomp filter"));
   }
   // Without IORING_FEAT_NODROP the kernel would drop completions when more
   // operations are in flight than the completion queue holds; Submit() relies on it.
@@ -175,9 +176,8 @@ void UringLoop::SubmitAndWait(const uint64_t* timeout_ns) {
   io_uring_cqe* cqe = nullptr;
   // One system call: submits what is queued and waits (io_uring_wait_cqe_timeout
   // semantics) for one completion or the timeout.
-  const int rc = io_uring_submit_and_wait_timeout(ring_.get(), &cqe, 1,
-                                                  timeout_ns != nullptr ? &timeout : nullptr,
-                                                  nullptr);
+  const int rc = io_uring_submit_and_wait_timeout(
+      ring_.get(), &cqe, 1, timeout_ns != nullptr ? &timeout : nullptr, nullptr);
   // ETIME: the timer is due. EINTR: a signal. EBUSY/EAGAIN: completions backed up,
   // which the caller's next ReapAvailable() clears.
   if (rc == -ETIME || rc == -EINTR || rc == -EBUSY || rc == -EAGAIN) return;
@@ -190,9 +190,12 @@ bool UringLoop::HasDueTimer(uint64_t now_ns) const {
 
 bool UringLoop::SourceReady(Source source, uint64_t now_ns) const {
   switch (source) {
-    case Source::kPosted: return !posted_.empty();
-    case Source::kTimers: return HasDueTimer(now_ns);
-    case Source::kCompletions: return !reaped_.empty();
+    case Source::kPosted:
+      return !posted_.empty();
+    case Source::kTimers:
+      return HasDueTimer(now_ns);
+    case Source::kCompletions:
+      return !reaped_.empty();
   }
   SLUICE_UNREACHABLE("source ", static_cast<int>(source));
 }
@@ -204,9 +207,15 @@ bool UringLoop::RunOneReady() {
     if (!SourceReady(source, now_ns)) continue;
     next_source_ = (static_cast<int>(source) + 1) % kSourceCount;
     switch (source) {
-      case Source::kPosted: RunPosted(); break;
-      case Source::kTimers: RunDueTimer(); break;
-      case Source::kCompletions: RunCompletion(); break;
+      case Source::kPosted:
+        RunPosted();
+        break;
+      case Source::kTimers:
+        RunDueTimer();
+        break;
+      case Source::kCompletions:
+        RunCompletion();
+        break;
     }
     return true;
   }
@@ -255,9 +264,9 @@ bool UringLoop::RunOnce() {
   // does not hold back I/O it has already asked for.
   if (io_uring_sq_ready(ring_.get()) > 0) {
     const int submitted = io_uring_submit(ring_.get());
-    SLUICE_ASSERT(submitted >= 0 || submitted == -EBUSY || submitted == -EAGAIN ||
-                      submitted == -EINTR,
-                  "io_uring_submit failed: ", ErrnoName(-submitted));
+    SLUICE_ASSERT(
+        submitted >= 0 || submitted == -EBUSY || submitted == -EAGAIN || submitted == -EINTR,
+        "io_uring_submit failed: ", ErrnoName(-submitted));
   }
   for (;;) {
     ReapAvailable();

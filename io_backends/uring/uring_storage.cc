@@ -42,9 +42,12 @@ int OpenFlags(io::OpenMode mode) {
   // O_RDWR also makes opening a directory fail with EISDIR, as the contract asks.
   constexpr int kBase = O_RDWR | O_CLOEXEC;
   switch (mode) {
-    case io::OpenMode::kExisting: return kBase;
-    case io::OpenMode::kCreate: return kBase | O_CREAT;
-    case io::OpenMode::kCreateExclusive: return kBase | O_CREAT | O_EXCL;
+    case io::OpenMode::kExisting:
+      return kBase;
+    case io::OpenMode::kCreate:
+      return kBase | O_CREAT;
+    case io::OpenMode::kCreateExclusive:
+      return kBase | O_CREAT | O_EXCL;
   }
   SLUICE_UNREACHABLE("open mode ", static_cast<int>(mode));
 }
@@ -106,8 +109,9 @@ absl::StatusOr<std::vector<io::DirectoryEntry>> ListNow(const std::string& absol
     entries.push_back(io::DirectoryEntry{std::string(name), EntryTypeOf(dirfd(dir.get()), *entry)});
   }
   // Sorted by name, never the file system's order (io::Storage's contract).
-  std::sort(entries.begin(), entries.end(),
-            [](const io::DirectoryEntry& a, const io::DirectoryEntry& b) { return a.name < b.name; });
+  std::sort(
+      entries.begin(), entries.end(),
+      [](const io::DirectoryEntry& a, const io::DirectoryEntry& b) { return a.name < b.name; });
   return entries;
 }
 
@@ -173,9 +177,8 @@ io::FileHandle UringStorage::AddHandle(int fd, std::string path) {
 
 template <typename Result>
 void UringStorage::PostResult(io::Callback<Result> done, Result result) {
-  loop_.Post([done = std::move(done), result = std::move(result)]() mutable {
-    done(std::move(result));
-  });
+  loop_.Post(
+      [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
 }
 
 void UringStorage::Open(std::string path, io::OpenMode mode,
@@ -244,9 +247,9 @@ void UringStorage::SubmitReadChunk(std::unique_ptr<ReadRequest> request) {
       },
       [this, request = std::move(request)](int32_t result) mutable {
         if (result < 0) {
-          request->done(io::ErrnoStatus(
-              -result, absl::StrCat("read ", request->buffer.size(), " bytes at ",
-                                    request->offset, " of ", request->path)));
+          request->done(
+              io::ErrnoStatus(-result, absl::StrCat("read ", request->buffer.size(), " bytes at ",
+                                                    request->offset, " of ", request->path)));
           return;
         }
         request->read_bytes += static_cast<size_t>(result);
@@ -304,8 +307,8 @@ void UringStorage::SubmitWriteChunk(std::unique_ptr<WriteRequest> request) {
         }
         if (result == 0) {
           // A regular file never accepts zero bytes without an error; do not spin.
-          request->done(absl::InternalError(absl::StrCat(
-              context, ": no progress after ", request->written_bytes, " bytes")));
+          request->done(absl::InternalError(
+              absl::StrCat(context, ": no progress after ", request->written_bytes, " bytes")));
           return;
         }
         SubmitWriteChunk(std::move(request));  // A short write: write the rest.
@@ -320,10 +323,8 @@ void UringStorage::Sync(io::FileHandle file, io::Callback<absl::Status> done) {
   }
   const int fd = open_file->fd;
   loop_.Submit([fd](io_uring_sqe* sqe) { io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); },
-               [context = absl::StrCat("sync ", open_file->path),
-                done = std::move(done)](int32_t result) mutable {
-                 done(StatusFromResult(result, context));
-               });
+               [context = absl::StrCat("sync ", open_file->path), done = std::move(done)](
+                   int32_t result) mutable { done(StatusFromResult(result, context)); });
 }
 
 void UringStorage::Truncate(io::FileHandle file, uint64_t size, io::Callback<absl::Status> done) {
@@ -361,14 +362,14 @@ void UringStorage::Size(io::FileHandle file, io::Callback<absl::StatusOr<uint64_
       [fd, kernel_result](io_uring_sqe* sqe) {
         io_uring_prep_statx(sqe, fd, "", AT_EMPTY_PATH, STATX_SIZE, kernel_result);
       },
-      [context = absl::StrCat("size of ", open_file->path), result_buffer = std::move(result_buffer),
-       done = std::move(done)](int32_t result) mutable {
+      [context = absl::StrCat("size of ", open_file->path),
+       result_buffer = std::move(result_buffer), done = std::move(done)](int32_t result) mutable {
         if (result < 0) {
           done(io::ErrnoStatus(-result, context));
           return;
         }
-        SLUICE_ASSERT((result_buffer->stx_mask & STATX_SIZE) != 0, "statx without a size: ",
-                      context);
+        SLUICE_ASSERT((result_buffer->stx_mask & STATX_SIZE) != 0,
+                      "statx without a size: ", context);
         done(static_cast<uint64_t>(result_buffer->stx_size));
       });
 }
@@ -439,7 +440,8 @@ void UringStorage::Rename(std::string from, std::string to, io::Callback<absl::S
   absl::Status valid = io::ValidatePath(from);
   if (valid.ok()) valid = io::ValidatePath(to);
   if (valid.ok() && (from.empty() || to.empty())) {
-    valid = absl::InvalidArgumentError(absl::StrCat(context, ": the storage root cannot be renamed"));
+    valid =
+        absl::InvalidArgumentError(absl::StrCat(context, ": the storage root cannot be renamed"));
   }
   if (valid.ok() && io::ParentOf(from) != io::ParentOf(to)) {
     valid = io::ErrnoStatus(EXDEV, absl::StrCat(context, ": not in the same directory"));
@@ -448,18 +450,16 @@ void UringStorage::Rename(std::string from, std::string to, io::Callback<absl::S
     PostResult<absl::Status>(std::move(done), std::move(valid));
     return;
   }
-  auto absolute_paths =
-      std::make_unique<std::array<std::string, 2>>(std::array{AbsolutePath(from), AbsolutePath(to)});
+  auto absolute_paths = std::make_unique<std::array<std::string, 2>>(
+      std::array{AbsolutePath(from), AbsolutePath(to)});
   const char* kernel_from = (*absolute_paths)[0].c_str();
   const char* kernel_to = (*absolute_paths)[1].c_str();
   loop_.Submit(
       [kernel_from, kernel_to](io_uring_sqe* sqe) {
         io_uring_prep_renameat(sqe, AT_FDCWD, kernel_from, AT_FDCWD, kernel_to, 0);
       },
-      [absolute_paths = std::move(absolute_paths), context,
-       done = std::move(done)](int32_t result) mutable {
-        done(StatusFromResult(result, context));
-      });
+      [absolute_paths = std::move(absolute_paths), context, done = std::move(done)](
+          int32_t result) mutable { done(StatusFromResult(result, context)); });
 }
 
 void UringStorage::SyncDirectory(std::string path, io::Callback<absl::Status> done) {
