@@ -29,7 +29,7 @@ class Workload {
   Workload(uint64_t seed, const StorageWorkloadOptions& options)
       : options_(options),
         prng_(base::DeriveSeed(seed, 1)),
-        storage_(loop_, MakeStorageOptions(seed)) {}
+        storage_(loop_, MakeStorageOptions(seed, options)) {}
 
   StorageWorkloadResult Run() {
     while (issued_ < options_.operations) {
@@ -46,15 +46,19 @@ class Workload {
     result.crashes = counts.crashes;
     result.faults = counts.latent_read_errors + counts.bit_flips + counts.misdirected_writes +
                     counts.no_space_errors + counts.sync_failures;
+    result.simulated_ns = loop_.MonotonicNs();
+    result.profile = storage_.profile();
     return result;
   }
 
  private:
-  static SimStorageOptions MakeStorageOptions(uint64_t seed) {
+  static SimStorageOptions MakeStorageOptions(uint64_t seed, const StorageWorkloadOptions& options) {
     base::Prng profile_prng(base::DeriveSeed(seed, 2));
     return {.seed = base::DeriveSeed(seed, 3),
             .sector_size_bytes = 512,
-            .profile = DrawSwarmStorageProfile(profile_prng, /*max_parts_per_million=*/100'000)};
+            .profile = options.profile.has_value()
+                           ? *options.profile
+                           : DrawSwarmStorageProfile(profile_prng, /*max_parts_per_million=*/100'000)};
   }
 
   // Appends one observed event to the digest.
@@ -66,6 +70,20 @@ class Workload {
     record[9] = static_cast<uint8_t>(status.code());
     base::StoreLittleEndian<uint64_t>(record, 10, base::Checksum64(payload));
     digest_.Add(record);
+    if (options_.trace) {
+      options_.trace(absl::StrFormat("t=%dns op=%d %s -> %s%s", loop_.MonotonicNs(), operation,
+                                     KindName(kind), absl::StatusCodeToString(status.code()),
+                                     status.ok() ? absl::StrFormat(" (%d payload bytes)", payload.size())
+                                                 : absl::StrCat(": ", status.message())));
+    }
+  }
+
+  static const char* KindName(Kind kind) {
+    static constexpr const char* kNames[] = {"open", "write", "read", "sync", "truncate", "size",
+                                             "mkdir", "sync-dir", "rename", "unlink", "list",
+                                             "close", "restart", "crash"};
+    static_assert(std::size(kNames) == static_cast<size_t>(Kind::kCount));
+    return kNames[static_cast<size_t>(kind)];
   }
 
   std::string RandomPath() {
@@ -240,6 +258,17 @@ class Workload {
 };
 
 }  // namespace
+
+std::string DescribeProfile(const StorageFaultProfile& profile) {
+  auto ppm = [](base::Ratio ratio) { return ratio.numerator * 1'000'000 / ratio.denominator; };
+  return absl::StrFormat(
+      "%s (per million ops: latent-read %d, bit-flip %d, misdirected %d, enospc %d, sync-fail %d; "
+      "crash keeps %d%% of unsynced sectors, %d%% of directory changes; latency %d+exp(%d) ns)",
+      profile.name, ppm(profile.read_latent_error), ppm(profile.write_bit_flip),
+      ppm(profile.write_misdirected), ppm(profile.write_no_space), ppm(profile.sync_failure),
+      ppm(profile.crash_sector_lands) / 10'000, ppm(profile.crash_directory_change_lands) / 10'000,
+      profile.latency_floor_ns, profile.latency_mean_ns);
+}
 
 StorageWorkloadResult RunStorageWorkload(uint64_t seed, const StorageWorkloadOptions& options) {
   Workload workload(seed, options);

@@ -7,12 +7,20 @@
 // It is the determinism check's subject (tests/determinism_test.cc, .ci/run).
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+
+#include "sim/fault_profile.h"
 
 namespace sluice::sim {
 
 struct StorageWorkloadOptions {
   uint64_t operations = 300;
+  // The storage fault profile; unset draws a swarm profile from the seed.
+  std::optional<StorageFaultProfile> profile;
+  // Called with one line per observed event (for `sluice sim --seed N`).
+  std::function<void(const std::string&)> trace;
   // Canary only: lets hash-map iteration order over heap addresses steer the
   // workload, a classic source of nondeterminism. The determinism check must catch it.
   bool plant_nondeterminism = false;
@@ -23,7 +31,12 @@ struct StorageWorkloadResult {
   uint64_t events = 0;
   uint64_t crashes = 0;
   uint64_t faults = 0;
+  uint64_t simulated_ns = 0;
+  StorageFaultProfile profile;
 };
+
+// Describes a profile's odds in one line, for logs.
+std::string DescribeProfile(const StorageFaultProfile& profile);
 
 StorageWorkloadResult RunStorageWorkload(uint64_t seed, const StorageWorkloadOptions& options);
 
