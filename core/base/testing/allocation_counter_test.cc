@@ -8,10 +8,17 @@
 namespace sluice::base::testing {
 namespace {
 
+// Compilers may elide a new/delete pair whose memory never escapes; publishing
+// the pointers through a volatile keeps the allocations real.
+void* volatile g_sink = nullptr;
+
 TEST(AllocationCounterTest, CountsHeapAllocations) {
   AllocationCounter counter;
   auto first = std::make_unique<int>(1);
+  g_sink = first.get();
   auto second = std::make_unique<std::vector<int>>(100);
+  g_sink = second->data();
+  g_sink = second.get();
   EXPECT_EQ(counter.allocations(), 3u);  // the int, the vector, its storage
 }
 
