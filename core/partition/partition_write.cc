@@ -1,0 +1,212 @@
+// PartitionLog's serialized I/O: group commits, segment rolls, state records, and
+// applying committed entries (consumer offsets, retention, purge).
+#include "absl/strings/str_cat.h"
+#include "core/io/io_error.h"
+#include "core/io/storage_ops.h"
+#include "core/partition/entry_body.h"
+#include "core/partition/partition_log.h"
+#include "core/partition/partition_log_internal.h"
+
+namespace sluice::partition {
+
+io::Task<absl::Status> PartitionLog::WriteStateRecord() {
+  StateRecord next = record_;
+  next.sequence = record_.sequence + 1;
+  next.commit_watermark = std::max(record_.commit_watermark, std::min(commit_op_, durable_op_));
+  next.segments.clear();
+  for (const auto& segment : segments_) next.segments.push_back(segment->info);
+  next.anchor_op = segments_.front()->info.first_op;
+  next.anchor_parent = segments_.front()->parent_of_first;
+  CO_RETURN_IF_ERROR(co_await StoreStateRecord(storage_, directory_, next));
+  record_ = std::move(next);
+  bytes_since_record_ = 0;
+  co_return absl::OkStatus();
+}
+
+// A roll is crash-safe in this order: the new files exist durably (directory synced)
+// before the state record lists them, and entries go in only after that. A crash
+// before the record leaves empty stray files, which recovery removes.
+io::Task<absl::Status> PartitionLog::Roll(uint64_t first_op, uint64_t start_offset,
+                                          absl::uint128 parent_of_first) {
+  if (segments_.back()->info.first_op == first_op) co_return absl::OkStatus();  // a purge already rolled
+  if (segments_.size() >= kMaxSegments) {
+    co_return absl::ResourceExhaustedError(absl::StrCat("partition ", directory_, " has ", kMaxSegments,
+                                                        " segments, the most a state record holds"));
+  }
+  auto segment = std::make_unique<Segment>();
+  segment->info = {first_op, start_offset};
+  segment->parent_of_first = parent_of_first;
+  const std::string log_path = io::JoinPath(directory_, SegmentLogName(first_op));
+  const std::string index_path = io::JoinPath(directory_, SegmentIndexName(first_op));
+  CO_ASSIGN_OR_RETURN(segment->log, co_await io::OpenFile(storage_, log_path, io::OpenMode::kCreateExclusive),
+                      "rolling to ", log_path);
+  CO_ASSIGN_OR_RETURN(segment->index, co_await io::OpenFile(storage_, index_path, io::OpenMode::kCreateExclusive),
+                      "rolling to ", index_path);
+  CO_RETURN_IF_ERROR(co_await io::SyncDirectory(storage_, directory_), "syncing ", directory_);
+  segments_.push_back(std::move(segment));
+  co_return co_await WriteStateRecord();
+}
+
+io::Task<absl::Status> PartitionLog::WriteGroup(Unit& unit) {
+  if (unit.roll.has_value()) {
+    // The chain anchor of the new segment is the checksum of the entry before it.
+    CO_RETURN_IF_ERROR(co_await Roll(unit.roll->first_op, unit.roll->start_offset, unit.checksum_before));
+  }
+  Segment& segment = *segments_.back();
+  const uint64_t position = segment.size;
+  absl::Status written = co_await io::WriteAt(storage_, segment.log, position, unit.bytes);
+  if (!written.ok()) {
+    // Not fail-stop: nothing of this group was acknowledged. Put the file back, undo
+    // the appended state and fail this group and every group queued behind it
+    // (they chain onto it). Appends resume with the same ops once space returns.
+    CO_RETURN_IF_ERROR(co_await io::TruncateFile(storage_, segment.log, position),
+                       "undoing a failed write to ", SegmentLogName(segment.info.first_op));
+    co_return FailGroupsFrom(unit, written);
+  }
+  Bytes index_bytes(unit.index_entries.size() * kIndexEntrySize);
+  for (size_t i = 0; i < unit.index_entries.size(); ++i) {
+    unit.index_entries[i].position += position;
+    EncodeIndexEntry(unit.index_entries[i], MutableByteSpan(index_bytes).subspan(i * kIndexEntrySize));
+  }
+  // The index is derived data: a failed index write only means recovery rebuilds it.
+  const absl::Status indexed =
+      co_await io::WriteAt(storage_, segment.index, segment.entries.size() * kIndexEntrySize, index_bytes);
+  CO_RETURN_IF_ERROR(co_await io::SyncFile(storage_, segment.log), "syncing ",
+                     SegmentLogName(segment.info.first_op), " (ops ", unit.first_op, "..", unit.last_op, ")");
+  segment.size = position + unit.bytes.size();
+  segment.entries.insert(segment.entries.end(), unit.index_entries.begin(), unit.index_entries.end());
+  if (!indexed.ok()) ++index_write_failures_;
+  durable_op_ = unit.last_op;
+  bytes_since_record_ += unit.bytes.size();
+  for (PendingAck& ack : unit.acks) ack.callback(absl::OkStatus());
+  unit.acks.clear();
+  if (bytes_since_record_ >= options_.state_checkpoint_bytes) CO_RETURN_IF_ERROR(co_await WriteStateRecord());
+  // Ops committed before they were durable here apply now.
+  if (commit_op_ > applied_op_) CO_RETURN_IF_ERROR(co_await ApplyCommitted());
+  co_return absl::OkStatus();
+}
+
+absl::Status PartitionLog::FailGroupsFrom(Unit& failed, const absl::Status& error) {
+  last_op_ = failed.first_op - 1;
+  last_checksum_ = failed.checksum_before;
+  next_offset_ = failed.next_offset_before;
+  roll_before_next_ = failed.roll_before_next_before;
+  while (!unapplied_.empty() && unapplied_.back().op >= failed.first_op) unapplied_.pop_back();
+  while (!recent_.empty() && recent_.back().op >= failed.first_op) recent_.pop_back();
+  active_bytes_planned_ = segments_.back()->size;
+  const absl::Status reported =
+      base::Annotate(error, absl::StrCat("appending op ", failed.first_op, " and the ops queued after it"));
+  for (auto& unit : units_) {
+    if (unit->kind != Unit::Kind::kGroup || unit->first_op < failed.first_op) continue;
+    for (PendingAck& ack : unit->acks) ack.callback(reported);
+    unit->acks.clear();
+    unit->bytes.clear();
+    unit->index_entries.clear();
+    unit->roll.reset();
+    unit->last_op = 0;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::partition
+
+namespace sluice::partition {
+
+io::Task<absl::Status> PartitionLog::ApplyCommitted() {
+  while (!unapplied_.empty() && unapplied_.front().op <= commit_op_ && unapplied_.front().op <= durable_op_) {
+    const UncommittedEntry entry = std::move(unapplied_.front());
+    unapplied_.pop_front();
+    CO_RETURN_IF_ERROR(co_await ApplyEntry(entry), "applying op ", entry.op);
+    applied_op_ = entry.op;
+  }
+  co_return absl::OkStatus();
+}
+
+io::Task<absl::Status> PartitionLog::ApplyEntry(const UncommittedEntry& entry) {
+  switch (entry.operation) {
+    case wire::Operation::kSendMessages:
+      committed_next_offset_ = entry.next_offset_after;
+      co_return absl::OkStatus();
+    case wire::Operation::kStoreConsumerOffset: {
+      CO_ASSIGN_OR_RETURN(const StoreOffsetBody body, DecodeStoreOffset(entry.small_body));
+      consumer_offsets_.offsets[body.consumer] = body.offset;
+      consumer_offsets_.applied_op = entry.op;
+      co_return absl::OkStatus();
+    }
+    case wire::Operation::kDeleteConsumerOffset: {
+      CO_ASSIGN_OR_RETURN(const ConsumerKey key, DecodeDeleteOffset(entry.small_body));
+      consumer_offsets_.offsets.erase(key);
+      consumer_offsets_.applied_op = entry.op;
+      co_return absl::OkStatus();
+    }
+    case wire::Operation::kPartitionRetention: {
+      CO_ASSIGN_OR_RETURN(const uint64_t cutoff, DecodeRetention(entry.small_body));
+      co_return co_await DropSealedSegments(SegmentsBelow(std::min(cutoff, entry.op)), entry.op);
+    }
+    case wire::Operation::kPartitionDeleteSegments: {
+      CO_ASSIGN_OR_RETURN(const uint32_t requested, DecodeDeleteSegments(entry.small_body));
+      co_return co_await DropSealedSegments(std::min<size_t>(requested, SegmentsBelow(entry.op)), entry.op);
+    }
+    case wire::Operation::kPartitionPurge:
+      co_return co_await ApplyPurge(entry);
+    default:
+      co_return absl::InvalidArgumentError(
+          absl::StrCat("operation ", wire::OperationName(entry.operation), " is not a partition operation"));
+  }
+}
+
+// Every message goes: the log continues in a segment that starts at offset 0 (the
+// entry after the purge opens it; if none was appended yet, it is opened now), every
+// older segment is dropped, and consumer offsets are cleared.
+io::Task<absl::Status> PartitionLog::ApplyPurge(const UncommittedEntry& entry) {
+  if (segments_.back()->info.first_op <= entry.op) {
+    CO_RETURN_IF_ERROR(co_await Roll(entry.op + 1, 0, entry.checksum));
+    active_bytes_planned_ = 0;
+  }
+  committed_next_offset_ = 0;
+  consumer_offsets_.offsets.clear();
+  consumer_offsets_.applied_op = entry.op;
+  co_return co_await DropSealedSegments(SegmentsBelow(entry.op + 1), entry.op);
+}
+
+// How many leading segments hold only ops below `op` (and are sealed: the segment
+// holding `op` or any later op is never counted). Retention at op X therefore never
+// drops an entry that is not yet applied.
+size_t PartitionLog::SegmentsBelow(uint64_t op) const {
+  size_t count = 0;
+  while (count + 1 < segments_.size() && segments_[count + 1]->info.first_op <= op) ++count;
+  return count;
+}
+
+io::Task<absl::Status> PartitionLog::CheckpointConsumerOffsets() {
+  const Bytes encoded = EncodeConsumerOffsets(consumer_offsets_);
+  CO_RETURN_IF_ERROR(co_await io::WriteFileAtomically(
+      storage_, io::JoinPath(directory_, kConsumerOffsetsName), encoded));
+  co_return absl::OkStatus();
+}
+
+// Retention in a crash-safe order: checkpoint the consumer offsets (the dropped
+// segments may hold their stores), then the state record without the segments
+// (the new chain anchor with it), then unlink the files and sync the directory. A
+// crash after the record leaves stray files that recovery removes.
+io::Task<absl::Status> PartitionLog::DropSealedSegments(size_t count, uint64_t applying_op) {
+  if (count == 0) co_return absl::OkStatus();
+  SLUICE_ASSERT(count < segments_.size(), "retention would drop the active segment");
+  SLUICE_ASSERT(segments_[count]->info.first_op <= applying_op + 1,
+                "retention at op ", applying_op, " would drop later ops");
+  CO_RETURN_IF_ERROR(co_await CheckpointConsumerOffsets());
+  std::vector<std::unique_ptr<Segment>> dropped;
+  for (size_t i = 0; i < count; ++i) dropped.push_back(std::move(segments_[i]));
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(count));
+  CO_RETURN_IF_ERROR(co_await WriteStateRecord());
+  for (const auto& segment : dropped) {
+    CO_RETURN_IF_ERROR(co_await io::CloseFile(storage_, segment->log));
+    CO_RETURN_IF_ERROR(co_await io::CloseFile(storage_, segment->index));
+    CO_RETURN_IF_ERROR(co_await io::UnlinkFile(storage_, io::JoinPath(directory_, SegmentLogName(segment->info.first_op))));
+    CO_RETURN_IF_ERROR(co_await io::UnlinkFile(storage_, io::JoinPath(directory_, SegmentIndexName(segment->info.first_op))));
+  }
+  CO_RETURN_IF_ERROR(co_await io::SyncDirectory(storage_, directory_));
+  co_return absl::OkStatus();
+}
+
+}  // namespace sluice::partition

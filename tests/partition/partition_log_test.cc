@@ -1,0 +1,187 @@
+// PartitionLog: append, group commit, rolls, reads, consumer offsets, retention.
+#include "core/partition/partition_log.h"
+
+#include "core/io/io_error.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/partition/partition_fixture.h"
+
+namespace sluice::partition {
+namespace {
+
+using testing::Ids;
+using testing::PartitionFixture;
+
+TEST(PartitionLogTest, AppendedBatchesArePolledBackInOrder) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(3, 4).ok());
+  EXPECT_TRUE(fixture.AllAcked());
+  EXPECT_EQ(fixture.log_->last_op(), 3u);
+  EXPECT_EQ(fixture.log_->committed_next_offset(), 12u);
+  EXPECT_EQ(fixture.PollAllIds(), Ids(1, 12));
+  absl::StatusOr<PollResult> middle = fixture.Run(fixture.log_->PollByOffset(5, 4));
+  ASSERT_TRUE(middle.ok());
+  EXPECT_EQ(testing::PolledIds(*middle), Ids(6, 9));  // offsets 5..8 hold ids 6..9
+  EXPECT_EQ(middle->committed_offset, 11u);
+}
+
+TEST(PartitionLogTest, AcknowledgementWaitsForTheCoveringSync) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatch(1).ok());
+  ASSERT_TRUE(fixture.AppendBatch(1).ok());
+  EXPECT_TRUE(fixture.acks_.empty());  // nothing acknowledged before its fsync
+  EXPECT_EQ(fixture.log_->durable_op(), 0u);
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.AckedOps(), (std::vector<uint64_t>{1, 2}));
+}
+
+TEST(PartitionLogTest, UncommittedMessagesAreNotPolled) {
+  testing::PartitionFixture fixture([] {
+    PartitionOptions options = testing::TestOptions();
+    options.single_node = false;  // the test commits by hand, as consensus would
+    return options;
+  }());
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 2).ok());
+  EXPECT_TRUE(fixture.PollAllIds().empty());
+  fixture.log_->Commit(1);
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.PollAllIds(), Ids(1, 2));
+}
+
+TEST(PartitionLogTest, RollsAtTheSegmentSizeAndReadsAcrossSegments) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(fixture.AppendBatchesDurably(1, 3).ok());
+  EXPECT_GT(fixture.log_->segments().size(), 3u);
+  EXPECT_EQ(fixture.PollAllIds(), Ids(1, 60));
+  absl::StatusOr<PollResult> tail = fixture.Run(fixture.log_->PollByOffset(55, 100));
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(testing::PolledIds(*tail), Ids(56, 60));
+}
+
+TEST(PartitionLogTest, PollByTimestampStartsAtTheFirstEntryAtOrAfterIt) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(fixture.AppendBatchesDurably(1, 2).ok());  // timestamps 1000001..5
+  absl::StatusOr<PollResult> result = fixture.Run(fixture.log_->PollByTimestamp(1'000'003, 3));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(testing::PolledIds(*result), Ids(5, 7));
+}
+
+TEST(PartitionLogTest, AppendRejectsAnEntryThatBreaksTheChain) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  absl::StatusOr<Bytes> first = fixture.log_->PrepareNext(wire::Operation::kSendMessages, testing::MakeBatch(1, 1), 5);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(fixture.log_->Append(*first, [](absl::Status) {}).ok());
+  // The same frame again: wrong op and wrong parent.
+  const absl::Status again = fixture.log_->Append(*first, [](absl::Status) {});
+  EXPECT_EQ(again.code(), absl::StatusCode::kInvalidArgument);
+  // A frame with a flipped bit: rejected at the edge (B13).
+  absl::StatusOr<Bytes> second = fixture.log_->PrepareNext(wire::Operation::kSendMessages, testing::MakeBatch(1, 2), 6);
+  ASSERT_TRUE(second.ok());
+  (*second)[300] ^= 1;
+  EXPECT_EQ(fixture.log_->Append(*second, [](absl::Status) {}).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(PartitionLogTest, ConsumerOffsetsApplyOnCommitAndSurviveReopen) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 5).ok());
+  ASSERT_TRUE(fixture.StoreOffset(1, 3).ok());
+  ASSERT_TRUE(fixture.StoreOffset(2, 9).ok());
+  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kDeleteConsumerOffset,
+                                  EncodeDeleteOffset({ConsumerKind::kConsumer, 2})).ok());
+  ASSERT_TRUE(fixture.StoreOffset(1, 7).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 1}), 7u);
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 2}), std::nullopt);
+  ASSERT_TRUE(fixture.Reopen().ok());
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 1}), 7u);
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 2}), std::nullopt);
+  fixture.storage_.CrashMachine();
+  ASSERT_TRUE(fixture.Reopen().ok());
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 1}), 7u);
+}
+
+TEST(PartitionLogTest, RetentionDropsSealedSegmentsOnlyAndKeepsTheChainAnchor) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(fixture.AppendBatchesDurably(1, 3).ok());
+  const std::vector<SegmentInfo> before = fixture.log_->segments();
+  ASSERT_GT(before.size(), 3u);
+  // Drop everything below the third segment's first op.
+  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kPartitionRetention, EncodeRetention(before[2].first_op)).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->segments().front(), before[2]);
+  EXPECT_TRUE(testing::PolledIds(*fixture.Run(fixture.log_->PollByOffset(0, 1000))).size() < 60u);
+  EXPECT_TRUE(io::IsEnoent(fixture.disk_.Open(fixture.SegmentPath(before[0].first_op), io::OpenMode::kExisting).status()));
+  // A retention step never drops the active segment.
+  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kPartitionRetention, EncodeRetention(UINT64_MAX)).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->segments().size(), 1u);
+  // The chain anchor moved with it: recovery verifies the chain from the new first segment.
+  RecoveryReport report;
+  ASSERT_TRUE(fixture.Reopen(&report).ok()) << report.decisions.back();
+  ASSERT_TRUE(fixture.AppendBatchesDurably(1, 1).ok());
+  EXPECT_EQ(fixture.log_->committed_next_offset(), 61u);
+}
+
+TEST(PartitionLogTest, PurgeRestartsOffsetsAtZeroWhileOpsContinue) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(3, 2).ok());
+  ASSERT_TRUE(fixture.StoreOffset(1, 4).ok());
+  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kPartitionPurge, {}).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->committed_next_offset(), 0u);
+  EXPECT_TRUE(fixture.PollAllIds().empty());
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 1}), std::nullopt);
+  ASSERT_TRUE(fixture.AppendBatchesDurably(1, 2).ok());  // ids 7, 8 at offsets 0, 1
+  EXPECT_EQ(fixture.log_->last_op(), 6u);
+  EXPECT_EQ(fixture.PollAllIds(), Ids(7, 8));
+  ASSERT_TRUE(fixture.Reopen().ok());
+  EXPECT_EQ(fixture.PollAllIds(), Ids(7, 8));
+  EXPECT_EQ(fixture.log_->appended_next_offset(), 2u);
+}
+
+TEST(PartitionLogTest, TruncateAfterDropsTheUncommittedSuffixAcrossSegments) {
+  PartitionOptions options = testing::TestOptions();
+  options.single_node = false;
+  PartitionFixture fixture(options);
+  ASSERT_TRUE(fixture.Create().ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(fixture.AppendBatchesDurably(1, 3).ok());
+  fixture.log_->Commit(4);
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.Run(fixture.log_->TruncateAfter(3)).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(fixture.Run(fixture.log_->TruncateAfter(5)).ok());
+  EXPECT_EQ(fixture.log_->last_op(), 5u);
+  EXPECT_EQ(fixture.log_->appended_next_offset(), 15u);
+  ASSERT_TRUE(fixture.AppendBatchesDurably(1, 1).ok());  // op 6 again, at offset 15
+  fixture.log_->Commit(6);
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.PollAllIds(), [] { auto ids = Ids(1, 15); ids.push_back(31); return ids; }());
+  ASSERT_TRUE(fixture.Reopen().ok());
+  EXPECT_EQ(fixture.log_->last_op(), 6u);
+}
+
+TEST(PartitionLogTest, RecentRequestsAreRebuiltFromTheTailAtBoot) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  for (uint64_t client = 1; client <= 3; ++client) {
+    ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kSendMessages, testing::MakeBatch(1, client), client).ok());
+  }
+  ASSERT_TRUE(fixture.Drain().ok());
+  ASSERT_TRUE(fixture.Reopen().ok());
+  const std::vector<RecentRequest> recent = fixture.log_->RecentRequests();
+  ASSERT_EQ(recent.size(), 3u);
+  EXPECT_EQ(recent[2].client, 3u);
+  EXPECT_EQ(recent[2].op, 3u);
+}
+
+}  // namespace
+}  // namespace sluice::partition
