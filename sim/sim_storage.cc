@@ -23,6 +23,7 @@ void SimStorage::Complete(Effect effect) {
   loop_.ScheduleAfterNs(latency, [this, epoch = process_epoch_, effect = std::move(effect)]() mutable {
     if (epoch != process_epoch_) return;  // the process that submitted this died
     --in_flight_;
+    ++completed_;
     effect();
   });
 }

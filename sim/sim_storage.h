@@ -92,6 +92,8 @@ class SimStorage final : public io::Storage {
   const SimFileSystem& file_system() const { return file_system_; }
   const StorageFaultCounts& fault_counts() const { return counts_; }
   uint64_t operations_in_flight() const { return in_flight_; }
+  // Completions delivered so far; tests crash "after the k-th operation" with it.
+  uint64_t completed_operations() const { return completed_; }
 
  private:
   // Runs `effect` after a random latency, unless the process died meanwhile.
@@ -108,6 +110,7 @@ class SimStorage final : public io::Storage {
   bool random_faults_enabled_ = true;
   uint64_t process_epoch_ = 0;
   uint64_t in_flight_ = 0;
+  uint64_t completed_ = 0;
   std::map<std::string, SyncOutcome> injected_sync_failures_;
   std::map<std::string, bool> injected_no_space_;
   std::map<std::string, int64_t> injected_misdirections_;

@@ -172,7 +172,9 @@ io::Task<void> PartitionLog::RunUnits() {
   while (!units_.empty()) {
     Unit& unit = *units_.front();
     unit.in_flight = true;
-    absl::Status status = failure_.ok() ? co_await RunUnit(unit) : failure_;
+    // (No co_await inside a conditional expression: g++ 12 miscompiles it.)
+    absl::Status status = failure_;
+    if (status.ok()) status = co_await RunUnit(unit);
     if (!status.ok()) {
       FailStop(status);
       for (PendingAck& ack : unit.acks) ack.callback(failure_);
