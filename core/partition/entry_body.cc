@@ -58,15 +58,4 @@ absl::StatusOr<uint64_t> DecodeRetention(ByteSpan body) {
   return base::LoadLittleEndian<uint64_t>(body, 0);
 }
 
-Bytes EncodeDeleteSegments(uint32_t count) {
-  Bytes bytes(4);
-  base::StoreLittleEndian<uint32_t>(bytes, 0, count);
-  return bytes;
-}
-
-absl::StatusOr<uint32_t> DecodeDeleteSegments(ByteSpan body) {
-  if (body.size() != 4) return WrongSize("delete segments", 4, body.size());
-  return base::LoadLittleEndian<uint32_t>(body, 0);
-}
-
 }  // namespace sluice::partition

@@ -7,8 +7,10 @@
 //   DeleteConsumerOffset (162)      kind u8, consumer id u32               (5 bytes)
 //   PartitionRetention (163)        cutoff_op u64: drop every sealed segment whose
 //                                   entries all have op < cutoff_op        (8 bytes)
-//   PartitionDeleteSegments (164)   count u32: drop the oldest `count` sealed
-//                                   segments                               (4 bytes)
+//   PartitionDeleteSegments (164)   cutoff_op u64, as retention: the primary turns
+//                                   "delete the oldest N segments" into the first op
+//                                   of the segment that stays, so applying the step
+//                                   twice (recovery re-applies) drops nothing more
 //   PartitionPurge (165)            empty: every message goes; the next entry starts
 //                                   a new segment at offset 0 (ops continue)
 
@@ -38,7 +40,5 @@ Bytes EncodeDeleteOffset(const ConsumerKey& consumer);
 absl::StatusOr<ConsumerKey> DecodeDeleteOffset(ByteSpan body);
 Bytes EncodeRetention(uint64_t cutoff_op);
 absl::StatusOr<uint64_t> DecodeRetention(ByteSpan body);
-Bytes EncodeDeleteSegments(uint32_t count);
-absl::StatusOr<uint32_t> DecodeDeleteSegments(ByteSpan body);
 
 }  // namespace sluice::partition

@@ -175,7 +175,9 @@ class PartitionLog {
   io::Task<absl::Status> WriteGroup(Unit& unit);
   io::Task<absl::Status> Roll(uint64_t first_op, uint64_t start_offset, absl::uint128 parent_of_first);
   absl::Status FailGroupsFrom(Unit& failed, const absl::Status& error);
-  io::Task<absl::Status> ApplyPurge(const UncommittedEntry& entry);
+  io::Task<absl::Status> ApplySegmentStep(const UncommittedEntry& entry);
+  io::Task<absl::Status> DropSegmentsFor(uint64_t op, wire::Operation operation, absl::uint128 checksum,
+                                         ByteSpan body);
   io::Task<absl::Status> ApplyCommitted();
   io::Task<absl::Status> ApplyEntry(const UncommittedEntry& entry);
   io::Task<absl::Status> DropSealedSegments(size_t count, uint64_t applying_op);

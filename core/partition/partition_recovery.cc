@@ -34,6 +34,7 @@ class PartitionRecovery {
     CO_RETURN_IF_ERROR(co_await RecoverActiveSegment());
     CO_RETURN_IF_ERROR(co_await MakeTailDurable());
     CO_RETURN_IF_ERROR(co_await RestoreConsumerOffsets());
+    CO_RETURN_IF_ERROR(co_await ReapplySegmentSteps());
     report_.last_op = log_.last_op_;
     report_.next_offset = log_.next_offset_;
     report_.commit_op = log_.commit_op_;
@@ -308,6 +309,28 @@ class PartitionRecovery {
     CO_RETURN_IF_ERROR(CheckOffsetsWithinLog());
     // Rule B1 again: the checkpoint in the cache may not be on the media.
     CO_RETURN_IF_ERROR(co_await log_.CheckpointConsumerOffsets());
+    co_return absl::OkStatus();
+  }
+
+  // A crash can interrupt a committed retention, delete-segments or purge step after
+  // its entry was durable: re-apply every such step of the active segment (the
+  // segment-dropping part is idempotent), so recovery ends before or after it.
+  io::Task<absl::Status> ReapplySegmentSteps() {
+    for (const ScannedEntry& entry : active_scan_.entries) {
+      if (entry.op > log_.commit_op_) break;
+      if (entry.operation != wire::Operation::kPartitionRetention &&
+          entry.operation != wire::Operation::kPartitionDeleteSegments &&
+          entry.operation != wire::Operation::kPartitionPurge) {
+        continue;
+      }
+      const size_t before = log_.segments_.size();
+      CO_RETURN_IF_ERROR(co_await log_.DropSegmentsFor(entry.op, entry.operation, entry.checksum, BodyOf(entry)),
+                         "re-applying op ", entry.op);
+      if (log_.segments_.size() != before) {
+        Decide(absl::StrCat("op ", entry.op, " (", wire::OperationName(entry.operation),
+                            "): finished the segment step a crash interrupted"));
+      }
+    }
     co_return absl::OkStatus();
   }
 

@@ -139,34 +139,44 @@ io::Task<absl::Status> PartitionLog::ApplyEntry(const UncommittedEntry& entry) {
       consumer_offsets_.applied_op = entry.op;
       co_return absl::OkStatus();
     }
-    case wire::Operation::kPartitionRetention: {
-      CO_ASSIGN_OR_RETURN(const uint64_t cutoff, DecodeRetention(entry.small_body));
-      co_return co_await DropSealedSegments(SegmentsBelow(std::min(cutoff, entry.op)), entry.op);
-    }
-    case wire::Operation::kPartitionDeleteSegments: {
-      CO_ASSIGN_OR_RETURN(const uint32_t requested, DecodeDeleteSegments(entry.small_body));
-      co_return co_await DropSealedSegments(std::min<size_t>(requested, SegmentsBelow(entry.op)), entry.op);
-    }
+    case wire::Operation::kPartitionRetention:
+    case wire::Operation::kPartitionDeleteSegments:
     case wire::Operation::kPartitionPurge:
-      co_return co_await ApplyPurge(entry);
+      co_return co_await ApplySegmentStep(entry);
     default:
       co_return absl::InvalidArgumentError(
           absl::StrCat("operation ", wire::OperationName(entry.operation), " is not a partition operation"));
   }
 }
 
-// Every message goes: the log continues in a segment that starts at offset 0 (the
-// entry after the purge opens it; if none was appended yet, it is opened now), every
-// older segment is dropped, and consumer offsets are cleared.
-io::Task<absl::Status> PartitionLog::ApplyPurge(const UncommittedEntry& entry) {
-  if (segments_.back()->info.first_op <= entry.op) {
-    CO_RETURN_IF_ERROR(co_await Roll(entry.op + 1, 0, entry.checksum));
-    active_bytes_planned_ = 0;
+// Applies a retention, delete-segments or purge step. A purge empties the partition:
+// the log continues in a segment that starts at offset 0 (the entry after the purge
+// opens it; if none was appended yet, it is opened now), every older segment is
+// dropped, and consumer offsets are cleared.
+io::Task<absl::Status> PartitionLog::ApplySegmentStep(const UncommittedEntry& entry) {
+  if (entry.operation == wire::Operation::kPartitionPurge) {
+    committed_next_offset_ = 0;
+    consumer_offsets_.offsets.clear();
+    consumer_offsets_.applied_op = entry.op;
   }
-  committed_next_offset_ = 0;
-  consumer_offsets_.offsets.clear();
-  consumer_offsets_.applied_op = entry.op;
-  co_return co_await DropSealedSegments(SegmentsBelow(entry.op + 1), entry.op);
+  co_return co_await DropSegmentsFor(entry.op, entry.operation, entry.checksum, entry.small_body);
+}
+
+// The segment-dropping part of a step, idempotent so recovery can re-apply a step a
+// crash interrupted: the cutoff is an op, never a count.
+io::Task<absl::Status> PartitionLog::DropSegmentsFor(uint64_t op, wire::Operation operation,
+                                                      absl::uint128 checksum, ByteSpan body) {
+  uint64_t cutoff = op + 1;
+  if (operation == wire::Operation::kPartitionPurge) {
+    if (segments_.back()->info.first_op <= op) {
+      CO_RETURN_IF_ERROR(co_await Roll(op + 1, 0, checksum));
+      active_bytes_planned_ = 0;
+    }
+  } else {
+    CO_ASSIGN_OR_RETURN(cutoff, DecodeRetention(body), "op ", op);
+    cutoff = std::min(cutoff, op);
+  }
+  co_return co_await DropSealedSegments(SegmentsBelow(cutoff), op);
 }
 
 // How many leading segments hold only ops below `op` (and are sealed: the segment
