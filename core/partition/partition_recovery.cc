@@ -32,6 +32,7 @@ class PartitionRecovery {
     CO_RETURN_IF_ERROR(co_await OpenSegments());
     for (size_t i = 0; i + 1 < log_.segments_.size(); ++i) CO_RETURN_IF_ERROR(co_await CheckSealedSegment(i));
     CO_RETURN_IF_ERROR(co_await RecoverActiveSegment());
+    CollectSegmentSteps(active_scan_, active_bytes_);
     CO_RETURN_IF_ERROR(co_await MakeTailDurable());
     CO_RETURN_IF_ERROR(co_await RestoreConsumerOffsets());
     CO_RETURN_IF_ERROR(co_await ReapplySegmentSteps());
@@ -188,6 +189,7 @@ class PartitionRecovery {
           ". Refusing to start (rule B7); restore the partition from a replica or a backup."));
     }
     CO_RETURN_IF_ERROR(co_await ReconcileIndex(segment, scan));
+    CollectSegmentSteps(scan, bytes);
     segment.size = bytes.size();
     log_.segments_[position + 1]->parent_of_first = scan.entries.empty() ? segment.parent_of_first : scan.entries.back().checksum;
     Decide(scan.Describe(log_path));
@@ -316,22 +318,31 @@ class PartitionRecovery {
   // its entry was durable: re-apply every such step of the active segment (the
   // segment-dropping part is idempotent), so recovery ends before or after it.
   io::Task<absl::Status> ReapplySegmentSteps() {
-    for (const ScannedEntry& entry : active_scan_.entries) {
-      if (entry.op > log_.commit_op_) break;
+    for (const SegmentStep& step : segment_steps_) {
+      if (step.op > log_.commit_op_) break;
+      const size_t before = log_.segments_.size();
+      CO_RETURN_IF_ERROR(co_await log_.DropSegmentsFor(step.op, step.operation, step.checksum, step.body),
+                         "re-applying op ", step.op);
+      if (log_.segments_.size() != before) {
+        Decide(absl::StrCat("op ", step.op, " (", wire::OperationName(step.operation),
+                            "): finished the segment step a crash interrupted"));
+      }
+    }
+    co_return absl::OkStatus();
+  }
+
+  // Retention, delete-segments and purge entries of a scanned segment, in op order.
+  void CollectSegmentSteps(const ScanResult& scan, const Bytes& bytes) {
+    for (const ScannedEntry& entry : scan.entries) {
       if (entry.operation != wire::Operation::kPartitionRetention &&
           entry.operation != wire::Operation::kPartitionDeleteSegments &&
           entry.operation != wire::Operation::kPartitionPurge) {
         continue;
       }
-      const size_t before = log_.segments_.size();
-      CO_RETURN_IF_ERROR(co_await log_.DropSegmentsFor(entry.op, entry.operation, entry.checksum, BodyOf(entry)),
-                         "re-applying op ", entry.op);
-      if (log_.segments_.size() != before) {
-        Decide(absl::StrCat("op ", entry.op, " (", wire::OperationName(entry.operation),
-                            "): finished the segment step a crash interrupted"));
-      }
+      const auto begin = bytes.begin() + static_cast<ptrdiff_t>(entry.position + wire::kHeaderSize);
+      segment_steps_.push_back({entry.op, entry.operation, entry.checksum,
+                                Bytes(begin, bytes.begin() + static_cast<ptrdiff_t>(entry.position + entry.size))});
     }
-    co_return absl::OkStatus();
   }
 
   bool ApplyOffsetEntry(const wire::ValidatedPrepare& prepare) {
@@ -389,8 +400,16 @@ class PartitionRecovery {
     return absl::OkStatus();
   }
 
+  struct SegmentStep {
+    uint64_t op;
+    wire::Operation operation;
+    absl::uint128 checksum;
+    Bytes body;
+  };
+
   PartitionLog& log_;
   RecoveryReport& report_;
+  std::vector<SegmentStep> segment_steps_;
   Bytes active_bytes_;
   ScanResult active_scan_;
 };

@@ -33,6 +33,9 @@ io::Task<absl::Status> PartitionLog::Roll(uint64_t first_op, uint64_t start_offs
     co_return absl::ResourceExhaustedError(absl::StrCat("partition ", directory_, " has ", kMaxSegments,
                                                         " segments, the most a state record holds"));
   }
+  // The sealed segment's index becomes durable with it, so recovery need not rebuild it.
+  CO_RETURN_IF_ERROR(co_await io::SyncFile(storage_, segments_.back()->index), "syncing the index of ",
+                     SegmentLogName(segments_.back()->info.first_op));
   auto segment = std::make_unique<Segment>();
   segment->info = {first_op, start_offset};
   segment->parent_of_first = parent_of_first;

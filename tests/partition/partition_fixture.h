@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/io/testing/blocking_storage.h"
+#include "core/io/testing/interrupting_storage.h"
 #include "core/partition/entry_body.h"
 #include "core/partition/partition_log.h"
 #include "core/wire/batch.h"
@@ -61,13 +62,16 @@ inline std::vector<uint64_t> PolledIds(const PollResult& result) {
 class PartitionFixture {
  public:
   explicit PartitionFixture(PartitionOptions options = TestOptions(), uint64_t seed = 1)
-      : options_(std::move(options)), storage_(loop_, {.seed = seed, .sector_size_bytes = 512}), disk_(storage_, loop_) {}
+      : options_(std::move(options)),
+        storage_(loop_, {.seed = seed, .sector_size_bytes = 512}),
+        interrupting_(storage_, loop_),
+        disk_(storage_, loop_) {}
 
   template <typename T>
   T Run(io::Task<T> task) { return io::testing::RunTask(loop_, std::move(task)); }
 
   absl::Status Create() {
-    absl::StatusOr<std::unique_ptr<PartitionLog>> log = Run(PartitionLog::Create(storage_, options_));
+    absl::StatusOr<std::unique_ptr<PartitionLog>> log = Run(PartitionLog::Create(interrupting_, options_));
     if (!log.ok()) return log.status();
     log_ = *std::move(log);
     return absl::OkStatus();
@@ -76,7 +80,8 @@ class PartitionFixture {
   // Drops the log object (the process died) and recovers a new one.
   absl::Status Reopen(RecoveryReport* report = nullptr) {
     log_.reset();
-    absl::StatusOr<std::unique_ptr<PartitionLog>> log = Run(PartitionLog::Open(storage_, options_, report));
+    interrupting_.StopAfterCompletions(UINT64_MAX);
+    absl::StatusOr<std::unique_ptr<PartitionLog>> log = Run(PartitionLog::Open(interrupting_, options_, report));
     if (!log.ok()) return log.status();
     log_ = *std::move(log);
     return absl::OkStatus();
@@ -145,6 +150,9 @@ class PartitionFixture {
   PartitionOptions options_;
   sim::SimLoop loop_;
   sim::SimStorage storage_;
+  // The log's storage: forwards to storage_, and can stop the "process" after its
+  // k-th completed operation (crash-at-every-step tests).
+  io::testing::InterruptingStorage interrupting_;
   io::testing::BlockingStorage disk_;
   std::unique_ptr<PartitionLog> log_;
   std::map<uint64_t, absl::Status> acks_;
