@@ -1,6 +1,8 @@
 #pragma once
 // Test-only: a PartitionLog on SimStorage, driven synchronously.
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +13,8 @@
 #include "core/partition/partition_log.h"
 #include "core/wire/batch.h"
 #include "core/wire/batch_encoder.h"
+#include "io_backends/uring/uring_loop.h"
+#include "io_backends/uring/uring_storage.h"
 #include "sim/sim_loop.h"
 #include "sim/sim_storage.h"
 
@@ -59,16 +63,48 @@ inline std::vector<uint64_t> PolledIds(const PollResult& result) {
   return ids;
 }
 
+// The real backend for the same tests: io_uring in a fresh temporary directory.
+class UringBackend {
+ public:
+  UringBackend() {
+    const char* base = std::getenv("TEST_TMPDIR");
+    directory_ = std::string(base != nullptr ? base : "/tmp") + "/partition-XXXXXX";
+    SLUICE_ASSERT(mkdtemp(directory_.data()) != nullptr, "mkdtemp ", directory_);
+    absl::StatusOr<std::unique_ptr<uring::UringLoop>> loop = uring::UringLoop::Create();
+    SLUICE_ASSERT(loop.ok(), loop.status().ToString());
+    loop_ = *std::move(loop);
+    storage_ = std::make_unique<uring::UringStorage>(*loop_, directory_);
+  }
+  ~UringBackend() {
+    storage_.reset();
+    loop_.reset();
+    std::filesystem::remove_all(directory_);
+  }
+  io::Storage& storage() { return *storage_; }
+  io::Loop& loop() { return *loop_; }
+
+ private:
+  std::string directory_;
+  std::unique_ptr<uring::UringLoop> loop_;
+  std::unique_ptr<uring::UringStorage> storage_;
+};
+
+enum class Backend { kSim, kUring };
+
 class PartitionFixture {
  public:
-  explicit PartitionFixture(PartitionOptions options = TestOptions(), uint64_t seed = 1)
+  explicit PartitionFixture(PartitionOptions options = TestOptions(), uint64_t seed = 1,
+                            Backend backend = Backend::kSim)
       : options_(std::move(options)),
         storage_(loop_, {.seed = seed, .sector_size_bytes = 512}),
-        interrupting_(storage_, loop_),
-        disk_(storage_, loop_) {}
+        uring_(backend == Backend::kUring ? std::make_unique<UringBackend>() : nullptr),
+        interrupting_(uring_ ? uring_->storage() : storage_, uring_ ? uring_->loop() : loop_),
+        disk_(uring_ ? uring_->storage() : storage_, uring_ ? uring_->loop() : loop_) {}
+
+  io::Loop& loop() { return uring_ ? uring_->loop() : static_cast<io::Loop&>(loop_); }
 
   template <typename T>
-  T Run(io::Task<T> task) { return io::testing::RunTask(loop_, std::move(task)); }
+  T Run(io::Task<T> task) { return io::testing::RunTask(loop(), std::move(task)); }
 
   absl::Status Create() {
     absl::StatusOr<std::unique_ptr<PartitionLog>> log = Run(PartitionLog::Create(interrupting_, options_));
@@ -149,7 +185,8 @@ class PartitionFixture {
 
   PartitionOptions options_;
   sim::SimLoop loop_;
-  sim::SimStorage storage_;
+  sim::SimStorage storage_;  // the simulator's disk (unused with the uring backend)
+  std::unique_ptr<UringBackend> uring_;
   // The log's storage: forwards to storage_, and can stop the "process" after its
   // k-th completed operation (crash-at-every-step tests).
   io::testing::InterruptingStorage interrupting_;

@@ -94,6 +94,20 @@ TEST(PartitionRecoveryTest, B1_ReadEioIsAnErrorToThatReaderOnly) {
   EXPECT_EQ(testing::PolledIds(*later), Ids(7, 8));
 }
 
+TEST(PartitionRecoveryTest, ConsumerOffsetsAreRestoredExactlyAfterAMachineCrash) {
+  PartitionFixture fixture;
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 5).ok());
+  ASSERT_TRUE(fixture.StoreOffset(1, 3).ok());
+  ASSERT_TRUE(fixture.StoreOffset(1, 7).ok());
+  ASSERT_TRUE(fixture.StoreOffset(2, 9).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  fixture.storage_.CrashMachine(Ratio::Never(), Ratio::Never());
+  ASSERT_TRUE(fixture.Reopen().ok());
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 1}), 7u);
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 2}), 9u);
+}
+
 // --- B2: the next offset comes from the log, never the index ----------------------
 
 TEST(PartitionRecoveryTest, B2_IndexLostItsLastEntriesNextAppendGetsTheNextOffset) {
