@@ -9,23 +9,65 @@
 
 namespace sluice::io {
 
-CompletionAwaiter<absl::StatusOr<FileHandle>> OpenFile(Storage& storage, std::string path,
-                                                       OpenMode mode);
-CompletionAwaiter<absl::Status> CloseFile(Storage& storage, FileHandle file);
-CompletionAwaiter<absl::StatusOr<size_t>> ReadAt(Storage& storage, FileHandle file,
-                                                 uint64_t offset, MutableByteSpan buffer);
-CompletionAwaiter<absl::Status> WriteAt(Storage& storage, FileHandle file, uint64_t offset,
-                                        ByteSpan data);
-CompletionAwaiter<absl::Status> SyncFile(Storage& storage, FileHandle file);
-CompletionAwaiter<absl::Status> TruncateFile(Storage& storage, FileHandle file, uint64_t size);
-CompletionAwaiter<absl::StatusOr<uint64_t>> FileSize(Storage& storage, FileHandle file);
-CompletionAwaiter<absl::Status> MakeDirectory(Storage& storage, std::string path);
-CompletionAwaiter<absl::Status> RemoveDirectory(Storage& storage, std::string path);
-CompletionAwaiter<absl::Status> SyncDirectory(Storage& storage, std::string path);
-CompletionAwaiter<absl::Status> RenameFile(Storage& storage, std::string from, std::string to);
-CompletionAwaiter<absl::Status> UnlinkFile(Storage& storage, std::string path);
-CompletionAwaiter<absl::StatusOr<std::vector<DirectoryEntry>>> ListDirectory(Storage& storage,
-                                                                             std::string path);
+// Each returns an awaiter; `co_await` it inside a Task. Arguments are captured by
+// value (spans and the Storage by reference: they must outlive the await).
+inline auto OpenFile(Storage& storage, std::string path, OpenMode mode) {
+  return AwaitCompletion<absl::StatusOr<FileHandle>>([&storage, path = std::move(path), mode](auto done) mutable {
+    storage.Open(std::move(path), mode, std::move(done));
+  });
+}
+inline auto CloseFile(Storage& storage, FileHandle file) {
+  return AwaitCompletion<absl::Status>([&storage, file](auto done) { storage.Close(file, std::move(done)); });
+}
+inline auto ReadAt(Storage& storage, FileHandle file, uint64_t offset, MutableByteSpan buffer) {
+  return AwaitCompletion<absl::StatusOr<size_t>>([&storage, file, offset, buffer](auto done) {
+    storage.Read(file, offset, buffer, std::move(done));
+  });
+}
+inline auto WriteAt(Storage& storage, FileHandle file, uint64_t offset, ByteSpan data) {
+  return AwaitCompletion<absl::Status>([&storage, file, offset, data](auto done) {
+    storage.Write(file, offset, data, std::move(done));
+  });
+}
+inline auto SyncFile(Storage& storage, FileHandle file) {
+  return AwaitCompletion<absl::Status>([&storage, file](auto done) { storage.Sync(file, std::move(done)); });
+}
+inline auto TruncateFile(Storage& storage, FileHandle file, uint64_t size) {
+  return AwaitCompletion<absl::Status>(
+      [&storage, file, size](auto done) { storage.Truncate(file, size, std::move(done)); });
+}
+inline auto FileSize(Storage& storage, FileHandle file) {
+  return AwaitCompletion<absl::StatusOr<uint64_t>>([&storage, file](auto done) { storage.Size(file, std::move(done)); });
+}
+inline auto MakeDirectory(Storage& storage, std::string path) {
+  return AwaitCompletion<absl::Status>([&storage, path = std::move(path)](auto done) mutable {
+    storage.CreateDirectory(std::move(path), std::move(done));
+  });
+}
+inline auto RemoveDirectory(Storage& storage, std::string path) {
+  return AwaitCompletion<absl::Status>([&storage, path = std::move(path)](auto done) mutable {
+    storage.RemoveDirectory(std::move(path), std::move(done));
+  });
+}
+inline auto SyncDirectory(Storage& storage, std::string path) {
+  return AwaitCompletion<absl::Status>([&storage, path = std::move(path)](auto done) mutable {
+    storage.SyncDirectory(std::move(path), std::move(done));
+  });
+}
+inline auto RenameFile(Storage& storage, std::string from, std::string to) {
+  return AwaitCompletion<absl::Status>([&storage, from = std::move(from), to = std::move(to)](auto done) mutable {
+    storage.Rename(std::move(from), std::move(to), std::move(done));
+  });
+}
+inline auto UnlinkFile(Storage& storage, std::string path) {
+  return AwaitCompletion<absl::Status>([&storage, path = std::move(path)](auto done) mutable {
+    storage.Unlink(std::move(path), std::move(done));
+  });
+}
+inline auto ListDirectory(Storage& storage, std::string path) {
+  return AwaitCompletion<absl::StatusOr<std::vector<DirectoryEntry>>>(
+      [&storage, path = std::move(path)](auto done) mutable { storage.List(std::move(path), std::move(done)); });
+}
 
 // Reads a whole file that must exist.
 Task<absl::StatusOr<Bytes>> ReadWholeFile(Storage& storage, std::string path);

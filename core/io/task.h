@@ -32,6 +32,19 @@ class Task;
 
 namespace task_internal {
 
+// Coroutine frames come from per-size free lists instead of the heap, so a steady
+// state of tasks (one group commit after another) reuses frames and allocates
+// nothing (rule B12). The lists are per thread — each loop runs on one thread —
+// and keep their memory for the life of the thread: their size is bounded by the
+// most frames that were ever alive at once.
+void* AllocateFrame(std::size_t size);
+void FreeFrame(void* frame, std::size_t size) noexcept;
+
+struct PooledFrame {
+  static void* operator new(std::size_t size) { return AllocateFrame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { FreeFrame(frame, size); }
+};
+
 struct FinalAwaiter {
   bool await_ready() const noexcept { return false; }
   template <typename Promise>
@@ -42,7 +55,7 @@ struct FinalAwaiter {
   void await_resume() const noexcept {}
 };
 
-struct PromiseBase {
+struct PromiseBase : PooledFrame {
   std::coroutine_handle<> continuation;
   std::suspend_always initial_suspend() const noexcept { return {}; }
   FinalAwaiter final_suspend() const noexcept { return {}; }
@@ -125,7 +138,7 @@ inline Task<void> Promise<void>::get_return_object() {
 
 // A fire-and-forget coroutine that frees itself when it finishes.
 struct Detached {
-  struct promise_type {
+  struct promise_type : PooledFrame {
     Detached get_return_object() const noexcept { return {}; }
     std::suspend_never initial_suspend() const noexcept { return {}; }
     std::suspend_never final_suspend() const noexcept { return {}; }
@@ -159,29 +172,37 @@ inline void Spawn(Task<void> task, absl::AnyInvocable<void()> on_done) {
 
 // Awaits a completion-style operation: `submit` receives the callback to hand to
 // the interface. The callback must not run inside `submit` (core/io's contract).
-template <typename Result>
+// `submit` is stored by value (no type erasure), and the callback it receives holds
+// only two pointers, so awaiting allocates nothing (rule B12).
+template <typename Result,
+          typename Submit = absl::AnyInvocable<void(absl::AnyInvocable<void(Result)>)>>
 class CompletionAwaiter {
  public:
-  explicit CompletionAwaiter(absl::AnyInvocable<void(absl::AnyInvocable<void(Result)>)> submit)
-      : submit_(std::move(submit)) {}
+  explicit CompletionAwaiter(Submit submit) : submit_(std::move(submit)) {}
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> awaiting) {
     submitting_ = true;
-    submit_([this, awaiting](Result result) {
+    submit_(absl::AnyInvocable<void(Result)>([this, awaiting](Result result) {
       SLUICE_ASSERT(!submitting_, "a completion ran inside the call that submitted it");
       result_.emplace(std::move(result));
       awaiting.resume();
-    });
+    }));
     submitting_ = false;
   }
   Result await_resume() { return std::move(*result_); }
 
  private:
-  absl::AnyInvocable<void(absl::AnyInvocable<void(Result)>)> submit_;
+  Submit submit_;
   std::optional<Result> result_;
   bool submitting_ = false;
 };
+
+// CompletionAwaiter<Result, decltype(submit)>, with the submit type deduced.
+template <typename Result, typename Submit>
+CompletionAwaiter<Result, Submit> AwaitCompletion(Submit submit) {
+  return CompletionAwaiter<Result, Submit>(std::move(submit));
+}
 
 }  // namespace sluice::io
 

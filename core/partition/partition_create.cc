@@ -40,6 +40,7 @@ io::Task<absl::StatusOr<std::unique_ptr<PartitionLog>>> PartitionLog::Create(io:
 
   auto segment = std::make_unique<Segment>();
   segment->info = {first_op, 0};
+  segment->entries.reserve(log->options_.index_entries_reserved);
   CO_ASSIGN_OR_RETURN(segment->log, co_await io::OpenFile(storage, io::JoinPath(directory, SegmentLogName(first_op)),
                                                           io::OpenMode::kCreateExclusive));
   CO_ASSIGN_OR_RETURN(segment->index, co_await io::OpenFile(storage, io::JoinPath(directory, SegmentIndexName(first_op)),

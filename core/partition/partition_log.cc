@@ -16,13 +16,24 @@ std::string Hex(absl::uint128 value) {
 }
 
 PartitionLog::PartitionLog(io::Storage& storage, PartitionOptions options)
-    : storage_(storage), options_(std::move(options)), directory_(PartitionDirectory(options_.address)) {}
+    : storage_(storage),
+      options_(std::move(options)),
+      directory_(PartitionDirectory(options_.address)),
+      units_(16) {}
 
 PartitionLog::~PartitionLog() = default;
 
 absl::StatusOr<Bytes> PartitionLog::PrepareNext(wire::Operation operation, ByteSpan body, uint64_t timestamp,
                                                 absl::uint128 client, absl::uint128 request_checksum,
                                                 uint64_t request) {
+  Bytes frame;
+  RETURN_IF_ERROR(PrepareNextInto(frame, operation, body, timestamp, client, request_checksum, request));
+  return frame;
+}
+
+absl::Status PartitionLog::PrepareNextInto(Bytes& frame, wire::Operation operation, ByteSpan body,
+                                           uint64_t timestamp, absl::uint128 client,
+                                           absl::uint128 request_checksum, uint64_t request) {
   if (!failure_.ok()) return failure_;
   wire::PrepareHeader header;
   header.cluster = options_.cluster;
@@ -36,15 +47,19 @@ absl::StatusOr<Bytes> PartitionLog::PrepareNext(wire::Operation operation, ByteS
   header.operation = operation;
   header.namespace_id = options_.namespace_id;
   header.incarnation = options_.address.incarnation;
-  if (operation != wire::Operation::kSendMessages) return wire::EncodePrepare(header, body);
-  Bytes stamped(body.begin(), body.end());
-  absl::StatusOr<wire::ValidatedBatch> batch = wire::DecodeBatch(stamped);
-  if (!batch.ok()) return batch.status();
-  wire::StampBatch(*batch, MutableByteSpan(stamped),
-                   {.partition_id = options_.address.partition,
-                    .base_offset = roll_before_next_ ? roll_start_offset_ : next_offset_,
-                    .base_timestamp = timestamp});
-  return wire::EncodePrepare(header, stamped);
+  frame.resize(wire::kHeaderSize + body.size());
+  std::copy(body.begin(), body.end(), frame.begin() + wire::kHeaderSize);
+  const MutableByteSpan frame_body = MutableByteSpan(frame).subspan(wire::kHeaderSize);
+  if (operation == wire::Operation::kSendMessages) {
+    absl::StatusOr<wire::ValidatedBatch> batch = wire::DecodeBatch(frame_body);
+    if (!batch.ok()) return batch.status();
+    wire::StampBatch(*batch, frame_body,
+                     {.partition_id = options_.address.partition,
+                      .base_offset = roll_before_next_ ? roll_start_offset_ : next_offset_,
+                      .base_timestamp = timestamp});
+  }
+  wire::EncodePrepareHeader(header, frame_body, MutableByteSpan(frame).subspan(0, wire::kHeaderSize));
+  return absl::OkStatus();
 }
 
 absl::Status PartitionLog::CheckAppendable(const wire::ValidatedPrepare& prepare) const {
@@ -77,8 +92,7 @@ PartitionLog::Unit& PartitionLog::OpenUnitFor(uint64_t entry_size, bool needs_ro
       return last;
     }
   }
-  auto unit = std::make_unique<Unit>();
-  unit->bytes.reserve(std::min<uint64_t>(options_.group_commit_bytes_max, 1 << 20));
+  std::unique_ptr<Unit> unit = NewUnit();
   unit->first_op = last_op_ + 1;
   unit->checksum_before = last_checksum_;
   unit->next_offset_before = next_offset_;
@@ -135,13 +149,39 @@ absl::Status PartitionLog::Append(ByteSpan frame, DurableCallback on_durable) {
   return absl::OkStatus();
 }
 
+std::unique_ptr<PartitionLog::Unit> PartitionLog::NewUnit() {
+  if (free_units_.empty()) {
+    auto unit = std::make_unique<Unit>();
+    unit->bytes.reserve(std::min<uint64_t>(options_.group_commit_bytes_max, 1 << 20));
+    return unit;
+  }
+  std::unique_ptr<Unit> unit = std::move(free_units_.back());
+  free_units_.pop_back();
+  return unit;
+}
+
+// Clears a finished unit but keeps its buffers' capacity for the next one.
+void PartitionLog::RecycleUnit(std::unique_ptr<Unit> unit) {
+  unit->kind = Unit::Kind::kGroup;
+  unit->in_flight = false;
+  unit->roll.reset();
+  unit->bytes.clear();
+  unit->index_entries.clear();
+  unit->index_bytes.clear();
+  unit->acks.clear();
+  unit->first_op = unit->last_op = 0;
+  if (free_units_.size() < 8) free_units_.push_back(std::move(unit));
+}
+
 void PartitionLog::RecordRecent(const RecentRequest& request) {
   recent_.push_back(request);
   while (recent_.size() > options_.recent_requests_max) recent_.pop_front();
 }
 
 std::vector<RecentRequest> PartitionLog::RecentRequests() const {
-  return std::vector<RecentRequest>(recent_.begin(), recent_.end());
+  std::vector<RecentRequest> requests;
+  for (size_t i = 0; i < recent_.size(); ++i) requests.push_back(recent_[i]);
+  return requests;
 }
 
 void PartitionLog::Commit(uint64_t op) {
@@ -149,7 +189,7 @@ void PartitionLog::Commit(uint64_t op) {
   SLUICE_ASSERT(op <= last_op_, "commit of op ", op, " beyond the last appended op ", last_op_);
   commit_op_ = op;
   if (!units_.empty() && units_.back()->kind == Unit::Kind::kApply && !units_.back()->in_flight) return;
-  auto unit = std::make_unique<Unit>();
+  std::unique_ptr<Unit> unit = NewUnit();
   unit->kind = Unit::Kind::kApply;
   units_.push_back(std::move(unit));
   Kick();
@@ -179,12 +219,15 @@ io::Task<void> PartitionLog::RunUnits() {
       FailStop(status);
       for (PendingAck& ack : unit.acks) ack.callback(failure_);
     }
+    std::unique_ptr<Unit> finished = std::move(units_.front());
     units_.pop_front();
+    RecycleUnit(std::move(finished));
   }
   running_ = false;
-  std::vector<absl::AnyInvocable<void()>> waiters = std::move(drain_waiters_);
-  drain_waiters_.clear();
-  for (auto& waiter : waiters) waiter();
+  // Swapping keeps both vectors' capacity: waking waiters allocates nothing.
+  drain_waiters_running_.swap(drain_waiters_);
+  for (auto& waiter : drain_waiters_running_) waiter(true);
+  drain_waiters_running_.clear();
 }
 
 io::Task<absl::Status> PartitionLog::RunUnit(Unit& unit) {
@@ -195,9 +238,8 @@ io::Task<absl::Status> PartitionLog::RunUnit(Unit& unit) {
 
 io::Task<absl::Status> PartitionLog::Drain() {
   if (!running_ && units_.empty()) co_return failure_;
-  co_await io::CompletionAwaiter<bool>([this](absl::AnyInvocable<void(bool)> done) {
-    drain_waiters_.push_back([done = std::move(done)]() mutable { done(true); });
-  });
+  co_await io::AwaitCompletion<bool>(
+      [this](absl::AnyInvocable<void(bool)> done) { drain_waiters_.push_back(std::move(done)); });
   co_return failure_;
 }
 

@@ -41,6 +41,7 @@
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 #include "core/base/bytes.h"
+#include "core/base/ring_queue.h"
 #include "core/io/storage.h"
 #include "core/io/task.h"
 #include "core/partition/consumer_offsets.h"
@@ -66,6 +67,10 @@ struct PartitionOptions {
   // B3's operator opt-in: clamp consumer offsets beyond the log end (each logged).
   bool clamp_consumer_offsets = false;
   uint64_t recent_requests_max = 1024;
+  // The active segment's in-memory index is reserved up front (2 MiB at the
+  // default), as Kafka preallocates its index files, so appends do not grow it; it
+  // grows only past this many entries in one segment.
+  uint64_t index_entries_reserved = 65536;
 };
 
 // Every decision recovery took, in order, for logs and `inspect`.
@@ -120,6 +125,10 @@ class PartitionLog {
   absl::StatusOr<Bytes> PrepareNext(wire::Operation operation, ByteSpan body, uint64_t timestamp,
                                     absl::uint128 client = 0, absl::uint128 request_checksum = 0,
                                     uint64_t request = 0);
+  // The same into `frame`, reusing its capacity (allocation-free once it is large enough).
+  absl::Status PrepareNextInto(Bytes& frame, wire::Operation operation, ByteSpan body, uint64_t timestamp,
+                               absl::uint128 client = 0, absl::uint128 request_checksum = 0,
+                               uint64_t request = 0);
 
   // --- journal interface ---
   absl::Status Append(ByteSpan frame, DurableCallback on_durable);
@@ -161,10 +170,10 @@ class PartitionLog {
   struct Unit;
   // What applying a committed entry needs (kept for uncommitted entries).
   struct UncommittedEntry {
-    uint64_t op;
-    wire::Operation operation;
-    uint64_t next_offset_after;
-    absl::uint128 checksum;
+    uint64_t op = 0;
+    wire::Operation operation = wire::Operation::kReserved;
+    uint64_t next_offset_after = 0;
+    absl::uint128 checksum = 0;
     Bytes small_body;  // consumer offsets and partition steps; empty for batches
   };
 
@@ -187,6 +196,8 @@ class PartitionLog {
                                                 uint32_t count);
   void FailStop(const absl::Status& status);
   Unit& OpenUnitFor(uint64_t entry_size, bool needs_roll);
+  std::unique_ptr<Unit> NewUnit();
+  void RecycleUnit(std::unique_ptr<Unit> unit);
   absl::Status CheckAppendable(const wire::ValidatedPrepare& prepare) const;
   void RecordRecent(const RecentRequest& request);
   size_t SegmentForOp(uint64_t op) const;
@@ -213,14 +224,17 @@ class PartitionLog {
   uint64_t committed_next_offset_ = 0;
   uint64_t bytes_since_record_ = 0;
   ConsumerOffsets consumer_offsets_;
-  std::deque<UncommittedEntry> unapplied_;
-  std::deque<RecentRequest> recent_;
+  // Ring queues and pooled units: the steady-state append path allocates nothing (B12).
+  base::RingQueue<UncommittedEntry> unapplied_{256};
+  base::RingQueue<RecentRequest> recent_{256};
 
-  std::deque<std::unique_ptr<Unit>> units_;
+  base::RingQueue<std::unique_ptr<Unit>> units_;  // sized in the constructor (Unit is incomplete here)
+  std::vector<std::unique_ptr<Unit>> free_units_;
   bool running_ = false;
   uint64_t index_write_failures_ = 0;  // the on-disk index lags: recovery rebuilds it
   absl::Status failure_;
-  std::vector<absl::AnyInvocable<void()>> drain_waiters_;
+  std::vector<absl::AnyInvocable<void(bool)>> drain_waiters_;
+  std::vector<absl::AnyInvocable<void(bool)>> drain_waiters_running_;
 };
 
 }  // namespace sluice::partition

@@ -26,6 +26,7 @@ struct PartitionLog::Unit {
   std::optional<SegmentInfo> roll;
   Bytes bytes;
   std::vector<IndexEntry> index_entries;  // positions relative to the unit's start
+  Bytes index_bytes;                      // their encoding, reused
   std::vector<PendingAck> acks;
   uint64_t first_op = 0;
   uint64_t last_op = 0;

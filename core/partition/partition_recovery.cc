@@ -224,6 +224,7 @@ class PartitionRecovery {
       report_.tail_cut = true;
     }
     CO_RETURN_IF_ERROR(co_await ReconcileIndex(segment, scan));
+    segment.entries.reserve(log_.options_.index_entries_reserved);
     segment.size = scan.cut_position;
     RestoreLogState(segment);
     co_return absl::OkStatus();

@@ -33,12 +33,15 @@ io::Task<absl::Status> PartitionLog::Roll(uint64_t first_op, uint64_t start_offs
     co_return absl::ResourceExhaustedError(absl::StrCat("partition ", directory_, " has ", kMaxSegments,
                                                         " segments, the most a state record holds"));
   }
-  // The sealed segment's index becomes durable with it, so recovery need not rebuild it.
+  // The sealed segment gives back its reserved index capacity, and its index becomes
+  // durable with it, so recovery need not rebuild it.
+  segments_.back()->entries.shrink_to_fit();
   CO_RETURN_IF_ERROR(co_await io::SyncFile(storage_, segments_.back()->index), "syncing the index of ",
                      SegmentLogName(segments_.back()->info.first_op));
   auto segment = std::make_unique<Segment>();
   segment->info = {first_op, start_offset};
   segment->parent_of_first = parent_of_first;
+  segment->entries.reserve(options_.index_entries_reserved);
   const std::string log_path = io::JoinPath(directory_, SegmentLogName(first_op));
   const std::string index_path = io::JoinPath(directory_, SegmentIndexName(first_op));
   CO_ASSIGN_OR_RETURN(segment->log, co_await io::OpenFile(storage_, log_path, io::OpenMode::kCreateExclusive),
@@ -66,7 +69,8 @@ io::Task<absl::Status> PartitionLog::WriteGroup(Unit& unit) {
                        "undoing a failed write to ", SegmentLogName(segment.info.first_op));
     co_return FailGroupsFrom(unit, written);
   }
-  Bytes index_bytes(unit.index_entries.size() * kIndexEntrySize);
+  Bytes& index_bytes = unit.index_bytes;
+  index_bytes.resize(unit.index_entries.size() * kIndexEntrySize);
   for (size_t i = 0; i < unit.index_entries.size(); ++i) {
     unit.index_entries[i].position += position;
     EncodeIndexEntry(unit.index_entries[i], MutableByteSpan(index_bytes).subspan(i * kIndexEntrySize));
@@ -99,7 +103,8 @@ absl::Status PartitionLog::FailGroupsFrom(Unit& failed, const absl::Status& erro
   active_bytes_planned_ = segments_.back()->size;
   const absl::Status reported =
       base::Annotate(error, absl::StrCat("appending op ", failed.first_op, " and the ops queued after it"));
-  for (auto& unit : units_) {
+  for (size_t i = 0; i < units_.size(); ++i) {
+    Unit* unit = units_[i].get();
     if (unit->kind != Unit::Kind::kGroup || unit->first_op < failed.first_op) continue;
     for (PendingAck& ack : unit->acks) ack.callback(reported);
     unit->acks.clear();

@@ -130,11 +130,16 @@ struct UringStorage::ReadRequest {
 
 // A write in progress: continued after a short write until all bytes are written.
 struct UringStorage::WriteRequest {
+  io::FileHandle file;
   int fd = -1;
-  std::string path;
   uint64_t offset = 0;
   ByteSpan data;
   size_t written_bytes = 0;
+  io::Callback<absl::Status> done;
+};
+
+struct UringStorage::SyncRequest {
+  io::FileHandle file;
   io::Callback<absl::Status> done;
 };
 
@@ -262,25 +267,58 @@ void UringStorage::SubmitReadChunk(std::unique_ptr<ReadRequest> request) {
       });
 }
 
+UringStorage::WriteRequest* UringStorage::AcquireWriteRequest() {
+  if (free_write_requests_.empty()) {
+    write_requests_.push_back(std::make_unique<WriteRequest>());
+    free_write_requests_.reserve(write_requests_.size());
+    return write_requests_.back().get();
+  }
+  WriteRequest* request = free_write_requests_.back();
+  free_write_requests_.pop_back();
+  return request;
+}
+
+UringStorage::SyncRequest* UringStorage::AcquireSyncRequest() {
+  if (free_sync_requests_.empty()) {
+    sync_requests_.push_back(std::make_unique<SyncRequest>());
+    free_sync_requests_.reserve(sync_requests_.size());
+    return sync_requests_.back().get();
+  }
+  SyncRequest* request = free_sync_requests_.back();
+  free_sync_requests_.pop_back();
+  return request;
+}
+
+std::string UringStorage::PathForMessages(io::FileHandle file) const {
+  const OpenFile* open_file = Find(file);
+  return open_file != nullptr ? open_file->path : absl::StrCat("file handle ", file.value);
+}
+
 void UringStorage::Write(io::FileHandle file, uint64_t offset, ByteSpan data,
                          io::Callback<absl::Status> done) {
-  const std::string operation = absl::StrCat("write ", data.size(), " bytes at ", offset, " of");
   const OpenFile* open_file = Find(file);
   if (open_file == nullptr) {
-    PostResult<absl::Status>(std::move(done), UnknownHandle(operation, file));
+    PostResult<absl::Status>(std::move(done),
+                             UnknownHandle(absl::StrCat("write ", data.size(), " bytes at ", offset, " of"), file));
     return;
   }
   if (!RangeAddressable(offset, data.size())) {
-    PostResult<absl::Status>(
-        std::move(done), io::ErrnoStatus(EINVAL, absl::StrCat(operation, " ", open_file->path)));
+    PostResult<absl::Status>(std::move(done),
+                             io::ErrnoStatus(EINVAL, absl::StrCat("write ", data.size(), " bytes at ", offset,
+                                                                  " of ", open_file->path)));
     return;
   }
-  SubmitWriteChunk(std::make_unique<WriteRequest>(
-      WriteRequest{open_file->fd, open_file->path, offset, data, 0, std::move(done)}));
+  WriteRequest* request = AcquireWriteRequest();
+  request->file = file;
+  request->fd = open_file->fd;
+  request->offset = offset;
+  request->data = data;
+  request->written_bytes = 0;
+  request->done = std::move(done);
+  SubmitWriteChunk(request);
 }
 
-void UringStorage::SubmitWriteChunk(std::unique_ptr<WriteRequest> request) {
-  WriteRequest* const write = request.get();
+void UringStorage::SubmitWriteChunk(WriteRequest* write) {
   const size_t chunk_bytes = std::min(write->data.size() - write->written_bytes, kIoChunkBytesMax);
   loop_.Submit(
       [write, chunk_bytes](io_uring_sqe* sqe) {
@@ -288,30 +326,36 @@ void UringStorage::SubmitWriteChunk(std::unique_ptr<WriteRequest> request) {
                             static_cast<unsigned>(chunk_bytes),
                             write->offset + write->written_bytes);
       },
-      [this, request = std::move(request)](int32_t result) mutable {
-        const std::string context = absl::StrCat("write ", request->data.size(), " bytes at ",
-                                                 request->offset, " of ", request->path);
+      [this, write](int32_t result) {
+        // The request goes back to the pool before `done` runs: `done` may write again.
+        auto finish = [this, write](absl::Status status) {
+          io::Callback<absl::Status> done = std::move(write->done);
+          free_write_requests_.push_back(write);
+          done(std::move(status));
+        };
+        auto context = [this, write] {
+          return absl::StrCat("write ", write->data.size(), " bytes at ", write->offset, " of ",
+                              PathForMessages(write->file));
+        };
         if (result < 0) {
-          request->done(io::ErrnoStatus(
-              -result, request->written_bytes == 0
-                           ? context
-                           : absl::StrCat(context, " (after ", request->written_bytes,
-                                          " bytes were written)")));
+          finish(io::ErrnoStatus(-result, write->written_bytes == 0
+                                              ? context()
+                                              : absl::StrCat(context(), " (after ", write->written_bytes,
+                                                             " bytes were written)")));
           return;
         }
-        request->written_bytes += static_cast<size_t>(result);
-        SLUICE_ASSERT(request->written_bytes <= request->data.size(), "wrote past the data");
-        if (request->written_bytes == request->data.size()) {
-          request->done(absl::OkStatus());
+        write->written_bytes += static_cast<size_t>(result);
+        SLUICE_ASSERT(write->written_bytes <= write->data.size(), "wrote past the data");
+        if (write->written_bytes == write->data.size()) {
+          finish(absl::OkStatus());
           return;
         }
         if (result == 0) {
           // A regular file never accepts zero bytes without an error; do not spin.
-          request->done(absl::InternalError(
-              absl::StrCat(context, ": no progress after ", request->written_bytes, " bytes")));
+          finish(absl::InternalError(absl::StrCat(context(), ": no progress after ", write->written_bytes, " bytes")));
           return;
         }
-        SubmitWriteChunk(std::move(request));  // A short write: write the rest.
+        SubmitWriteChunk(write);  // A short write: write the rest.
       });
 }
 
@@ -322,9 +366,20 @@ void UringStorage::Sync(io::FileHandle file, io::Callback<absl::Status> done) {
     return;
   }
   const int fd = open_file->fd;
+  SyncRequest* request = AcquireSyncRequest();
+  request->file = file;
+  request->done = std::move(done);
   loop_.Submit([fd](io_uring_sqe* sqe) { io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); },
-               [context = absl::StrCat("sync ", open_file->path), done = std::move(done)](
-                   int32_t result) mutable { done(StatusFromResult(result, context)); });
+               [this, request](int32_t result) {
+                 io::Callback<absl::Status> done = std::move(request->done);
+                 const io::FileHandle synced = request->file;
+                 free_sync_requests_.push_back(request);
+                 if (result < 0) {
+                   done(StatusFromResult(result, absl::StrCat("sync ", PathForMessages(synced))));
+                   return;
+                 }
+                 done(absl::OkStatus());
+               });
 }
 
 void UringStorage::Truncate(io::FileHandle file, uint64_t size, io::Callback<absl::Status> done) {

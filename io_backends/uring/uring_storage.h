@@ -75,6 +75,7 @@ class UringStorage final : public io::Storage {
   };
   struct ReadRequest;
   struct WriteRequest;
+  struct SyncRequest;
   struct DirectorySyncRequest;
 
   // The path the kernel sees: root_ joined with a validated relative path.
@@ -91,13 +92,22 @@ class UringStorage final : public io::Storage {
                            void (*prepare)(io_uring_sqe* sqe, const char* absolute_path),
                            io::Callback<absl::Status> done);
   void SubmitReadChunk(std::unique_ptr<ReadRequest> request);
-  void SubmitWriteChunk(std::unique_ptr<WriteRequest> request);
+  void SubmitWriteChunk(WriteRequest* request);
+  // Write and sync requests are pooled: the steady-state write path allocates
+  // nothing per operation (rule B12); error messages are built only on error.
+  WriteRequest* AcquireWriteRequest();
+  SyncRequest* AcquireSyncRequest();
+  std::string PathForMessages(io::FileHandle file) const;
   void SyncOpenedDirectory(std::unique_ptr<DirectorySyncRequest> request);
   void CloseSyncedDirectory(std::unique_ptr<DirectorySyncRequest> request);
 
   UringLoop& loop_;
   const std::string root_;
   absl::flat_hash_map<uint64_t, OpenFile> open_files_;
+  std::vector<std::unique_ptr<WriteRequest>> write_requests_;
+  std::vector<WriteRequest*> free_write_requests_;
+  std::vector<std::unique_ptr<SyncRequest>> sync_requests_;
+  std::vector<SyncRequest*> free_sync_requests_;
   // Handles are never reused within a process: a stale handle fails with EBADF
   // instead of reaching another file.
   uint64_t next_handle_value_ = 1;

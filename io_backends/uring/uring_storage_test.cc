@@ -69,12 +69,12 @@ class UringStorageTest : public testing::Test {
   }
 
   // Awaits a single completion-style operation.
-  template <typename Result>
-  Result Await(io::CompletionAwaiter<Result> awaiter) {
+  template <typename Result, typename Submit>
+  Result Await(io::CompletionAwaiter<Result, Submit> awaiter) {
     return Run(AwaitTask(std::move(awaiter)));
   }
-  template <typename Result>
-  static Task<Result> AwaitTask(io::CompletionAwaiter<Result> awaiter) {
+  template <typename Result, typename Submit>
+  static Task<Result> AwaitTask(io::CompletionAwaiter<Result, Submit> awaiter) {
     co_return co_await std::move(awaiter);
   }
 
