@@ -419,9 +419,9 @@ io::Task<absl::StatusOr<std::unique_ptr<PartitionLog>>> PartitionLog::Open(io::S
                                                                             PartitionOptions options,
                                                                             RecoveryReport* report) {
   RecoveryReport local_report;
-  RecoveryReport& out = report != nullptr ? *report : local_report;
+  RecoveryReport* const out = report != nullptr ? report : &local_report;
   std::unique_ptr<PartitionLog> log(new PartitionLog(storage, std::move(options)));
-  PartitionRecovery recovery(*log, out);
+  PartitionRecovery recovery(*log, *out);
   CO_RETURN_IF_ERROR(co_await recovery.Run());
   co_return log;
 }
