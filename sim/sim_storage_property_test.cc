@@ -60,6 +60,7 @@ struct FileModel {
   std::set<uint64_t> doomed;
   std::set<uint64_t> corrupted;  // a fault was injected here: not checked
   std::set<uint64_t> possible_sizes = {0};
+  bool failed_sync_since_crash = false;  // a doomed size change may still be lost
 
   void Grow(uint64_t size) {
     while (possible.size() < size) possible.push_back({0});
@@ -81,11 +82,13 @@ class Harness {
       case OpKind::kSyncDirectory:
         RC_ASSERT(disk_.SyncDirectory("").ok());
         durable_names_ = names_;
+        unsynced_names_.clear();
         return;
       case OpKind::kUnlink:
         if (!names_.contains(name)) return;
         RC_ASSERT(disk_.Unlink(name).ok());
         names_.erase(name);
+        unsynced_names_.insert(name);
         return;
       case OpKind::kRename: return Rename(name, NameOf(op.other_file));
       case OpKind::kBitFlip: return FlipBit(name, op);
@@ -107,6 +110,7 @@ class Harness {
     handle = *file;
     if (!names_.contains(name)) {
       names_[name] = next_file_id_;
+      unsynced_names_.insert(name);
       files_[next_file_id_++] = FileModel{};
     }
     return files_.at(names_.at(name));
@@ -129,7 +133,8 @@ class Harness {
       model.possible[i].insert(op.fill);
       model.dirty.insert(i);
       model.doomed.erase(i);
-      model.corrupted.erase(i);
+      // A corrupted byte stays suspect until the rewrite is synced: if the rewrite
+      // does not land at a crash, the media still holds the flipped bit.
     }
     RC_ASSERT(disk_.Close(handle).ok());
   }
@@ -157,14 +162,15 @@ class Harness {
     if (fail) {
       model.doomed.insert(model.dirty.begin(), model.dirty.end());
       model.dirty.clear();
-      failed_sync_since_crash_.insert(name);
+      model.failed_sync_since_crash = true;
     } else {
       for (const uint64_t i : model.dirty) {
         if (i < model.current.size()) model.possible[i] = {model.current[i]};
+        model.corrupted.erase(i);
       }
       model.dirty.clear();
       // A doomed size change may still be lost; otherwise the size is now known.
-      if (!failed_sync_since_crash_.contains(name)) {
+      if (!model.failed_sync_since_crash) {
         model.possible_sizes = {static_cast<uint64_t>(model.current.size())};
       }
     }
@@ -176,6 +182,8 @@ class Harness {
     RC_ASSERT(disk_.Rename(from, to).ok());
     names_[to] = names_.at(from);
     names_.erase(from);
+    unsynced_names_.insert(from);
+    unsynced_names_.insert(to);
   }
 
   void FlipBit(const std::string& name, const Op& op) {
@@ -189,12 +197,12 @@ class Harness {
   }
 
   void CheckAfterCrash() {
-    // Names whose entry is the same in the durable and current view had no
-    // unsynced change: they must exist, holding bytes the model allows.
+    // Names untouched since the last directory sync must exist, holding bytes the
+    // model allows. (A name changed and changed back is not untouched: a crash may
+    // keep only the first change.)
     std::map<std::string, uint64_t> survivors;
     for (const auto& [name, id] : durable_names_) {
-      const auto current = names_.find(name);
-      if (current != names_.end() && current->second == id) survivors[name] = id;
+      if (!unsynced_names_.contains(name)) survivors[name] = id;
     }
     for (const auto& [name, id] : survivors) {
       const absl::StatusOr<Bytes> after = disk_.ReadFile(name);
@@ -215,7 +223,6 @@ class Harness {
     // After a crash everything on disk is durable: rebuild the model from it.
     names_.clear();
     files_.clear();
-    failed_sync_since_crash_.clear();
     const absl::StatusOr<std::vector<io::DirectoryEntry>> entries = disk_.List("");
     RC_ASSERT(entries.ok());
     for (const io::DirectoryEntry& entry : *entries) {
@@ -229,6 +236,7 @@ class Harness {
       files_[next_file_id_++] = std::move(model);
     }
     durable_names_ = names_;
+    unsynced_names_.clear();
   }
 
   SimLoop loop_;
@@ -237,8 +245,8 @@ class Harness {
   uint64_t next_file_id_ = 1;
   std::map<std::string, uint64_t> names_;          // current view: name -> file id
   std::map<std::string, uint64_t> durable_names_;  // as of the last directory sync
+  std::set<std::string> unsynced_names_;            // changed since then
   std::map<uint64_t, FileModel> files_;
-  std::set<std::string> failed_sync_since_crash_;
 };
 
 RC_GTEST_PROP(SimStorageProperty, DurableBytesSurviveCrashes, (uint64_t seed)) {
