@@ -68,11 +68,9 @@
 
 namespace sluice::metadata {
 
-// Sluice's operation marking a pending partition step done. Not yet declared in
-// core/wire/operation.h (owned elsewhere): until it is, this is its value.
-inline constexpr uint8_t kCompletePartitionStepCode = 166;
-inline constexpr wire::Operation kCompletePartitionStep =
-    static_cast<wire::Operation>(kCompletePartitionStepCode);
+// Sluice's operation marking a pending partition step done (core/wire/operation.h).
+inline constexpr wire::Operation kCompletePartitionStep = wire::Operation::kCompletePartitionStep;
+inline constexpr uint8_t kCompletePartitionStepCode = static_cast<uint8_t>(kCompletePartitionStep);
 
 inline constexpr size_t kHashBytesMin = 1;
 

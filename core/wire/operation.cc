@@ -78,6 +78,8 @@ absl::string_view OperationName(Operation operation) {
       return "partition_delete_segments";
     case Operation::kPartitionPurge:
       return "partition_purge";
+    case Operation::kCompletePartitionStep:
+      return "complete_partition_step";
   }
   // Reached only by a value cast from an unchecked byte; the switch stays
   // exhaustive (-Wswitch) so a new enumerator without a name fails to compile.

@@ -62,6 +62,11 @@ enum class Operation : uint8_t {
   kPartitionRetention = 163,       // Drop sealed segments older than a cutoff.
   kPartitionDeleteSegments = 164,  // The partition step of DeleteSegments (138).
   kPartitionPurge = 165,           // The partition step of PurgeStream / PurgeTopic.
+
+  // Sluice-owned metadata operation: marks one pending per-partition step of a
+  // cross-group operation (delete/purge topic or stream) done, so a new primary
+  // resumes exactly what is left (DESIGN.md "Operations spanning groups").
+  kCompletePartitionStep = 166,
 };
 
 // True for every value declared above; false for any other byte.
