@@ -245,7 +245,8 @@ TEST(OperationTest, NamesAndClasses) {
   EXPECT_EQ(OperationName(Operation::kSendMessages), "send_messages");
   EXPECT_TRUE(IsKnownOperation(149));
   EXPECT_FALSE(IsKnownOperation(150));
-  EXPECT_FALSE(IsKnownOperation(166));
+  EXPECT_TRUE(IsKnownOperation(166));  // CompletePartitionStep
+  EXPECT_FALSE(IsKnownOperation(167));
   EXPECT_TRUE(IsReplicatedOperation(Operation::kRegister));
   EXPECT_FALSE(IsReplicatedOperation(Operation::kReserved));
   EXPECT_FALSE(IsReplicatedOperation(Operation::kNonReplicated));
