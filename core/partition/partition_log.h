@@ -149,6 +149,12 @@ class PartitionLog {
   // --- read path (committed data only) ---
   io::Task<absl::StatusOr<PollResult>> PollByOffset(uint64_t start_offset, uint32_t count);
   io::Task<absl::StatusOr<PollResult>> PollByTimestamp(uint64_t timestamp, uint32_t count);
+  // PROTOCOL.md §6.5's other strategies. First: from offset 0 (the oldest retained
+  // message). Last: the last `count` committed messages. Next: after the consumer's
+  // stored offset, or from the start when it has none.
+  io::Task<absl::StatusOr<PollResult>> PollFirst(uint32_t count);
+  io::Task<absl::StatusOr<PollResult>> PollLast(uint32_t count);
+  io::Task<absl::StatusOr<PollResult>> PollNext(const ConsumerKey& consumer, uint32_t count);
   // Offset after the last committed message (0 when empty).
   uint64_t committed_next_offset() const { return committed_next_offset_; }
   uint64_t appended_next_offset() const { return next_offset_; }

@@ -57,6 +57,20 @@ io::Task<absl::StatusOr<PollResult>> PartitionLog::PollByTimestamp(uint64_t time
   co_return PollResult{{}, 0, CommittedOffset()};
 }
 
+io::Task<absl::StatusOr<PollResult>> PartitionLog::PollFirst(uint32_t count) {
+  co_return co_await PollByOffset(segments_.front()->info.start_offset, count);
+}
+
+io::Task<absl::StatusOr<PollResult>> PartitionLog::PollLast(uint32_t count) {
+  const uint64_t end = committed_next_offset_;
+  co_return co_await PollByOffset(end > count ? end - count : 0, count);
+}
+
+io::Task<absl::StatusOr<PollResult>> PartitionLog::PollNext(const ConsumerKey& consumer, uint32_t count) {
+  const std::optional<uint64_t> stored = ConsumerOffset(consumer);
+  co_return co_await PollByOffset(stored.has_value() ? *stored + 1 : 0, count);
+}
+
 std::optional<uint64_t> PartitionLog::CommittedOffset() const {
   if (committed_next_offset_ == 0) return std::nullopt;
   return committed_next_offset_ - 1;

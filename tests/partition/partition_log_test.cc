@@ -83,6 +83,43 @@ TEST_P(PartitionLogTest, PollByTimestampStartsAtTheFirstEntryAtOrAfterIt) {
   EXPECT_EQ(testing::PolledIds(*result), Ids(5, 7));
 }
 
+TEST_P(PartitionLogTest, PollFirstLastAndNextFollowTheProtocolStrategies) {
+  auto fixture_holder = std::make_unique<testing::PartitionFixture>(testing::TestOptions(), 1, GetParam());
+  testing::PartitionFixture& fixture = *fixture_holder;
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(3, 4).ok());  // offsets 0..11 hold ids 1..12
+  EXPECT_EQ(testing::PolledIds(*fixture.Run(fixture.log_->PollFirst(2))), Ids(1, 2));
+  EXPECT_EQ(testing::PolledIds(*fixture.Run(fixture.log_->PollLast(3))), Ids(10, 12));
+  EXPECT_EQ(testing::PolledIds(*fixture.Run(fixture.log_->PollLast(50))), Ids(1, 12));
+  const ConsumerKey consumer{ConsumerKind::kConsumer, 9};
+  EXPECT_EQ(testing::PolledIds(*fixture.Run(fixture.log_->PollNext(consumer, 2))), Ids(1, 2));
+  ASSERT_TRUE(fixture.StoreOffset(9, 6).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(testing::PolledIds(*fixture.Run(fixture.log_->PollNext(consumer, 3))), Ids(8, 10));
+  EXPECT_TRUE(testing::PolledIds(*fixture.Run(fixture.log_->PollByOffset(12, 5))).empty());
+}
+
+// Rule B13: a frame is validated once, where it enters (Append decodes it into a
+// ValidatedPrepare); a damaged or foreign frame never reaches the log.
+TEST_P(PartitionLogTest, B13_FramesAreValidatedOnceAtTheEdge) {
+  auto fixture_holder = std::make_unique<testing::PartitionFixture>(testing::TestOptions(), 1, GetParam());
+  testing::PartitionFixture& fixture = *fixture_holder;
+  ASSERT_TRUE(fixture.Create().ok());
+  absl::StatusOr<Bytes> frame = fixture.log_->PrepareNext(wire::Operation::kSendMessages, testing::MakeBatch(2, 1), 5);
+  ASSERT_TRUE(frame.ok());
+  for (const size_t offset : {size_t{3}, size_t{100}, size_t{300}, frame->size() - 1}) {
+    Bytes damaged = *frame;
+    damaged[offset] ^= 0x40;
+    EXPECT_FALSE(fixture.log_->Append(damaged, [](absl::Status) {}).ok()) << "flip at " << offset;
+  }
+  Bytes truncated(frame->begin(), frame->end() - 1);
+  EXPECT_FALSE(fixture.log_->Append(truncated, [](absl::Status) {}).ok());
+  EXPECT_EQ(fixture.log_->last_op(), 0u);  // nothing reached the log
+  EXPECT_TRUE(fixture.log_->Append(*frame, [](absl::Status) {}).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->last_op(), 1u);
+}
+
 TEST_P(PartitionLogTest, AppendRejectsAnEntryThatBreaksTheChain) {
   auto fixture_holder = std::make_unique<testing::PartitionFixture>(testing::TestOptions(), 1, GetParam());
   testing::PartitionFixture& fixture = *fixture_holder;
