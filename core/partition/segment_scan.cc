@@ -54,20 +54,53 @@ std::optional<std::string> CheckEntry(ByteSpan log, uint64_t position, const Sca
   return std::nullopt;
 }
 
-// The highest `commit` among valid entries of this partition found after `from`.
+// A whole entry of this partition starts at `position`: its header checksum, cluster,
+// namespace, incarnation and size check out, and so does its body checksum. Only
+// such entries count as durability evidence, and their bodies are skipped, so a
+// message payload that happens to contain (or was crafted to contain) a prepare
+// header is never read as one.
+std::optional<uint64_t> WholeEntryAt(ByteSpan log, uint64_t position, const ScanContext& context) {
+  const ByteSpan header = log.subspan(position, wire::kHeaderSize);
+  if (header[wire::header_offset::kCommand] != static_cast<uint8_t>(wire::Command::kPrepare)) return std::nullopt;
+  if (!HeaderChecksumValid(header)) return std::nullopt;
+  if (base::LoadU128(header, wire::header_offset::kCluster) != context.cluster ||
+      base::LoadLittleEndian<uint64_t>(header, wire::header_offset::kNamespace) != context.namespace_id ||
+      base::LoadLittleEndian<uint64_t>(header, wire::header_offset::kIncarnation) != context.incarnation) {
+    return std::nullopt;
+  }
+  const uint32_t size = base::LoadLittleEndian<uint32_t>(header, wire::header_offset::kSize);
+  if (size < wire::kHeaderSize || size > log.size() - position) return std::nullopt;
+  if (base::LoadU128(header, wire::header_offset::kChecksumBody) !=
+      base::Checksum128(log.subspan(position + wire::kHeaderSize, size - wire::kHeaderSize))) {
+    return std::nullopt;
+  }
+  return size;
+}
+
+// The highest `commit` among whole entries found after the bad entry at `from`.
+// Walks entry by entry where headers verify (skipping their bodies) and byte by byte
+// only across damage. (A header lost to a torn write leaves its body unskippable;
+// that body is still only believed if it holds a whole, checksummed entry of this
+// cluster and partition.)
 uint64_t LaterCommitEvidence(ByteSpan log, uint64_t from, const ScanContext& context, uint64_t& found) {
   uint64_t best = 0;
-  for (uint64_t position = from; position + wire::kHeaderSize <= log.size(); ++position) {
-    const ByteSpan header = log.subspan(position, wire::kHeaderSize);
-    // Cheap filter before hashing: the command byte of a prepare.
-    if (header[wire::header_offset::kCommand] != static_cast<uint8_t>(wire::Command::kPrepare)) continue;
-    if (!HeaderChecksumValid(header)) continue;
-    if (base::LoadLittleEndian<uint64_t>(header, wire::header_offset::kNamespace) != context.namespace_id ||
-        base::LoadLittleEndian<uint64_t>(header, wire::header_offset::kIncarnation) != context.incarnation) {
+  uint64_t position = from;
+  // The bad entry's own header may be intact (only its body is bad): skip its body.
+  if (log.size() - position >= wire::kHeaderSize && HeaderChecksumValid(log.subspan(position, wire::kHeaderSize))) {
+    const uint32_t size = base::LoadLittleEndian<uint32_t>(log, position + wire::header_offset::kSize);
+    position += (size >= wire::kHeaderSize && size <= log.size() - position) ? size : 1;
+  } else {
+    ++position;
+  }
+  while (position + wire::kHeaderSize <= log.size()) {
+    const std::optional<uint64_t> size = WholeEntryAt(log, position, context);
+    if (!size.has_value()) {
+      ++position;
       continue;
     }
     ++found;
-    best = std::max(best, base::LoadLittleEndian<uint64_t>(header, wire::header_offset::kCommit));
+    best = std::max(best, base::LoadLittleEndian<uint64_t>(log, position + wire::header_offset::kCommit));
+    position += *size;
   }
   return best;
 }
@@ -93,7 +126,7 @@ ScanResult ScanSegment(ByteSpan log, const ScanContext& context) {
     if (problem.has_value()) {
       result.bad_op = expected_op;
       result.bad_reason = *std::move(problem);
-      const uint64_t later_commit = LaterCommitEvidence(log, position + 1, context, result.later_valid_entries);
+      const uint64_t later_commit = LaterCommitEvidence(log, position, context, result.later_valid_entries);
       const uint64_t evidence = std::max(context.durable_watermark, later_commit);
       result.verdict = expected_op <= evidence ? TailVerdict::kCorrupt : TailVerdict::kUncertainTail;
       result.proven_by = evidence;

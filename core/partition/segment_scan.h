@@ -14,9 +14,11 @@
 //  - otherwise it and everything after it are the uncertain tail: cut on a single
 //    node (with a warning naming it), resolved by VSR in a cluster. A torn entry
 //    followed by intact ones of the same unsynced group commit is such a tail.
-// Valid later entries are found by looking for headers whose checksum verifies at
-// each byte position after the bad entry (bounded by the segment's size), since the
-// bad entry's own size field cannot be trusted.
+// Valid later entries are found by walking the rest of the segment: whole entries
+// (header and body checksums, cluster, namespace and incarnation all checking out)
+// are taken as evidence and their bodies skipped; across damage the walk goes byte
+// by byte, since the bad entry's own size field cannot be trusted. Skipping bodies
+// keeps a message payload that contains a prepare header from counting as evidence.
 
 #include <cstdint>
 #include <optional>

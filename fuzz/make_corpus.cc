@@ -1,0 +1,337 @@
+// Writes the seed corpus of every fuzz target: valid inputs built with the
+// project's own encoders (and a few damaged ones that exercise the recovery
+// verdicts), one file each, under DIR/<target>/.
+//
+//   bazel run //fuzz:make_corpus -- fuzz/corpus     # relative to the workspace
+//
+// fuzz/corpus/ holds its output, checked in; rerun it when a format changes (the
+// replay tests fail on stale seeds only if an oracle breaks, so also check that
+// `bazel test //fuzz/...` still passes). The output is deterministic.
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/base/assert.h"
+#include "core/base/bytes.h"
+#include "core/partition/consumer_offsets.h"
+#include "core/partition/entry_body.h"
+#include "core/partition/segment_index.h"
+#include "core/partition/state_record.h"
+#include "core/superblock/superblock_format.h"
+#include "core/superblock/superblock_state.h"
+#include "core/wire/batch.h"
+#include "core/wire/batch_encoder.h"
+#include "core/wire/header.h"
+#include "core/wire/operation.h"
+#include "fuzz/fuzz_support.h"
+
+namespace sluice::fuzz {
+namespace {
+
+using wire::Operation;
+
+constexpr size_t kSeedSizeBytesMax = 8 * 1024;
+
+class CorpusWriter {
+ public:
+  explicit CorpusWriter(std::filesystem::path root) : root_(std::move(root)) {}
+
+  void Write(const std::string& target, const std::string& name, ByteSpan bytes) {
+    SLUICE_ASSERT(bytes.size() < kSeedSizeBytesMax, target, "/", name, " is ", bytes.size(),
+                  " bytes");
+    const std::filesystem::path directory = root_ / target;
+    std::filesystem::create_directories(directory);
+    std::ofstream file(directory / name, std::ios::binary | std::ios::trunc);
+    file.write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    file.close();
+    SLUICE_ASSERT(file.good(), "writing ", (directory / name).string());
+    ++written_;
+  }
+
+  // Prefixes the partition_records_fuzzer selector byte.
+  void WriteRecord(uint8_t selector, const std::string& name, ByteSpan bytes) {
+    Bytes input{selector};
+    input.insert(input.end(), bytes.begin(), bytes.end());
+    Write("partition_records_fuzzer", name, input);
+  }
+
+  int written() const { return written_; }
+
+ private:
+  std::filesystem::path root_;
+  int written_ = 0;
+};
+
+// One user-header TLV (user_headers.h).
+void AppendTlv(Bytes& out, uint8_t kind, ByteSpan value) {
+  out.push_back(kind);
+  const uint32_t length = static_cast<uint32_t>(value.size());
+  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<uint8_t>(length >> shift));
+  out.insert(out.end(), value.begin(), value.end());
+}
+
+Bytes SampleUserHeaders() {
+  Bytes headers;
+  AppendTlv(headers, 2, base::AsBytes("trace-id"));      // String key
+  AppendTlv(headers, 1, base::AsBytes("\x01\x02\x03"));  // Raw value
+  AppendTlv(headers, 2, base::AsBytes("retries"));
+  const uint8_t four[4] = {3, 0, 0, 0};
+  AppendTlv(headers, 11, four);  // Uint32 value
+  AppendTlv(headers, 2, base::AsBytes("urgent"));
+  const uint8_t yes[1] = {1};
+  AppendTlv(headers, 3, yes);  // Bool value
+  return headers;
+}
+
+// A producer's batch of `count` messages; every other one carries user headers.
+Bytes MakeBatch(uint32_t count, uint64_t first_id, bool with_headers) {
+  const Bytes headers = SampleUserHeaders();
+  std::vector<std::string> payloads;
+  for (uint32_t i = 0; i < count; ++i)
+    payloads.push_back("payload-" + std::to_string(first_id + i));
+  std::vector<wire::MessageToSend> messages;
+  for (uint32_t i = 0; i < count; ++i) {
+    messages.push_back(
+        {.id = absl::MakeUint128(first_id, i),
+         .origin_timestamp = uint64_t{1'700'000'000'000'000} + 250 * ((i * 7) % count),
+         .payload = base::AsBytes(payloads[i]),
+         .user_headers = with_headers && i % 2 == 0 ? ByteSpan(headers) : ByteSpan()});
+  }
+  absl::StatusOr<Bytes> batch = wire::EncodeBatch(messages);
+  SLUICE_ASSERT(batch.ok(), batch.status().ToString());
+  return *std::move(batch);
+}
+
+Bytes Stamp(Bytes batch, const wire::BatchStamp& stamp) {
+  absl::StatusOr<wire::ValidatedBatch> decoded = wire::DecodeBatch(batch);
+  SLUICE_ASSERT(decoded.ok(), decoded.status().ToString());
+  wire::StampBatch(*decoded, MutableByteSpan(batch), stamp);
+  return batch;
+}
+
+wire::PrepareHeader PartitionHeader(uint64_t op, Operation operation) {
+  wire::PrepareHeader header;
+  header.cluster = kCluster;
+  header.view = 3;
+  header.release = 1;
+  header.replica = 1;
+  header.client = absl::MakeUint128(0xC11E47, op);
+  header.request_checksum = absl::MakeUint128(op, 0x5EC0);
+  header.op = op;
+  header.commit = op - 1;
+  header.timestamp = 1'700'000'000'000'000 + op * 1000;
+  header.request = op;
+  header.operation = operation;
+  header.namespace_id = kNamespace;
+  header.incarnation = kIncarnation;
+  return header;
+}
+
+// A partition segment: each entry chained to the previous one, batches stamped
+// with the running offset, as PartitionLog writes them.
+class SegmentBuilder {
+ public:
+  void Append(Operation operation, ByteSpan body, uint64_t commit) {
+    wire::PrepareHeader header = PartitionHeader(op_, operation);
+    header.parent = parent_;
+    header.commit = commit;
+    Bytes stored_body(body.begin(), body.end());
+    if (operation == Operation::kSendMessages) {
+      stored_body = Stamp(
+          stored_body,
+          {.partition_id = 1, .base_offset = next_offset_, .base_timestamp = header.timestamp});
+      next_offset_ +=
+          base::LoadLittleEndian<uint32_t>(stored_body, wire::batch_offset::kMessageCount);
+    }
+    const Bytes frame = wire::EncodePrepare(header, stored_body);
+    entry_positions_.push_back(log_.size());
+    log_.insert(log_.end(), frame.begin(), frame.end());
+    parent_ = wire::PrepareChecksum(frame);
+    ++op_;
+  }
+  const Bytes& log() const { return log_; }
+  size_t position(size_t entry) const { return entry_positions_.at(entry); }
+
+ private:
+  Bytes log_;
+  std::vector<size_t> entry_positions_;
+  absl::uint128 parent_ = kAnchorParent;
+  uint64_t op_ = kFirstOp;
+  uint64_t next_offset_ = kStartOffset;
+};
+
+void WritePrepares(CorpusWriter& out) {
+  const Bytes batch =
+      Stamp(MakeBatch(3, 100, true), {.partition_id = 7, .base_offset = 40, .base_timestamp = 5});
+  out.Write("prepare_fuzzer", "send_messages",
+            wire::EncodePrepare(PartitionHeader(9, Operation::kSendMessages), batch));
+  const Bytes store = partition::EncodeStoreOffset(
+      {.consumer = {partition::ConsumerKind::kGroup, 12}, .offset = 41});
+  out.Write("prepare_fuzzer", "store_consumer_offset",
+            wire::EncodePrepare(PartitionHeader(10, Operation::kStoreConsumerOffset), store));
+  out.Write("prepare_fuzzer", "partition_purge_empty_body",
+            wire::EncodePrepare(PartitionHeader(11, Operation::kPartitionPurge), {}));
+  wire::PrepareHeader metadata = PartitionHeader(5, Operation::kCreateStream);
+  metadata.namespace_id = 0;
+  metadata.incarnation = 0;
+  out.Write("prepare_fuzzer", "create_stream",
+            wire::EncodePrepare(metadata, base::AsBytes("\x01\x00\x00\x00orders")));
+  // A torn frame: the size field promises more than is there.
+  const Bytes whole = wire::EncodePrepare(PartitionHeader(12, Operation::kSendMessages), batch);
+  out.Write("prepare_fuzzer", "torn_send_messages", ByteSpan(whole).first(whole.size() - 17));
+}
+
+void WriteBatches(CorpusWriter& out) {
+  out.Write("batch_fuzzer", "one_message", MakeBatch(1, 1, false));
+  out.Write("batch_fuzzer", "four_messages_user_headers", MakeBatch(4, 20, true));
+  out.Write("batch_fuzzer", "stamped",
+            Stamp(MakeBatch(2, 50, true),
+                  {.partition_id = 3, .base_offset = 99, .base_timestamp = 1'700'000'000'000'000}));
+  const wire::MessageToSend empty{
+      .id = 77, .origin_timestamp = 9, .payload = ByteSpan(), .user_headers = ByteSpan()};
+  absl::StatusOr<Bytes> empty_payload = wire::EncodeBatch(std::span(&empty, 1));
+  SLUICE_ASSERT(empty_payload.ok());
+  out.Write("batch_fuzzer", "empty_payload", *empty_payload);
+}
+
+void WriteSuperblocks(CorpusWriter& out) {
+  superblock::SuperblockState formatted;
+  formatted.cluster_id = kCluster;
+  formatted.replica_index = 1;
+  formatted.replica_count = 3;
+  for (uint8_t copy = 0; copy < superblock::kSuperblockCopyCount; ++copy) {
+    out.Write("superblock_fuzzer", "formatted_copy_" + std::to_string(copy),
+              superblock::EncodeSuperblockCopy(formatted, 1, 0, copy));
+  }
+  superblock::SuperblockState later = formatted;
+  later.view = 9;
+  later.metadata_log_view = 8;
+  later.metadata_checkpoint = {.op = 120, .snapshot_checksum = absl::MakeUint128(0x5A, 0x17)};
+  later.metadata_commit_watermark = 130;
+  later.partition_log_views = {.op = 4, .checksum = absl::MakeUint128(0x7AB, 0x1E)};
+  out.Write("superblock_fuzzer", "updated_copy_2",
+            superblock::EncodeSuperblockCopy(later, 17, absl::MakeUint128(0xFA, 0x7E), 2));
+  superblock::SuperblockState recovering = formatted;
+  recovering.recovering = true;
+  recovering.namespace_widths = {.stream_bits = 20, .topic_bits = 20, .partition_bits = 23};
+  out.Write("superblock_fuzzer", "recovering_copy_0",
+            superblock::EncodeSuperblockCopy(recovering, 1, 0, 0));
+}
+
+void WriteRecords(CorpusWriter& out) {
+  partition::StateRecord record;
+  record.sequence = 6;
+  record.incarnation = kIncarnation;
+  record.namespace_id = kNamespace;
+  record.commit_watermark = 30;
+  record.anchor_op = 11;
+  record.anchor_parent = kAnchorParent;
+  record.segments = {{.first_op = 11, .start_offset = 0},
+                     {.first_op = 20, .start_offset = 57},
+                     {.first_op = 31, .start_offset = 90}};
+  const Bytes slot = partition::EncodeStateRecord(record);
+  // The decoder takes the slot's used prefix (a short read of the file's tail).
+  out.WriteRecord(0, "state_record_three_segments",
+                  ByteSpan(slot).first(partition::kStateRecordHeaderSize + 16 * 3));
+  record.segments = {{.first_op = 11, .start_offset = 0}};
+  record.log_end_op = 15;
+  const Bytes truncated = partition::EncodeStateRecord(record);
+  out.WriteRecord(0, "state_record_log_end",
+                  ByteSpan(truncated).first(partition::kStateRecordHeaderSize + 16 + 64));
+
+  partition::ConsumerOffsets offsets;
+  offsets.applied_op = 44;
+  offsets.offsets[{partition::ConsumerKind::kConsumer, 1}] = 10;
+  offsets.offsets[{partition::ConsumerKind::kConsumer, 9}] = 0;
+  offsets.offsets[{partition::ConsumerKind::kGroup, 1}] = 77;
+  out.WriteRecord(1, "consumer_offsets_three", partition::EncodeConsumerOffsets(offsets));
+  out.WriteRecord(1, "consumer_offsets_empty",
+                  partition::EncodeConsumerOffsets({.applied_op = 3, .offsets = {}}));
+
+  out.WriteRecord(2, "store_offset",
+                  partition::EncodeStoreOffset({{partition::ConsumerKind::kGroup, 5}, 1234}));
+  out.WriteRecord(3, "delete_offset",
+                  partition::EncodeDeleteOffset({partition::ConsumerKind::kConsumer, 8}));
+  out.WriteRecord(4, "retention", partition::EncodeRetention(12));
+
+  Bytes index(3 * partition::kIndexEntrySize + 5);  // three entries and a torn fourth
+  for (uint64_t i = 0; i < 3; ++i) {
+    partition::EncodeIndexEntry(
+        {.op = 1 + i, .base_offset = 1000 + 2 * i, .timestamp = 50 + i, .position = 600 * i},
+        MutableByteSpan(index).subspan(i * partition::kIndexEntrySize, partition::kIndexEntrySize));
+  }
+  out.WriteRecord(5, "index_torn_tail", index);
+}
+
+// ops 1..5: messages, a consumer-offset store, messages, a retention step, messages.
+SegmentBuilder CleanSegment() {
+  SegmentBuilder segment;
+  segment.Append(Operation::kSendMessages, MakeBatch(2, 1, false), 0);
+  segment.Append(Operation::kStoreConsumerOffset,
+                 partition::EncodeStoreOffset({{partition::ConsumerKind::kConsumer, 4}, 1001}), 1);
+  segment.Append(Operation::kSendMessages, MakeBatch(3, 10, true), 2);
+  segment.Append(Operation::kPartitionRetention, partition::EncodeRetention(1), 2);
+  segment.Append(Operation::kSendMessages, MakeBatch(1, 20, false), 3);
+  return segment;
+}
+
+void WriteSegments(CorpusWriter& out) {
+  const SegmentBuilder clean = CleanSegment();
+  out.Write("segment_scan_fuzzer", "clean_five_entries", clean.log());
+  SegmentBuilder six = CleanSegment();
+  six.Append(Operation::kPartitionPurge, {}, 5);
+  out.Write("segment_scan_fuzzer", "clean_six_entries_truncated_scan", six.log());
+
+  // A torn group commit: the last entry is cut short (uncertain tail, cut on one node).
+  const Bytes& log = clean.log();
+  out.Write("segment_scan_fuzzer", "torn_tail", ByteSpan(log).first(log.size() - 100));
+  // A bit flip in op 2's body: proven durable by the watermark (corrupt, never cut).
+  Bytes flipped_durable = log;
+  flipped_durable[clean.position(1) + wire::kHeaderSize + 3] ^= 0x10;
+  out.Write("segment_scan_fuzzer", "flip_in_durable_op2", flipped_durable);
+  // A bit flip in op 4's header: not proven durable, intact op 5 after it whose commit
+  // (3) does not reach it (uncertain tail).
+  Bytes flipped_tail = log;
+  flipped_tail[clean.position(3) + 100] ^= 0x01;
+  out.Write("segment_scan_fuzzer", "flip_in_unproven_op4", flipped_tail);
+  // A broken hash chain at op 3 (op 3 resealed with another parent): proven by op 5's commit.
+  Bytes relinked = log;
+  base::StoreU128(MutableByteSpan(relinked).subspan(clean.position(2), wire::kHeaderSize),
+                  wire::header_offset::kParent, absl::MakeUint128(1, 2));
+  ResealFrame(
+      MutableByteSpan(relinked).subspan(clean.position(2), clean.position(3) - clean.position(2)));
+  out.Write("segment_scan_fuzzer", "broken_chain_op3", relinked);
+}
+
+}  // namespace
+}  // namespace sluice::fuzz
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s OUTPUT_DIRECTORY\n", argv[0]);
+    return 2;
+  }
+  std::filesystem::path root(argv[1]);
+  // Under `bazel run` the working directory is the runfiles tree; resolve a relative
+  // path against the workspace instead.
+  if (const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+      workspace != nullptr && root.is_relative()) {
+    root = std::filesystem::path(workspace) / root;
+  }
+  sluice::fuzz::CorpusWriter out(root);
+  sluice::fuzz::WritePrepares(out);
+  sluice::fuzz::WriteBatches(out);
+  sluice::fuzz::WriteSuperblocks(out);
+  sluice::fuzz::WriteRecords(out);
+  sluice::fuzz::WriteSegments(out);
+  std::printf("wrote %d seed inputs under %s\n", out.written(), root.c_str());
+  return 0;
+}
