@@ -1,0 +1,131 @@
+// Journal: construction, Append's checks and grouping, checkpoints (rule B8).
+#include "core/journal/journal.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/base/status_macros.h"
+#include "core/io/storage_ops.h"
+#include "core/journal/entry_copy.h"
+#include "core/journal/journal_internal.h"
+#include "core/wire/header.h"
+
+namespace sluice::journal {
+
+Journal::Journal(io::Storage& storage, const JournalOptions& options, io::FileHandle file)
+    : storage_(storage),
+      options_(options),
+      layout_(options),
+      file_(file),
+      slots_(options.slot_count) {}
+
+Journal::~Journal() = default;
+
+absl::Status Journal::CheckAppendable(ByteSpan frame, uint64_t op, absl::uint128 parent) const {
+  if (op != last_op_ + 1) {
+    return absl::InvalidArgumentError(absl::StrCat("append of op ", op, " after op ", last_op_));
+  }
+  if (parent != last_checksum_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("append of op ", op, " breaks the hash chain: parent ", Hex128(parent),
+                     ", last checksum ", Hex128(last_checksum_)));
+  }
+  if (frame.size() > options_.message_size_max) {
+    return absl::InvalidArgumentError(absl::StrCat("prepare of op ", op, " is ", frame.size(),
+                                                   " bytes, more than message_size_max ",
+                                                   options_.message_size_max));
+  }
+  // Recovery validates a slot's header copy exactly like this: an entry it would
+  // reject must never be acknowledged.
+  const EntryCopy copy =
+      DecodeHeaderCopy(frame.first(wire::kHeaderSize), layout_.SlotOf(op), options_);
+  if (copy.state != CopyState::kValid) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("prepare of op ", op, " is not a metadata WAL entry: ", copy.problem));
+  }
+  if (op > options_.slot_count && op - options_.slot_count > checkpoint_op_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("appending op ", op, ": the WAL ring would overwrite op ",
+                     op - options_.slot_count, ", which checkpoint op ", checkpoint_op_,
+                     " does not cover; take a checkpoint first (rule B8)"));
+  }
+  return absl::OkStatus();
+}
+
+Journal::Group& Journal::OpenGroup() {
+  if (!groups_.empty()) {
+    Group& last = *groups_.back();
+    if (!last.in_flight && !last.failed) return last;
+  }
+  auto group = std::make_unique<Group>();
+  group->first_op = last_op_ + 1;
+  group->checksum_before = last_checksum_;
+  groups_.push_back(std::move(group));
+  return *groups_.back();
+}
+
+absl::Status Journal::Append(ByteSpan frame, DurableCallback on_durable) {
+  if (!failure_.ok()) return failure_;
+  if (closed_) return absl::FailedPreconditionError("the metadata WAL is closed");
+  if (truncating_) {
+    return absl::UnavailableError("the metadata WAL is truncating; append after it completes");
+  }
+  ASSIGN_OR_RETURN(const wire::ValidatedPrepare prepare,
+                   wire::DecodePrepare(frame, options_.cluster));
+  const uint64_t op = prepare.header().op;
+  RETURN_IF_ERROR(CheckAppendable(frame, op, prepare.header().parent));
+  Group& group = OpenGroup();
+  group.frames.emplace_back(frame.begin(), frame.end());
+  group.acks.push_back(std::move(on_durable));
+  group.last_op = op;
+  slots_[layout_.SlotOf(op)] = SlotEntry{op, prepare.checksum(), true};
+  last_op_ = op;
+  last_checksum_ = prepare.checksum();
+  extent_op_ = std::max(extent_op_, op);
+  Kick();
+  return absl::OkStatus();
+}
+
+std::optional<absl::uint128> Journal::ChecksumOf(uint64_t op) const {
+  if (op == checkpoint_op_) return checkpoint_checksum_;
+  const SlotEntry& entry = slots_[layout_.SlotOf(op)];
+  if (!entry.known || entry.op != op) return std::nullopt;
+  return entry.checksum;
+}
+
+absl::Status Journal::SetCheckpoint(uint64_t op) {
+  if (op < checkpoint_op_ || op > last_op_) {
+    return absl::InvalidArgumentError(absl::StrCat("checkpoint op ", op,
+                                                   " outside [current checkpoint op ",
+                                                   checkpoint_op_, ", last op ", last_op_, "]"));
+  }
+  const std::optional<absl::uint128> checksum = ChecksumOf(op);
+  if (!checksum.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint op ", op, " is no longer in the WAL ring"));
+  }
+  checkpoint_op_ = op;
+  checkpoint_checksum_ = *checksum;
+  return absl::OkStatus();
+}
+
+uint64_t Journal::ops_until_checkpoint_needed() const {
+  return checkpoint_op_ + options_.slot_count - last_op_;
+}
+
+io::Task<absl::Status> Journal::Drain() {
+  if (!running_ && groups_.empty()) co_return failure_;
+  co_await io::CompletionAwaiter<bool>([this](absl::AnyInvocable<void(bool)> done) {
+    drain_waiters_.push_back([done = std::move(done)]() mutable { done(true); });
+  });
+  co_return failure_;
+}
+
+io::Task<absl::Status> Journal::Close() {
+  const absl::Status drained = co_await Drain();
+  closed_ = true;
+  const absl::Status closed = co_await io::CloseFile(storage_, file_);
+  CO_RETURN_IF_ERROR(drained);
+  CO_RETURN_IF_ERROR(closed, "closing ", kJournalPath);
+  co_return absl::OkStatus();
+}
+
+}  // namespace sluice::journal
