@@ -1,9 +1,12 @@
 // `./sluice sim`: the deterministic simulation campaign.
 //
-// Today the campaign runs the randomized storage workload (sim/storage_workload.h):
-// every seed draws its own fault profile (swarm testing), runs concurrent file and
-// directory operations with process restarts and machine crashes, and is run twice
-// in this process; the two digests of what it observed must match. Later issues
+// Today the campaign runs two randomized workloads per seed, each drawing its own
+// fault profile (swarm testing): the storage workload (sim/storage_workload.h:
+// concurrent file and directory operations with process restarts and machine
+// crashes) and the network workload (sim/sim_network_workload.h: nodes exchanging
+// frames through the packet simulator under loss, duplication, reordering, clogging,
+// partitions and node crashes). Each is run twice in this process; the two digests
+// of what it observed must match. Later issues
 // grow the campaign into full replica clusters with invariant checkers; the flags,
 // the output and the exit codes stay.
 //
@@ -18,6 +21,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "sim/fault_profile.h"
+#include "sim/network_fault_profile.h"
+#include "sim/sim_network_workload.h"
 #include "sim/storage_workload.h"
 
 namespace sluice::sim {
@@ -36,8 +41,8 @@ flags:
   --first-seed N      first seed of the campaign (default 0)
   --shard I/N         run only the seeds s with s mod N == I (split a campaign
                       across machines; the shards together cover every seed once)
-  --profile NAME      storage faults: none, light, heavy or swarm (default swarm:
-                      each seed draws its own odds)
+  --profile NAME      storage and network faults: none, light, heavy or swarm
+                      (default swarm: each seed draws its own odds)
   --operations N      operations per seed (default 300)
   --json              print the summary as one JSON object
   --help              show this help
@@ -96,7 +101,8 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
       }
     } else if (arg == "--profile") {
       flags.profile = value("--profile").value_or("");
-      if (flags.profile != "swarm" && !StorageFaultProfileByName(flags.profile).ok()) {
+      if (flags.profile != "swarm" && (!StorageFaultProfileByName(flags.profile).ok() ||
+                                       !NetworkFaultProfileByName(flags.profile).ok())) {
         return UsageError("--profile takes none, light, heavy or swarm");
       }
     } else if (arg == "--operations") {
@@ -119,6 +125,34 @@ StorageWorkloadOptions WorkloadOptions(const Flags& flags) {
   return options;
 }
 
+NetworkWorkloadOptions NetworkOptions(const Flags& flags) {
+  NetworkWorkloadOptions options;
+  if (flags.profile != "swarm") options.profile = *NetworkFaultProfileByName(flags.profile);
+  return options;
+}
+
+// Both workloads of one seed, each run twice; empty if their digests agree, else what differed.
+struct SeedOutcome {
+  StorageWorkloadResult storage;
+  NetworkWorkloadResult network;
+  std::string nondeterminism;
+};
+
+SeedOutcome RunSeed(uint64_t seed, const Flags& flags, const StorageWorkloadOptions& storage_options,
+                    const NetworkWorkloadOptions& network_options) {
+  SeedOutcome outcome;
+  outcome.storage = RunStorageWorkload(seed, storage_options);
+  const StorageWorkloadResult storage_again = RunStorageWorkload(seed, WorkloadOptions(flags));
+  outcome.network = RunNetworkWorkload(seed, network_options);
+  const NetworkWorkloadResult network_again = RunNetworkWorkload(seed, NetworkOptions(flags));
+  if (outcome.storage.digest != storage_again.digest) {
+    outcome.nondeterminism = absl::StrFormat("storage digest %s then %s", outcome.storage.digest, storage_again.digest);
+  } else if (outcome.network.digest != network_again.digest) {
+    outcome.nondeterminism = absl::StrFormat("network digest %s then %s", outcome.network.digest, network_again.digest);
+  }
+  return outcome;
+}
+
 std::string ReplayCommand(uint64_t seed, const Flags& flags) {
   std::string command = absl::StrFormat("./sluice sim --seed %d", seed);
   if (flags.profile != "swarm") absl::StrAppend(&command, " --profile ", flags.profile);
@@ -128,21 +162,28 @@ std::string ReplayCommand(uint64_t seed, const Flags& flags) {
 
 int RunOneSeed(uint64_t seed, const Flags& flags) {
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-  StorageWorkloadOptions options = WorkloadOptions(flags);
-  options.trace = [](const std::string& line) { std::printf("  %s\n", line.c_str()); };
-  const StorageWorkloadResult first = RunStorageWorkload(seed, options);
-  options.trace = nullptr;
-  const StorageWorkloadResult second = RunStorageWorkload(seed, options);
-  std::printf("profile %s\n", DescribeProfile(first.profile).c_str());
-  std::printf("events %llu, crashes %llu, faults %llu, simulated %.3f s\n",
-              static_cast<unsigned long long>(first.events), static_cast<unsigned long long>(first.crashes),
-              static_cast<unsigned long long>(first.faults), first.simulated_ns / 1e9);
-  if (first.digest != second.digest) {
-    std::printf("FAILED: seed %llu is not deterministic: digest %s then %s\n",
-                static_cast<unsigned long long>(seed), first.digest.c_str(), second.digest.c_str());
+  StorageWorkloadOptions storage_options = WorkloadOptions(flags);
+  storage_options.trace = [](const std::string& line) { std::printf("  storage %s\n", line.c_str()); };
+  NetworkWorkloadOptions network_options = NetworkOptions(flags);
+  network_options.trace = [](const std::string& line) { std::printf("  network %s\n", line.c_str()); };
+  const SeedOutcome outcome = RunSeed(seed, flags, storage_options, network_options);
+  std::printf("storage profile %s\n", DescribeProfile(outcome.storage.profile).c_str());
+  std::printf("storage: events %llu, crashes %llu, faults %llu, simulated %.3f s, digest %s\n",
+              static_cast<unsigned long long>(outcome.storage.events),
+              static_cast<unsigned long long>(outcome.storage.crashes),
+              static_cast<unsigned long long>(outcome.storage.faults), outcome.storage.simulated_ns / 1e9,
+              outcome.storage.digest.c_str());
+  std::printf("network profile %s\n", DescribeNetworkProfile(outcome.network.profile).c_str());
+  std::printf("network: events %llu, node crashes %llu, simulated %.3f s, digest %s\n",
+              static_cast<unsigned long long>(outcome.network.events),
+              static_cast<unsigned long long>(outcome.network.crashes), outcome.network.simulated_ns / 1e9,
+              outcome.network.digest.c_str());
+  if (!outcome.nondeterminism.empty()) {
+    std::printf("FAILED: seed %llu is not deterministic: %s\n", static_cast<unsigned long long>(seed),
+                outcome.nondeterminism.c_str());
     return kExitSafety;
   }
-  std::printf("digest %s\n", first.digest.c_str());
+  std::printf("digest %s%s\n", outcome.storage.digest.c_str(), outcome.network.digest.c_str());
   return kExitOk;
 }
 
@@ -153,25 +194,25 @@ int RunCampaign(const Flags& flags) {
   uint64_t done = 0, failures = 0, simulated_ns = 0, events = 0, crashes = 0, faults = 0;
   std::optional<uint64_t> first_failure;
   const uint64_t last_seed = flags.first_seed + flags.seeds - 1;
-  std::fprintf(stderr, "sluice sim: seeds %llu..%llu, shard %llu/%llu, profile %s, storage workload\n",
+  std::fprintf(stderr, "sluice sim: seeds %llu..%llu, shard %llu/%llu, profile %s, storage + network workloads\n",
                static_cast<unsigned long long>(flags.first_seed), static_cast<unsigned long long>(last_seed),
                static_cast<unsigned long long>(flags.shard_index), static_cast<unsigned long long>(flags.shard_count),
                flags.profile.c_str());
   const StorageWorkloadOptions options = WorkloadOptions(flags);
+  const NetworkWorkloadOptions network_options = NetworkOptions(flags);
   for (uint64_t seed = flags.first_seed; seed <= last_seed; ++seed) {
     if (seed % flags.shard_count != flags.shard_index) continue;
-    const StorageWorkloadResult first = RunStorageWorkload(seed, options);
-    const StorageWorkloadResult second = RunStorageWorkload(seed, options);
+    const SeedOutcome outcome = RunSeed(seed, flags, options, network_options);
     ++done;
-    simulated_ns += first.simulated_ns;
-    events += first.events;
-    crashes += first.crashes;
-    faults += first.faults;
-    if (first.digest != second.digest) {
+    simulated_ns += outcome.storage.simulated_ns + outcome.network.simulated_ns;
+    events += outcome.storage.events + outcome.network.events;
+    crashes += outcome.storage.crashes + outcome.network.crashes;
+    faults += outcome.storage.faults + outcome.network.counts.dropped_loss + outcome.network.counts.duplicated;
+    if (!outcome.nondeterminism.empty()) {
       ++failures;
       if (!first_failure) first_failure = seed;
-      std::fprintf(stderr, "\nFAILED seed %llu: nondeterministic (digest %s then %s)\n  replay: %s\n",
-                   static_cast<unsigned long long>(seed), first.digest.c_str(), second.digest.c_str(),
+      std::fprintf(stderr, "\nFAILED seed %llu: nondeterministic (%s)\n  replay: %s\n",
+                   static_cast<unsigned long long>(seed), outcome.nondeterminism.c_str(),
                    ReplayCommand(seed, flags).c_str());
     }
     const auto now = WallClock::now();
