@@ -19,6 +19,7 @@
 // and between the two scans of the same bytes: the truncated scan is the full scan
 // cut to ops <= kTruncatedLogEndOp.
 
+#include <optional>
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -119,34 +120,62 @@ void CheckVerdict(ByteSpan log, const ScanContext& context, const ScanResult& re
   SLUICE_ASSERT(!result.bad_reason.empty(), "a bad entry without a reason");
 }
 
-// Rule B7's safety half: an entry is cut only if nothing proves it durable. Every
-// header after the bad entry's first byte whose checksum verifies and that is a
-// prepare of this partition (cluster included) is evidence; the scan must have
-// counted each of them, so it never calls a proven entry an uncertain tail.
+// Rule B7's safety half: an entry is cut only if nothing proves it durable. Evidence
+// is every whole entry of this partition (header and body checksums, cluster,
+// namespace, incarnation and size all checking out) met by walking the rest of the
+// segment entry by entry, byte by byte only across damage; the bodies of whole
+// entries are skipped, so a header inside a message payload is not evidence. The
+// scan must have counted each of them, so it never calls a proven entry a tail.
+std::optional<uint64_t> WholeEntrySize(ByteSpan log, uint64_t position, const ScanContext& context) {
+  namespace offset = wire::header_offset;
+  const ByteSpan header = log.subspan(position, wire::kHeaderSize);
+  if (header[offset::kCommand] != static_cast<uint8_t>(wire::Command::kPrepare)) return std::nullopt;
+  if (base::LoadU128(header, offset::kChecksum) != base::Checksum128(header.subspan(offset::kChecksummedBegin))) {
+    return std::nullopt;
+  }
+  if (base::LoadU128(header, offset::kCluster) != context.cluster ||
+      base::LoadLittleEndian<uint64_t>(header, offset::kNamespace) != context.namespace_id ||
+      base::LoadLittleEndian<uint64_t>(header, offset::kIncarnation) != context.incarnation) {
+    return std::nullopt;
+  }
+  const uint64_t size = base::LoadLittleEndian<uint32_t>(header, offset::kSize);
+  if (size < wire::kHeaderSize || size > log.size() - position) return std::nullopt;
+  if (base::LoadU128(header, offset::kChecksumBody) !=
+      base::Checksum128(log.subspan(position + wire::kHeaderSize, size - wire::kHeaderSize))) {
+    return std::nullopt;
+  }
+  return size;
+}
+
 void CheckEvidence(ByteSpan log, const ScanContext& context, const ScanResult& result) {
   if (result.verdict != TailVerdict::kCorrupt && result.verdict != TailVerdict::kUncertainTail)
     return;
   namespace offset = wire::header_offset;
   uint64_t evidence = context.durable_watermark;
-  uint64_t headers = 0;
-  for (uint64_t position = result.cut_position + 1; position + wire::kHeaderSize <= log.size();
-       ++position) {
-    const ByteSpan header = log.subspan(position, wire::kHeaderSize);
-    if (header[offset::kCommand] != static_cast<uint8_t>(wire::Command::kPrepare)) continue;
-    if (base::LoadU128(header, offset::kChecksum) !=
-        base::Checksum128(header.subspan(offset::kChecksummedBegin)))
-      continue;
-    if (base::LoadU128(header, offset::kCluster) != context.cluster ||
-        base::LoadLittleEndian<uint64_t>(header, offset::kNamespace) != context.namespace_id ||
-        base::LoadLittleEndian<uint64_t>(header, offset::kIncarnation) != context.incarnation) {
+  uint64_t entries = 0;
+  uint64_t position = result.cut_position;
+  // The bad entry's own body is skipped when its header verifies.
+  if (log.size() - position >= wire::kHeaderSize &&
+      base::LoadU128(log, position + offset::kChecksum) ==
+          base::Checksum128(log.subspan(position + offset::kChecksummedBegin, wire::kHeaderSize - offset::kChecksummedBegin))) {
+    const uint64_t size = base::LoadLittleEndian<uint32_t>(log, position + offset::kSize);
+    position += (size >= wire::kHeaderSize && size <= log.size() - position) ? size : 1;
+  } else {
+    ++position;
+  }
+  while (position + wire::kHeaderSize <= log.size()) {
+    const std::optional<uint64_t> size = WholeEntrySize(log, position, context);
+    if (!size.has_value()) {
+      ++position;
       continue;
     }
-    ++headers;
-    evidence = std::max(evidence, base::LoadLittleEndian<uint64_t>(header, offset::kCommit));
+    ++entries;
+    evidence = std::max(evidence, base::LoadLittleEndian<uint64_t>(log, position + offset::kCommit));
+    position += *size;
   }
   SLUICE_ASSERT(result.proven_by >= evidence, "evidence reaches op ", evidence, ", the scan saw ",
                 result.proven_by);
-  SLUICE_ASSERT(result.later_valid_entries >= headers, headers, " later headers, the scan counted ",
+  SLUICE_ASSERT(result.later_valid_entries >= entries, entries, " later entries, the scan counted ",
                 result.later_valid_entries);
   if (result.verdict == TailVerdict::kUncertainTail) {
     SLUICE_ASSERT(result.bad_op > evidence, "op ", result.bad_op, " proven durable (evidence ",

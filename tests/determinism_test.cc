@@ -5,6 +5,8 @@
 // flag it. (The g++ vs clang comparison of the same digests is a stage of .ci/run.)
 #include <gtest/gtest.h>
 
+#include "tests/testing/determinism_check.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -20,55 +22,15 @@
 namespace sluice {
 namespace {
 
-std::string WorkloadBinary() {
-  const char* runfiles = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(runfiles != nullptr ? runfiles : ".", "/sluice/sim/storage_workload_main");
-}
+using testing::NondeterministicSeeds;
+using testing::ParseDigests;
+using testing::RunCommand;
+using testing::SumField;
 
-std::string RunCommand(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr) << command;
-  if (pipe == nullptr) return output;
-  char buffer[4096];
-  size_t count;
-  while ((count = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, count);
-  EXPECT_EQ(pclose(pipe), 0) << command;
-  return output;
-}
-
-// seed -> the rest of its line ("digest=... events=...").
-std::map<uint64_t, std::string> ParseDigests(const std::string& output) {
-  std::map<uint64_t, std::string> digests;
-  for (absl::string_view line : absl::StrSplit(output, '\n', absl::SkipEmpty())) {
-    const size_t space = line.find(' ');
-    uint64_t seed = 0;
-    EXPECT_TRUE(absl::StartsWith(line, "seed=") && space != absl::string_view::npos) << line;
-    EXPECT_TRUE(absl::SimpleAtoi(line.substr(5, space - 5), &seed)) << line;
-    digests[seed] = std::string(line.substr(space + 1));
-  }
-  return digests;
-}
-
-// The determinism check: seeds whose digest differs between a batch run and a
-// run of the seed alone in a fresh process.
-std::vector<uint64_t> NondeterministicSeeds(uint64_t first, uint64_t last, const std::string& flags) {
-  const std::map<uint64_t, std::string> batch = ParseDigests(
-      RunCommand(absl::StrCat(WorkloadBinary(), " --seeds ", first, "..", last, " ", flags)));
-  EXPECT_EQ(batch.size(), last - first + 1);
-  std::vector<uint64_t> mismatches;
-  for (uint64_t seed = first; seed <= last; ++seed) {
-    const std::map<uint64_t, std::string> alone =
-        ParseDigests(RunCommand(absl::StrCat(WorkloadBinary(), " --seed ", seed, " ", flags)));
-    if (alone.size() != 1 || !batch.contains(seed) || alone.begin()->second != batch.at(seed)) {
-      mismatches.push_back(seed);
-    }
-  }
-  return mismatches;
-}
+std::string WorkloadBinary() { return testing::RunfilesBinary("sim/storage_workload_main"); }
 
 TEST(DeterminismTest, ThousandSeedsReplayInSeparateProcesses) {
-  const std::vector<uint64_t> mismatches = NondeterministicSeeds(0, 999, "");
+  const std::vector<uint64_t> mismatches = NondeterministicSeeds(WorkloadBinary(), 0, 999, "");
   EXPECT_TRUE(mismatches.empty()) << "first nondeterministic seed: " << mismatches.front()
                                   << " (replay: storage_workload_main --seed " << mismatches.front() << ")";
 }
@@ -82,20 +44,14 @@ TEST(DeterminismTest, DigestsReflectObservationsNotJustSeeds) {
   for (const auto& [seed, line] : digests) distinct.insert(line.substr(0, line.find(' ')));
   EXPECT_EQ(distinct.size(), 50u);
   // The workload really injects faults and crashes across these seeds.
-  uint64_t crashes = 0, faults = 0;
-  for (const auto& [seed, line] : digests) {
-    for (absl::string_view field : absl::StrSplit(line, ' ')) {
-      uint64_t value = 0;
-      if (absl::ConsumePrefix(&field, "crashes=") && absl::SimpleAtoi(field, &value)) crashes += value;
-      if (absl::ConsumePrefix(&field, "faults=") && absl::SimpleAtoi(field, &value)) faults += value;
-    }
-  }
+  const uint64_t crashes = SumField(digests, "crashes");
+  const uint64_t faults = SumField(digests, "faults");
   EXPECT_GT(crashes, 50u);
   EXPECT_GT(faults, 50u);
 }
 
 TEST(DeterminismTest, CanaryWithHashOrderNondeterminismIsCaught) {
-  const std::vector<uint64_t> mismatches = NondeterministicSeeds(0, 19, "--canary");
+  const std::vector<uint64_t> mismatches = NondeterministicSeeds(WorkloadBinary(), 0, 19, "--canary");
   EXPECT_FALSE(mismatches.empty())
       << "the planted hash-map-order nondeterminism went unnoticed by the check";
 }

@@ -13,8 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/io/io_error.h"
 #include "core/io/testing/blocking_storage.h"
-#include "io_backends/uring/uring_loop.h"
-#include "io_backends/uring/uring_storage.h"
+#include "tests/testing/uring_temp_backend.h"
 #include "sim/disk_image.h"
 #include "sim/sim_loop.h"
 #include "sim/sim_storage.h"
@@ -56,27 +55,8 @@ class LoadedSimBackend : public SimBackend {
   }
 };
 
-class UringBackend {
- public:
-  UringBackend() : directory_(MakeTempDirectory("uring")) {
-    absl::StatusOr<std::unique_ptr<uring::UringLoop>> loop = uring::UringLoop::Create();
-    SLUICE_ASSERT(loop.ok(), loop.status().ToString());
-    loop_ = std::move(*loop);
-    storage_ = std::make_unique<uring::UringStorage>(*loop_, directory_);
-  }
-  ~UringBackend() {
-    storage_.reset();
-    loop_.reset();
-    std::filesystem::remove_all(directory_);
-  }
-  io::Storage& storage() { return *storage_; }
-  io::Loop& loop() { return *loop_; }
-
- private:
-  std::string directory_;
-  std::unique_ptr<uring::UringLoop> loop_;
-  std::unique_ptr<uring::UringStorage> storage_;
-};
+// The production backend over a temporary directory.
+class UringBackend : public testing::UringTempBackend {};
 
 template <typename Backend>
 class StorageContractTest : public ::testing::Test {

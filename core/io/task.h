@@ -92,6 +92,7 @@ class [[nodiscard]] Task {
   using promise_type = task_internal::Promise<T>;
   using Handle = std::coroutine_handle<promise_type>;
 
+  Task() = default;  // empty: owns no coroutine
   explicit Task(Handle handle) : handle_(handle) {}
   Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
   Task& operator=(Task&& other) noexcept {
@@ -106,6 +107,16 @@ class [[nodiscard]] Task {
   ~Task() {
     if (handle_) handle_.destroy();
   }
+
+  // Starts the task without awaiting it, keeping ownership here: destroying this
+  // Task destroys the coroutine whether it finished or is suspended mid-way (a
+  // simulated process death, or an owner going away with no I/O left to finish).
+  // The owner must make sure no completion will resume a destroyed coroutine.
+  void Start() {
+    SLUICE_ASSERT(handle_ && !handle_.done(), "starting an empty or finished task");
+    handle_.resume();
+  }
+  bool done() const { return !handle_ || handle_.done(); }
 
   auto operator co_await() && noexcept {
     struct Awaiter {

@@ -198,7 +198,8 @@ void PartitionLog::Commit(uint64_t op) {
 void PartitionLog::Kick() {
   if (running_ || units_.empty()) return;
   running_ = true;
-  io::Spawn(RunUnits(), [] {});
+  runner_ = RunUnits();  // the previous runner, if any, has finished
+  runner_.Start();
 }
 
 void PartitionLog::FailStop(const absl::Status& status) {
@@ -209,6 +210,20 @@ void PartitionLog::FailStop(const absl::Status& status) {
 }
 
 io::Task<void> PartitionLog::RunUnits() {
+  // Waiters woken at the end may append (queueing more units) or drain again:
+  // running_ stays true until nothing is left, so Kick() never starts a second
+  // runner while this one is still on the stack.
+  while (true) {
+    co_await RunQueuedUnits();
+    drain_waiters_running_.swap(drain_waiters_);
+    for (auto& waiter : drain_waiters_running_) waiter(true);
+    drain_waiters_running_.clear();
+    if (units_.empty() && drain_waiters_.empty()) break;
+  }
+  running_ = false;
+}
+
+io::Task<void> PartitionLog::RunQueuedUnits() {
   while (!units_.empty()) {
     Unit& unit = *units_.front();
     unit.in_flight = true;
@@ -223,11 +238,6 @@ io::Task<void> PartitionLog::RunUnits() {
     units_.pop_front();
     RecycleUnit(std::move(finished));
   }
-  running_ = false;
-  // Swapping keeps both vectors' capacity: waking waiters allocates nothing.
-  drain_waiters_running_.swap(drain_waiters_);
-  for (auto& waiter : drain_waiters_running_) waiter(true);
-  drain_waiters_running_.clear();
 }
 
 io::Task<absl::Status> PartitionLog::RunUnit(Unit& unit) {

@@ -186,6 +186,7 @@ class PartitionLog {
   PartitionLog(io::Storage& storage, PartitionOptions options);
   void Kick();
   io::Task<void> RunUnits();
+  io::Task<void> RunQueuedUnits();
   io::Task<absl::Status> RunUnit(Unit& unit);
   io::Task<absl::Status> WriteGroup(Unit& unit);
   io::Task<absl::Status> Roll(uint64_t first_op, uint64_t start_offset, absl::uint128 parent_of_first);
@@ -235,6 +236,9 @@ class PartitionLog {
   base::RingQueue<RecentRequest> recent_{256};
 
   base::RingQueue<std::unique_ptr<Unit>> units_;  // sized in the constructor (Unit is incomplete here)
+  // The coroutine running units_, owned so that destroying the log (a process that
+  // died mid-write in the simulator) destroys it rather than leaking it.
+  io::Task<void> runner_;
   std::vector<std::unique_ptr<Unit>> free_units_;
   bool running_ = false;
   uint64_t index_write_failures_ = 0;  // the on-disk index lags: recovery rebuilds it

@@ -13,7 +13,6 @@ namespace sluice::partition {
 namespace {
 
 using testing::Backend;
-using testing::PartitionFixture;
 
 Bytes KilobyteBatch(uint64_t first_id) {
   std::vector<std::string> payloads(16, std::string(1024, 'x'));
@@ -24,14 +23,32 @@ Bytes KilobyteBatch(uint64_t first_id) {
   return *wire::EncodeBatch(messages);
 }
 
-void AppendWithGroupCommit(benchmark::State& state, Backend backend) {
-  PartitionOptions options = testing::TestOptions();
-  options.segment_size_bytes = uint64_t{1} << 40;  // no rolls: steady state
-  PartitionFixture fixture(options, 1, backend);
-  if (!fixture.Create().ok()) {
-    state.SkipWithError("create failed");
-    return;
+// The log directly on the backend (no test-only storage wrapper in between).
+struct BenchLog {
+  explicit BenchLog(Backend backend) {
+    if (backend == Backend::kUring) {
+      uring = std::make_unique<testing::UringBackend>();
+    } else {
+      sim_storage = std::make_unique<sim::SimStorage>(sim_loop, sim::SimStorageOptions{.seed = 1});
+    }
+    PartitionOptions options = testing::TestOptions();
+    options.segment_size_bytes = uint64_t{1} << 40;  // no rolls: steady state
+    options.state_checkpoint_bytes = uint64_t{1} << 40;
+    absl::StatusOr<std::unique_ptr<PartitionLog>> created = io::testing::RunTask(loop(), PartitionLog::Create(storage(), options));
+    SLUICE_ASSERT(created.ok(), created.status().ToString());
+    log = *std::move(created);
   }
+  io::Loop& loop() { return uring ? uring->loop() : static_cast<io::Loop&>(sim_loop); }
+  io::Storage& storage() { return uring ? uring->storage() : static_cast<io::Storage&>(*sim_storage); }
+
+  sim::SimLoop sim_loop;
+  std::unique_ptr<sim::SimStorage> sim_storage;
+  std::unique_ptr<testing::UringBackend> uring;
+  std::unique_ptr<PartitionLog> log;
+};
+
+void AppendWithGroupCommit(benchmark::State& state, Backend backend) {
+  BenchLog fixture(backend);
   const int batches_per_group = static_cast<int>(state.range(0));
   const Bytes batch = KilobyteBatch(1);
   Bytes frame;  // reused, as a replica reuses its receive buffers
@@ -39,15 +56,16 @@ void AppendWithGroupCommit(benchmark::State& state, Backend backend) {
   for (auto _ : state) {
     base::testing::AllocationCounter counter;
     for (int i = 0; i < batches_per_group; ++i) {
-      const absl::Status prepared = fixture.log_->PrepareNextInto(frame, wire::Operation::kSendMessages, batch, 1);
-      const uint64_t op = fixture.log_->last_op() + 1;
-      if (!prepared.ok() || !fixture.log_->Append(frame, [&fixture, op](absl::Status) { fixture.log_->Commit(op); }).ok()) {
+      const absl::Status prepared = fixture.log->PrepareNextInto(frame, wire::Operation::kSendMessages, batch, 1);
+      const uint64_t op = fixture.log->last_op() + 1;
+      PartitionLog* log = fixture.log.get();
+      if (!prepared.ok() || !log->Append(frame, [log, op](absl::Status) { log->Commit(op); }).ok()) {
         state.SkipWithError("append failed");
         return;
       }
       bytes += frame.size();
     }
-    if (!fixture.Drain().ok()) {
+    if (!io::testing::RunTask(fixture.loop(), fixture.log->Drain()).ok()) {
       state.SkipWithError("drain failed");
       return;
     }

@@ -13,8 +13,7 @@
 #include "core/partition/partition_log.h"
 #include "core/wire/batch.h"
 #include "core/wire/batch_encoder.h"
-#include "io_backends/uring/uring_loop.h"
-#include "io_backends/uring/uring_storage.h"
+#include "tests/testing/uring_temp_backend.h"
 #include "sim/sim_loop.h"
 #include "sim/sim_storage.h"
 
@@ -64,30 +63,7 @@ inline std::vector<uint64_t> PolledIds(const PollResult& result) {
 }
 
 // The real backend for the same tests: io_uring in a fresh temporary directory.
-class UringBackend {
- public:
-  UringBackend() {
-    const char* base = std::getenv("TEST_TMPDIR");
-    directory_ = std::string(base != nullptr ? base : "/tmp") + "/partition-XXXXXX";
-    SLUICE_ASSERT(mkdtemp(directory_.data()) != nullptr, "mkdtemp ", directory_);
-    absl::StatusOr<std::unique_ptr<uring::UringLoop>> loop = uring::UringLoop::Create();
-    SLUICE_ASSERT(loop.ok(), loop.status().ToString());
-    loop_ = *std::move(loop);
-    storage_ = std::make_unique<uring::UringStorage>(*loop_, directory_);
-  }
-  ~UringBackend() {
-    storage_.reset();
-    loop_.reset();
-    std::filesystem::remove_all(directory_);
-  }
-  io::Storage& storage() { return *storage_; }
-  io::Loop& loop() { return *loop_; }
-
- private:
-  std::string directory_;
-  std::unique_ptr<uring::UringLoop> loop_;
-  std::unique_ptr<uring::UringStorage> storage_;
-};
+using UringBackend = sluice::testing::UringTempBackend;
 
 enum class Backend { kSim, kUring };
 
@@ -97,7 +73,7 @@ class PartitionFixture {
                             Backend backend = Backend::kSim)
       : options_(std::move(options)),
         storage_(loop_, {.seed = seed, .sector_size_bytes = 512}),
-        uring_(backend == Backend::kUring ? std::make_unique<UringBackend>() : nullptr),
+        uring_(backend == Backend::kUring ? std::make_unique<UringBackend>("partition") : nullptr),
         interrupting_(uring_ ? uring_->storage() : storage_, uring_ ? uring_->loop() : loop_),
         disk_(uring_ ? uring_->storage() : storage_, uring_ ? uring_->loop() : loop_) {}
 
