@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "sim/seed_range.h"
 #include "sim/network_fault_profile.h"
 #include "sim/sim_network_workload.h"
 
@@ -43,23 +44,15 @@ void PrintResult(uint64_t seed, const sluice::sim::NetworkWorkloadResult& result
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t first = 0, last = 0;
-  bool have_seeds = false, trace = false;
+  sluice::sim::SeedRange seeds;
+  bool trace = false;
   sluice::sim::NetworkWorkloadOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
-    if (arg == "--seed" && has_value) {
-      if (!absl::SimpleAtoi(argv[++i], &first)) return Usage("--seed takes a number");
-      last = first;
-      have_seeds = true;
-    } else if (arg == "--seeds" && has_value) {
-      const std::vector<std::string> range = absl::StrSplit(argv[++i], "..");
-      if (range.size() != 2 || !absl::SimpleAtoi(range[0], &first) ||
-          !absl::SimpleAtoi(range[1], &last) || first > last) {
-        return Usage("--seeds takes FIRST..LAST with FIRST <= LAST");
-      }
-      have_seeds = true;
+    if ((arg == "--seed" || arg == "--seeds") && has_value) {
+      const absl::Status parsed = sluice::sim::ParseSeedFlag(arg, argv[++i], seeds);
+      if (!parsed.ok()) return Usage(std::string(parsed.message()));
     } else if (arg == "--actions" && has_value) {
       if (!absl::SimpleAtoi(argv[++i], &options.actions)) return Usage("--actions takes a number");
     } else if (arg == "--profile" && has_value) {
@@ -74,9 +67,9 @@ int main(int argc, char** argv) {
       return Usage("unknown or incomplete argument: " + arg);
     }
   }
-  if (!have_seeds) return Usage("give --seed or --seeds");
+  if (!seeds.given) return Usage("give --seed or --seeds");
   if (trace) options.trace = [](const std::string& line) { std::printf("  %s\n", line.c_str()); };
-  for (uint64_t seed = first;; ++seed) {
+  for (uint64_t seed = seeds.first;; ++seed) {
     if (trace) std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
     const sluice::sim::NetworkWorkloadResult result =
         sluice::sim::RunNetworkWorkload(seed, options);
@@ -84,7 +77,7 @@ int main(int argc, char** argv) {
       std::printf("profile %s\n", sluice::sim::DescribeNetworkProfile(result.profile).c_str());
     }
     PrintResult(seed, result);
-    if (seed == last) break;
+    if (seed == seeds.last) break;
   }
   return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "sim/seed_range.h"
 #include "sim/storage_workload.h"
 
 namespace {
@@ -26,23 +27,14 @@ int Usage(const char* message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t first = 0, last = 0;
-  bool have_seeds = false;
+  sluice::sim::SeedRange seeds;
   sluice::sim::StorageWorkloadOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
-    if (arg == "--seed" && has_value) {
-      if (!absl::SimpleAtoi(argv[++i], &first)) return Usage("--seed takes a number");
-      last = first;
-      have_seeds = true;
-    } else if (arg == "--seeds" && has_value) {
-      const std::vector<std::string> range = absl::StrSplit(argv[++i], "..");
-      if (range.size() != 2 || !absl::SimpleAtoi(range[0], &first) ||
-          !absl::SimpleAtoi(range[1], &last) || first > last) {
-        return Usage("--seeds takes FIRST..LAST with FIRST <= LAST");
-      }
-      have_seeds = true;
+    if ((arg == "--seed" || arg == "--seeds") && has_value) {
+      const absl::Status parsed = sluice::sim::ParseSeedFlag(arg, argv[++i], seeds);
+      if (!parsed.ok()) return Usage(std::string(parsed.message()).c_str());
     } else if (arg == "--operations" && has_value) {
       if (!absl::SimpleAtoi(argv[++i], &options.operations)) return Usage("--operations takes a number");
     } else if (arg == "--canary") {
@@ -51,15 +43,15 @@ int main(int argc, char** argv) {
       return Usage(("unknown or incomplete argument: " + arg).c_str());
     }
   }
-  if (!have_seeds) return Usage("give --seed or --seeds");
-  for (uint64_t seed = first;; ++seed) {
+  if (!seeds.given) return Usage("give --seed or --seeds");
+  for (uint64_t seed = seeds.first;; ++seed) {
     const sluice::sim::StorageWorkloadResult result = sluice::sim::RunStorageWorkload(seed, options);
     std::printf("seed=%llu digest=%s events=%llu crashes=%llu faults=%llu\n",
                 static_cast<unsigned long long>(seed), result.digest.c_str(),
                 static_cast<unsigned long long>(result.events),
                 static_cast<unsigned long long>(result.crashes),
                 static_cast<unsigned long long>(result.faults));
-    if (seed == last) break;
+    if (seed == seeds.last) break;
   }
   return 0;
 }
