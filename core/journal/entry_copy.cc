@@ -24,26 +24,6 @@ EntryCopy Invalid(std::string problem) {
   return copy;
 }
 
-// The prepare fields, read without any validation (the caller validates first).
-wire::PrepareHeader LoadFields(ByteSpan header) {
-  wire::PrepareHeader fields;
-  fields.cluster = LoadU128(header, offset::kCluster);
-  fields.view = LoadLittleEndian<uint32_t>(header, offset::kView);
-  fields.release = LoadLittleEndian<uint32_t>(header, offset::kRelease);
-  fields.replica = header[offset::kReplica];
-  fields.client = LoadU128(header, offset::kClient);
-  fields.parent = LoadU128(header, offset::kParent);
-  fields.request_checksum = LoadU128(header, offset::kRequestChecksum);
-  fields.op = LoadLittleEndian<uint64_t>(header, offset::kOp);
-  fields.commit = LoadLittleEndian<uint64_t>(header, offset::kCommit);
-  fields.timestamp = LoadLittleEndian<uint64_t>(header, offset::kTimestamp);
-  fields.request = LoadLittleEndian<uint64_t>(header, offset::kRequest);
-  fields.operation = static_cast<wire::Operation>(header[offset::kOperation]);
-  fields.namespace_id = LoadLittleEndian<uint64_t>(header, offset::kNamespace);
-  fields.incarnation = LoadLittleEndian<uint64_t>(header, offset::kIncarnation);
-  return fields;
-}
-
 // The structural checks a header alone allows (no body): wire::DecodePrepare's,
 // minus the body checksum, plus the journal's own (group, size bound, slot).
 std::string CheckHeaderFields(ByteSpan header, uint64_t slot, const JournalOptions& options) {
@@ -72,7 +52,7 @@ std::string CheckHeaderFields(ByteSpan header, uint64_t slot, const JournalOptio
   if (size < wire::kHeaderSize || size > options.message_size_max) {
     return absl::StrCat("size ", size, " outside [256, ", options.message_size_max, "]");
   }
-  const wire::PrepareHeader fields = LoadFields(header);
+  const wire::PrepareHeader fields = wire::LoadPrepareFields(header);
   if (fields.namespace_id != 0 || fields.incarnation != 0) {
     return absl::StrCat("namespace ", fields.namespace_id, " incarnation ", fields.incarnation,
                         " is not the metadata group (namespace 0, incarnation 0)");
@@ -103,7 +83,7 @@ EntryCopy DecodeHeaderCopy(ByteSpan header, uint64_t slot, const JournalOptions&
   if (!problem.empty()) return Invalid(std::move(problem));
   EntryCopy copy;
   copy.state = CopyState::kValid;
-  copy.header = LoadFields(header);
+  copy.header = wire::LoadPrepareFields(header);
   copy.checksum = stored;
   copy.size = LoadLittleEndian<uint32_t>(header, offset::kSize);
   return copy;

@@ -33,6 +33,8 @@ absl::Status CheckZero(ByteSpan header, size_t begin, size_t end, absl::string_v
       " is 0x", absl::Hex(header[nonzero], absl::kZeroPad2)));
 }
 
+}  // namespace
+
 PrepareHeader LoadPrepareFields(ByteSpan header) {
   PrepareHeader fields;
   fields.cluster = LoadU128(header, offset::kCluster);
@@ -51,8 +53,6 @@ PrepareHeader LoadPrepareFields(ByteSpan header) {
   fields.incarnation = LoadLittleEndian<uint64_t>(header, offset::kIncarnation);
   return fields;
 }
-
-}  // namespace
 
 void SealHeader(MutableByteSpan header, ByteSpan body) {
   SLUICE_ASSERT(header.size() == kHeaderSize, "header is ", header.size(), " bytes");

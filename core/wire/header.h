@@ -125,6 +125,10 @@ void EncodePrepareHeader(const PrepareHeader& header, ByteSpan body, MutableByte
 // The whole frame: the encoded header followed by a copy of `body`.
 Bytes EncodePrepare(const PrepareHeader& header, ByteSpan body);
 
+// The prepare fields of a 256-byte header, read without any validation: for callers
+// that validated the header themselves (e.g. a journal's redundant header copies).
+PrepareHeader LoadPrepareFields(ByteSpan header);
+
 // The header checksum (bytes 0..16) of a frame this replica encoded or already
 // validated: the value the next prepare of the same group carries as `parent`.
 // Reads the field; it does not verify it. Requires frame.size() >= 256.
