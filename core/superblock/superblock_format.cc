@@ -54,6 +54,8 @@ SuperblockState DecodeState(ByteSpan copy) {
   state.partition_log_views.op = LoadLittleEndian<uint64_t>(copy, off::kLogViewTableOp);
   state.partition_log_views.checksum = base::LoadU128(copy, off::kLogViewTableChecksum);
   state.metadata_commit_watermark = LoadLittleEndian<uint64_t>(copy, off::kCommitWatermark);
+  state.metadata_checkpoint.prepare_checksum =
+      base::LoadU128(copy, off::kCheckpointPrepareChecksum);
   return state;
 }
 
@@ -152,6 +154,8 @@ Bytes EncodeSuperblockCopy(const SuperblockState& state, uint64_t sequence, absl
   StoreLittleEndian<uint64_t>(out, off::kLogViewTableOp, state.partition_log_views.op);
   base::StoreU128(out, off::kLogViewTableChecksum, state.partition_log_views.checksum);
   StoreLittleEndian<uint64_t>(out, off::kCommitWatermark, state.metadata_commit_watermark);
+  base::StoreU128(out, off::kCheckpointPrepareChecksum,
+                  state.metadata_checkpoint.prepare_checksum);
   // The checksum last: it covers everything above.
   base::StoreU128(out, off::kChecksum, SuperblockCopyChecksum(copy));
   return copy;

@@ -31,7 +31,8 @@
 // |    128 |    8 | partition log-view table op (0: no table)                         |
 // |    136 |   16 | partition log-view table checksum (0: no table)                   |
 // |    152 |    8 | metadata commit watermark                                         |
-// |    160 | 3936 | reserved, zero (room for later fields without moving these)       |
+// |    160 |   16 | metadata checkpoint prepare checksum (the WAL's chain anchor)     |
+// |    176 | 3920 | reserved, zero (room for later fields without moving these)       |
 //
 // Why the split at 32: the only per-copy fields (checksum, copy index) sit in front, so
 // the version checksum — XXH3-128 over bytes 32..4096 — is the same for all four copies
@@ -87,7 +88,8 @@ inline constexpr size_t kMetadataLogView = 124;
 inline constexpr size_t kLogViewTableOp = 128;
 inline constexpr size_t kLogViewTableChecksum = 136;
 inline constexpr size_t kCommitWatermark = 152;
-inline constexpr size_t kEnd = 160;  // first byte of the trailing reserved area
+inline constexpr size_t kCheckpointPrepareChecksum = 160;
+inline constexpr size_t kEnd = 176;  // first byte of the trailing reserved area
 }  // namespace superblock_offset
 
 // "SLUICESB" read as a little-endian u64.

@@ -24,7 +24,8 @@ SuperblockState State() {
   state.replica_index = 2;
   state.replica_count = 3;
   state.namespace_widths = {.stream_bits = 10, .topic_bits = 11, .partition_bits = 19};
-  state.metadata_checkpoint = {.op = 4096, .snapshot_checksum = absl::MakeUint128(7, 8)};
+  state.metadata_checkpoint = {
+      .op = 4096, .snapshot_checksum = absl::MakeUint128(7, 8), .prepare_checksum = 0x99};
   state.view = 12;
   state.metadata_log_view = 11;
   state.partition_log_views = {.op = 5, .checksum = absl::MakeUint128(9, 10)};
@@ -131,7 +132,7 @@ TEST(SuperblockFormatTest, CopyIndexNotItsSlot) {
 }
 
 TEST(SuperblockFormatTest, NonZeroReservedByte) {
-  for (const size_t offset : {size_t{20}, size_t{45}, size_t{95}, size_t{160}, size_t{4095}}) {
+  for (const size_t offset : {size_t{20}, size_t{45}, size_t{95}, size_t{176}, size_t{4095}}) {
     Bytes copy = EncodeSuperblockCopy(State(), 1, 0, 0);
     copy[offset] = 1;
     Reseal(copy);
@@ -210,6 +211,7 @@ SuperblockState GenState() {
   state.metadata_commit_watermark = std::max(op_a, op_b);
   state.metadata_checkpoint.op = std::min(op_a, op_b);
   state.metadata_checkpoint.snapshot_checksum = *GenU128();
+  state.metadata_checkpoint.prepare_checksum = *GenU128();
   const uint32_t view_a = *rc::gen::arbitrary<uint32_t>();
   const uint32_t view_b = *rc::gen::arbitrary<uint32_t>();
   state.view = std::max(view_a, view_b);

@@ -38,10 +38,13 @@ inline constexpr uint32_t kNamespaceIdBitsMax = 63;
 // InvalidArgument naming rule B9, the widths and the sum otherwise.
 absl::Status ValidateNamespaceWidths(const NamespaceWidths& widths);
 
-// The metadata snapshot the replica recovers from (its file is named by `op`).
+// The metadata snapshot the replica recovers from (its file is named by `op`), and
+// the checksum of op's prepare: the anchor the WAL's hash chain continues from (op + 1
+// has it as parent). 0 for op 0, the empty state before the first prepare.
 struct MetadataCheckpoint {
   uint64_t op = 0;
   absl::uint128 snapshot_checksum = 0;
+  absl::uint128 prepare_checksum = 0;
   friend bool operator==(const MetadataCheckpoint&, const MetadataCheckpoint&) = default;
 };
 
