@@ -1,0 +1,454 @@
+// Replica: construction (rule B4), dispatch, ticks and the normal case.
+#include "core/vsr/replica.h"
+
+#include <algorithm>
+#include <bit>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/assert.h"
+#include "core/base/checksum.h"
+#include "core/vsr/replica_internal.h"
+#include "core/wire/header.h"
+
+namespace sluice::vsr {
+
+Replica::Replica(const ReplicaOptions& options, io::Loop& loop, io::Network& network,
+                 io::Storage& storage, VsrState state, ReplicaObserver* observer)
+    : options_(options),
+      loop_(loop),
+      network_(network),
+      storage_(storage),
+      observer_(observer),
+      view_(state.view),
+      log_view_(state.log_view),
+      durable_(std::move(state)) {}
+
+Replica::~Replica() { loop_.CancelTimer(tick_timer_); }
+
+absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& options,
+                                                          io::Loop& loop, io::Network& network,
+                                                          io::Storage& storage, VsrState state,
+                                                          std::vector<RecoveredGroup> groups,
+                                                          ReplicaObserver* observer) {
+  if (options.replica_count == 0 || options.replica_count > 32 ||
+      options.replica_index >= options.replica_count) {
+    return absl::InvalidArgumentError(absl::StrCat("replica ", int{options.replica_index}, " of ",
+                                                   int{options.replica_count}));
+  }
+  if (options.pipeline_max == 0 || options.repair_prepares_max == 0 || options.repair_headers_max == 0) {
+    return absl::InvalidArgumentError("pipeline and repair bounds must be positive");
+  }
+  std::sort(groups.begin(), groups.end(),
+            [](const RecoveredGroup& a, const RecoveredGroup& b) { return a.id < b.id; });
+  for (size_t i = 1; i < groups.size(); ++i) {
+    if (groups[i - 1].id == groups[i].id) {
+      return absl::InvalidArgumentError(absl::StrCat("group ", groups[i].id.namespace_id, " twice"));
+    }
+  }
+  absl::btree_map<GroupId, GroupViewState> durable_groups;
+  for (const GroupViewState& group : state.groups) durable_groups[group.group] = group;
+
+  std::unique_ptr<Replica> replica(new Replica(options, loop, network, storage, state, observer));
+  for (RecoveredGroup& recovered : groups) {
+    if (recovered.log == nullptr) return absl::InvalidArgumentError("group without a log");
+    auto group = std::make_unique<Group>();
+    group->id = recovered.id;
+    group->log = std::move(recovered.log);
+    const GroupLog& log = *group->log;
+    GroupViewState durable{.group = recovered.id, .log_view = 0, .head_op = log.base_op(),
+                           .head_checksum = log.base_checksum()};
+    if (auto it = durable_groups.find(recovered.id); it != durable_groups.end()) durable = it->second;
+    group->log_view = durable.log_view;
+    // The canonical head of the log view: the one start_view named, extended by the
+    // local ops prepared in that very view on top of it (only the primary of a view
+    // prepares ops in it, one per op number, so they are canonical in it).
+    uint64_t head = durable.head_op;
+    absl::uint128 head_checksum = durable.head_checksum;
+    if (head >= log.base_op() && log.ChecksumAt(head) == std::optional<absl::uint128>(head_checksum)) {
+      while (head < log.last_op()) {
+        const std::optional<ByteSpan> header = log.Header(head + 1);
+        if (!header.has_value() || wire::LoadPrepareFields(*header).view != group->log_view) break;
+        ++head;
+        head_checksum = *log.ChecksumAt(head);
+      }
+    }
+    if (head < log.base_op()) {  // a checkpoint beyond the head: the log's base is committed
+      head = log.base_op();
+      head_checksum = log.base_checksum();
+    }
+    group->commit_max = std::max(log.recovered_commit(), log.base_op());
+    group->commit = std::min(group->commit_max, log.last_op());
+    group->verified_op = group->commit;
+    group->head_op = std::max(head, group->commit);
+    group->head_checksum = group->head_op == head ? head_checksum : *log.ChecksumAt(group->commit);
+    if (group->head_op > group->verified_op) group->canonical[group->head_op] = group->head_checksum;
+    replica->group_index_[group->id] = replica->groups_.size();
+    replica->groups_.push_back(std::move(group));
+  }
+
+  network.SetHandler(replica.get());
+  if (replica->view_ > replica->log_view_) {
+    // It persisted this view before sending do_view_change, which it did only once a
+    // quorum had started the view change: it resumes by sending it again.
+    replica->EnterViewChange(replica->view_);
+    replica->svc_votes_ = (uint32_t{1} << options.replica_count) - 1;
+  } else if (replica->is_primary() && options.replica_count > 1) {
+    replica->BeginViewChange(replica->view_ + 1);
+  }
+  for (auto& group : replica->groups_) replica->Advance(*group);
+  replica->ScheduleTick();
+  return replica;
+}
+
+Replica::Group* Replica::FindGroup(GroupId id) {
+  const auto it = group_index_.find(id);
+  return it == group_index_.end() ? nullptr : groups_[it->second].get();
+}
+
+uint64_t Replica::commit(GroupId group) const { return groups_[group_index_.at(group)]->commit; }
+uint64_t Replica::head_op(GroupId group) const { return groups_[group_index_.at(group)]->head_op; }
+const GroupLog& Replica::log(GroupId group) const { return *groups_[group_index_.at(group)]->log; }
+std::vector<GroupId> Replica::groups() const {
+  std::vector<GroupId> ids;
+  for (const auto& group : groups_) ids.push_back(group->id);
+  return ids;
+}
+
+void Replica::Send(uint8_t to, ByteSpan frame) {
+  SLUICE_ASSERT(to != options_.replica_index, "sending to itself");
+  // Delivery is a hint (io::Network): a full queue is a lost frame, and VSR retries.
+  (void)network_.Send(to, frame);
+}
+
+void Replica::Broadcast(ByteSpan frame) {
+  for (uint8_t to = 0; to < options_.replica_count; ++to) {
+    if (to != options_.replica_index) Send(to, frame);
+  }
+}
+
+void Replica::FailStop(const absl::Status& cause) {
+  if (failed()) return;
+  failure_ = cause;
+  loop_.CancelTimer(tick_timer_);
+  if (observer_ != nullptr) observer_->OnFailStop(options_.replica_index, cause);
+}
+
+void Replica::ScheduleTick() {
+  std::weak_ptr<int> alive = alive_;
+  tick_timer_ = loop_.ScheduleAfterTicks(1, [this, alive] {
+    if (alive.lock() == nullptr) return;
+    OnTick();
+  });
+}
+
+void Replica::OnTick() {
+  if (failed()) return;
+  ++ticks_;
+  ScheduleTick();
+  if (status_ == Status::kViewChange) {
+    const uint64_t elapsed = ticks_ - view_change_start_tick_;
+    if (elapsed >= options_.view_change_timeout_ticks) {
+      BeginViewChange(view_ + 1);
+      return;
+    }
+    if (elapsed % options_.view_change_resend_ticks == 0) {
+      Broadcast(EncodeStartViewChange(options_.cluster, From()));
+      if (dvc_ready_ && !is_primary()) SendDoViewChange();
+    }
+    MaybeSendDoViewChange();
+    MaybeDecideView();
+    return;
+  }
+  if (is_primary()) {
+    if (ticks_ % options_.heartbeat_interval_ticks == 0) SendHeartbeat();
+    if (ticks_ % options_.prepare_retry_ticks == 0) RetransmitPrepares();
+  } else {
+    if (ticks_ - primary_contact_tick_ > options_.primary_timeout_ticks) {
+      BeginViewChange(view_ + 1);
+      return;
+    }
+    if (ticks_ % options_.prepare_retry_ticks == 0) ResendPrepareOks();
+  }
+  if (ticks_ % options_.repair_retry_ticks == 0) {
+    for (auto& group : groups_) {
+      Advance(*group);
+      RequestRepair(*group);
+    }
+  }
+}
+
+void Replica::OnFrame(io::PeerId from, ByteSpan frame) {
+  if (failed()) return;
+  if (from >= options_.replica_count || from == options_.replica_index ||
+      frame.size() < wire::kHeaderSize || frame[wire::header_offset::kReplica] != from) {
+    ++counters_.frames_rejected;
+    return;
+  }
+  const uint8_t sender = static_cast<uint8_t>(from);
+  auto handle = [&](auto decoded, auto handler) {
+    if (!decoded.ok()) {
+      ++counters_.frames_rejected;
+      return;
+    }
+    (this->*handler)(sender, *decoded);
+  };
+  const absl::uint128 cluster = options_.cluster;
+  switch (PeekCommand(frame)) {
+    case wire::Command::kPrepare:
+      return OnPrepare(sender, frame);
+    case wire::Command::kPrepareOk:
+      return handle(DecodePrepareOk(frame, cluster), &Replica::OnPrepareOk);
+    case wire::Command::kCommit:
+      return handle(DecodeCommit(frame, cluster), &Replica::OnCommit);
+    case wire::Command::kStartViewChange:
+      return handle(DecodeStartViewChange(frame, cluster), &Replica::OnStartViewChange);
+    case wire::Command::kDoViewChange:
+      return handle(DecodeDoViewChange(frame, cluster), &Replica::OnDoViewChange);
+    case wire::Command::kStartView:
+      return handle(DecodeStartView(frame, cluster), &Replica::OnStartView);
+    case wire::Command::kRequestPrepare:
+      return handle(DecodeRequestPrepare(frame, cluster), &Replica::OnRequestPrepare);
+    case wire::Command::kRequestHeaders:
+      return handle(DecodeRequestHeaders(frame, cluster), &Replica::OnRequestHeaders);
+    case wire::Command::kHeaders:
+      return handle(DecodeHeaders(frame, cluster), &Replica::OnHeaders);
+    default:
+      ++counters_.frames_rejected;
+  }
+}
+
+// --- the normal case ---
+
+absl::Status Replica::SubmitRequest(GroupId id, wire::Operation operation, ByteSpan body,
+                                    absl::uint128 client, uint64_t request) {
+  if (failed()) return absl::FailedPreconditionError("replica stopped");
+  if (status_ != Status::kNormal || !is_primary()) {
+    return absl::FailedPreconditionError(absl::StrCat("replica ", int{options_.replica_index},
+                                                      " is not the primary of view ", view_));
+  }
+  Group* group = FindGroup(id);
+  if (group == nullptr) return absl::NotFoundError(absl::StrCat("no group ", id.namespace_id));
+  GroupLog& log = *group->log;
+  if (group->truncating || group->verified_op != log.last_op() || group->head_op != log.last_op()) {
+    return absl::UnavailableError("group is repairing");
+  }
+  if (group->head_op - group->commit >= options_.pipeline_max) {
+    return absl::UnavailableError("pipeline full");
+  }
+  if (body.size() > options_.prepare_body_size_max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("prepare body of ", body.size(), " bytes"));
+  }
+  uint64_t previous_timestamp = 0;
+  if (const std::optional<ByteSpan> header = log.Header(log.last_op()); header.has_value()) {
+    previous_timestamp = wire::LoadPrepareFields(*header).timestamp;
+  }
+  const uint64_t now_us = loop_.clock().RealtimeNs() / 1000;
+  const uint64_t op = log.last_op() + 1;
+  const wire::PrepareHeader header{.cluster = options_.cluster,
+                                   .view = view_,
+                                   .release = 0,
+                                   .replica = options_.replica_index,
+                                   .client = client,
+                                   .parent = log.last_checksum(),
+                                   .request_checksum = base::Checksum128(body),
+                                   .op = op,
+                                   .commit = group->commit,
+                                   .timestamp = std::max(now_us, previous_timestamp + 1),
+                                   .request = request,
+                                   .operation = operation,
+                                   .namespace_id = id.namespace_id,
+                                   .incarnation = id.incarnation};
+  Bytes frame = wire::EncodePrepare(header, body);
+  const size_t index = group_index_.at(id);
+  const uint64_t epoch = group->epoch;
+  std::weak_ptr<int> alive = alive_;
+  if (absl::Status status = log.Append(frame, [this, alive, index, epoch, op](absl::Status status) {
+        if (alive.lock() != nullptr) OnDurable(index, epoch, op, status);
+      });
+      !status.ok()) {
+    return status;
+  }
+  group->verified_op = op;
+  group->head_op = op;
+  group->head_checksum = wire::PrepareChecksum(frame);
+  group->acks[op] = 0;
+  Broadcast(frame);
+  group->pipeline[op] = std::move(frame);
+  return absl::OkStatus();
+}
+
+void Replica::OnDurable(size_t index, uint64_t epoch, uint64_t op, absl::Status status) {
+  if (failed()) return;
+  if (!status.ok()) return FailStop(status);
+  Group& group = *groups_[index];
+  if (group.epoch != epoch || status_ != Status::kNormal) return;
+  if (is_primary()) {
+    CommitProgress(group);
+  } else if (op > group.commit_max && op <= group.verified_op) {
+    SendPrepareOk(group, op);
+  }
+}
+
+void Replica::OnPrepare(uint8_t from, ByteSpan frame) {
+  absl::StatusOr<wire::ValidatedPrepare> prepare = wire::DecodePrepare(frame, options_.cluster);
+  if (!prepare.ok()) {
+    ++counters_.frames_rejected;
+    return;
+  }
+  const wire::PrepareHeader& header = prepare->header();
+  Group* group = FindGroup({header.namespace_id, header.incarnation});
+  if (group == nullptr) {
+    ++counters_.frames_rejected;  // unknown group, or another incarnation: never rerouted
+    return;
+  }
+  if (header.view > view_ && from == PrimaryOf(header.view)) {
+    BeginViewChange(header.view);  // a view we missed: its primary answers with start_view
+    return;
+  }
+  if (status_ != Status::kNormal) return;
+  const absl::uint128 checksum = prepare->checksum();
+  const bool from_primary = !is_primary() && header.view == view_ && from == PrimaryOf(view_);
+  if (from_primary) {
+    primary_contact_tick_ = ticks_;
+  } else if (Canonical(*group, header.op) != std::optional<absl::uint128>(checksum)) {
+    return;  // neither the primary's nor a repair answer we can link
+  }
+  Learn(*group, header.op, checksum, header.parent);
+  const uint64_t last = group->log->last_op();
+  if (header.op > last && header.op <= last + options_.prepare_buffer_max) {
+    group->buffered[header.op] = Bytes(frame.begin(), frame.end());
+  } else if (from_primary && header.op <= group->verified_op && header.op <= group->log->durable_op() &&
+             header.op > group->commit_max) {
+    SendPrepareOk(*group, header.op);  // a retransmission: our prepare_ok was lost
+  }
+  Advance(*group);
+}
+
+void Replica::SendPrepareOk(Group& group, uint64_t op) {
+  const std::optional<ByteSpan> header = group.log->Header(op);
+  const std::optional<absl::uint128> checksum = group.log->ChecksumAt(op);
+  if (!header.has_value() || !checksum.has_value()) return;
+  const wire::PrepareHeader fields = wire::LoadPrepareFields(*header);
+  Send(PrimaryOf(view_), EncodePrepareOk(options_.cluster,
+                                         PrepareOk{.from = From(),
+                                                   .group = group.id,
+                                                   .parent = fields.parent,
+                                                   .prepare_checksum = *checksum,
+                                                   .op = op,
+                                                   .commit = group.commit,
+                                                   .timestamp = fields.timestamp,
+                                                   .request = fields.request,
+                                                   .operation = fields.operation}));
+}
+
+void Replica::OnPrepareOk(uint8_t from, const PrepareOk& message) {
+  if (status_ != Status::kNormal || !is_primary() || message.from.view != view_) return;
+  Group* group = FindGroup(message.group);
+  if (group == nullptr) {
+    ++counters_.frames_rejected;
+    return;
+  }
+  if (message.op <= group->commit || message.op > group->head_op) return;
+  if (Canonical(*group, message.op) != std::optional<absl::uint128>(message.prepare_checksum)) return;
+  group->acks[message.op] |= uint32_t{1} << from;
+  CommitProgress(*group);
+}
+
+uint64_t Replica::AckCount(const Group& group, uint64_t op) const {
+  const auto it = group.acks.find(op);
+  const uint32_t self = uint32_t{1} << options_.replica_index;
+  uint64_t count = it == group.acks.end() ? 0 : std::popcount(it->second & ~self);
+  if (op <= group.verified_op && op <= group.log->durable_op()) ++count;
+  return count;
+}
+
+void Replica::CommitProgress(Group& group) {
+  if (failed() || status_ != Status::kNormal) return;
+  if (is_primary()) {
+    while (group.commit < group.head_op) {
+      const uint64_t op = group.commit + 1;
+      if (op > group.verified_op) break;
+      if (op > group.commit_max && AckCount(group, op) < options_.quorum()) break;
+      CommitOne(group, op);
+    }
+    return;
+  }
+  while (group.commit < std::min(group.commit_max, group.verified_op)) {
+    CommitOne(group, group.commit + 1);
+  }
+}
+
+void Replica::CommitOne(Group& group, uint64_t op) {
+  SLUICE_ASSERT(op == group.commit + 1 && op <= group.verified_op, "commit of op ", op);
+  const std::optional<absl::uint128> checksum = group.log->ChecksumAt(op);
+  SLUICE_ASSERT(checksum.has_value(), "committing op ", op, " whose checksum is unknown");
+  group.commit = op;
+  group.commit_max = std::max(group.commit_max, op);
+  group.log->Commit(op);
+  group.acks.erase(op);
+  group.pipeline.erase(op);
+  if (observer_ != nullptr) observer_->OnCommit(options_.replica_index, group.id, op, *checksum);
+}
+
+void Replica::SendHeartbeat() {
+  std::vector<CommitPoint> points;
+  points.reserve(groups_.size());
+  for (const auto& group : groups_) {
+    points.push_back({.group = group->id,
+                      .commit = group->commit,
+                      .commit_checksum = group->log->ChecksumAt(group->commit).value_or(0)});
+  }
+  for (const Bytes& frame :
+       EncodeCommit(options_.cluster, From(), points, network_.frame_size_max_bytes())) {
+    Broadcast(frame);
+  }
+}
+
+void Replica::OnCommit(uint8_t from, const CommitChunk& message) {
+  if (message.from.view > view_ && from == PrimaryOf(message.from.view)) {
+    BeginViewChange(message.from.view);
+    return;
+  }
+  if (message.from.view != view_ || status_ != Status::kNormal || is_primary() ||
+      from != PrimaryOf(view_)) {
+    return;
+  }
+  primary_contact_tick_ = ticks_;
+  for (const CommitPoint& point : message.points) {
+    Group* group = FindGroup(point.group);
+    if (group == nullptr) {
+      ++counters_.frames_rejected;
+      continue;
+    }
+    if (point.commit > group->log->base_op()) {
+      Learn(*group, point.commit, point.commit_checksum, std::nullopt);
+    }
+    group->commit_max = std::max(group->commit_max, point.commit);
+    Advance(*group);
+  }
+}
+
+void Replica::RetransmitPrepares() {
+  for (const auto& group : groups_) {
+    for (const auto& [op, frame] : group->pipeline) {
+      const auto acks = group->acks.find(op);
+      const uint32_t acked = acks == group->acks.end() ? 0 : acks->second;
+      for (uint8_t to = 0; to < options_.replica_count; ++to) {
+        if (to != options_.replica_index && (acked & (uint32_t{1} << to)) == 0) Send(to, frame);
+      }
+    }
+  }
+}
+
+void Replica::ResendPrepareOks() {
+  for (const auto& group : groups_) {
+    const uint64_t top = std::min(group->verified_op, group->log->durable_op());
+    const uint64_t bottom = std::max(group->commit_max, top > 2 * options_.pipeline_max
+                                                            ? top - 2 * options_.pipeline_max
+                                                            : 0);
+    for (uint64_t op = bottom + 1; op <= top; ++op) SendPrepareOk(*group, op);
+  }
+}
+
+}  // namespace sluice::vsr

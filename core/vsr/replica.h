@@ -1,0 +1,250 @@
+#pragma once
+// Replica: Viewstamped Replication for every consensus group of one replica, as an
+// explicit state machine driven by frames (io::NetworkHandler) and ticks (io::Loop).
+//
+// Replica-wide (DESIGN.md "Replication model"): one view number, one status
+// (normal / view_change), one failure detector (the primary's commit heartbeat, one
+// per replica, carrying every group's commit point). The primary of view v is
+// replica v mod replica_count, for every group.
+//
+// Per group: request -> prepare (hash chain: parent = previous checksum) ->
+// prepare_ok (a backup sends it only once the entry is durable) -> commit, with at
+// most `pipeline_max` uncommitted ops.
+//
+// View change, for all groups under one view number: start_view_change from a
+// quorum, then do_view_change to the new primary (one record per group, in chunks
+// within the frame limit), then start_view. The new primary picks, per group, the
+// head of the log with the highest log view (committed ops are in it). Above that
+// head, ops some replica holds only as faulty entries are discarded only if a nack
+// quorum (replica_count - quorum + 1 replicas that hold no entry at that op at
+// all) proves them uncommitted; a faulty entry is never a nack. Otherwise the
+// primary waits for more do_view_changes. The view and every group's log view and
+// head are persisted once per view change (vsr_state.h: one atomic file write,
+// whatever the group count) before the replica acts on them; a backup also
+// persists its view before sending do_view_change, since that message is a promise
+// not to accept prepares of older views.
+//
+// Repair: every replica keeps, per group, the canonical head of its log view and
+// checksums it learned (from start_view, the primary's prepares and heartbeats,
+// and parents of headers linking down from them). Its log is canonical up to
+// `verified_op`; above that it asks peers for headers (request_headers) until a
+// local op links, truncates what does not link (never below its commit), and
+// fetches missing prepares by (op, checksum) (request_prepare). Faulty entries,
+// missing entries and a divergent tail are all repaired this way.
+//
+// Restore (rule B4): Restore() builds the replica from what recovery found — the
+// durable VsrState and each group's recovered GroupLog — never a fresh replica
+// patched afterwards. A replica restored as the primary of its log view starts a
+// view change (its pipeline is gone: it may have lost prepares its backups acked),
+// which is also how a newly formatted cluster starts.
+//
+// Not here yet (issue #5, later steps): state sync (B15), the `--recover` non-voter
+// (B17), the client protocol (SubmitRequest is the entry point for now), applying
+// committed ops to state machines (Observer receives each commit in order).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/io/loop.h"
+#include "core/io/network.h"
+#include "core/io/storage.h"
+#include "core/vsr/group_log.h"
+#include "core/vsr/messages.h"
+#include "core/vsr/vsr_state.h"
+#include "core/wire/operation.h"
+
+namespace sluice::vsr {
+
+struct ReplicaOptions {
+  absl::uint128 cluster = 0;
+  uint8_t replica_index = 0;
+  uint8_t replica_count = 3;
+  uint64_t pipeline_max = 8;                 // uncommitted ops per group
+  uint64_t prepare_body_size_max_bytes = 64 * 1024;
+  uint64_t heartbeat_interval_ticks = 5;     // primary: commit heartbeat period
+  uint64_t primary_timeout_ticks = 30;       // backup: heartbeat silence before a view change
+  uint64_t view_change_timeout_ticks = 40;   // a view change not done by then moves on
+  uint64_t view_change_resend_ticks = 5;     // start_view_change / do_view_change resend
+  uint64_t prepare_retry_ticks = 5;          // primary: resend unacknowledged prepares
+  uint64_t repair_retry_ticks = 2;           // repair requests per lagging group
+  uint64_t repair_headers_max = 128;         // headers asked for per request
+  uint64_t repair_prepares_max = 8;          // prepares asked for per group per round
+  uint64_t prepare_buffer_max = 64;          // out-of-order prepares kept per group
+
+  uint64_t quorum() const { return replica_count / 2 + 1; }
+  // Replicas that must hold no entry at an op to prove it was never committed.
+  uint64_t nack_quorum() const { return replica_count - quorum() + 1; }
+};
+
+enum class Status : uint8_t { kNormal, kViewChange };
+
+// What a replica reports, in order, for tests and (later) the state machines.
+class ReplicaObserver {
+ public:
+  virtual ~ReplicaObserver() = default;
+  // op of `group` is committed at this replica; ops are reported in order per group.
+  virtual void OnCommit(uint8_t replica, GroupId group, uint64_t op, absl::uint128 checksum) = 0;
+  // The replica persisted its VSR state (for counting durable writes).
+  virtual void OnPersist(uint8_t replica, const VsrState& state) {}
+  // The replica stopped (rule B1: a failed write or sync of its durable state or log).
+  virtual void OnFailStop(uint8_t replica, const absl::Status& cause) {}
+};
+
+struct RecoveredGroup {
+  GroupId id;
+  std::unique_ptr<GroupLog> log;
+};
+
+// Counters for tests and logs.
+struct ReplicaCounters {
+  uint64_t frames_rejected = 0;      // failed validation, or named another incarnation
+  uint64_t view_changes_started = 0;
+  uint64_t views_started = 0;        // normal status entered in a new view
+  uint64_t persists = 0;             // durable VSR state writes completed
+  uint64_t truncations = 0;
+  uint64_t repair_requests = 0;
+};
+
+class Replica final : public io::NetworkHandler {
+ public:
+  // Builds the replica from recovered state and starts its tick. `groups` must all
+  // be distinct. `state` is what LoadVsrState read. Sets itself as the network's
+  // handler. Errors: InvalidArgument for inconsistent options or groups.
+  static absl::StatusOr<std::unique_ptr<Replica>> Restore(const ReplicaOptions& options,
+                                                          io::Loop& loop, io::Network& network,
+                                                          io::Storage& storage, VsrState state,
+                                                          std::vector<RecoveredGroup> groups,
+                                                          ReplicaObserver* observer);
+  ~Replica() override;
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  // io::NetworkHandler
+  void OnFrame(io::PeerId from, ByteSpan frame) override;
+  void OnConnectionChange(io::PeerId peer, bool connected) override {}
+
+  // The client entry point (a test API until the client protocol lands): the primary
+  // prepares `body` as the next op of `group`. FailedPrecondition when not the
+  // primary in normal status (the caller tries another replica); Unavailable while
+  // the group is repairing or its pipeline is full; NotFound for an unknown group.
+  absl::Status SubmitRequest(GroupId group, wire::Operation operation, ByteSpan body,
+                             absl::uint128 client = 0, uint64_t request = 0);
+
+  uint8_t index() const { return options_.replica_index; }
+  uint32_t view() const { return view_; }
+  uint32_t log_view() const { return log_view_; }
+  Status status() const { return status_; }
+  bool is_primary() const { return PrimaryOf(view_) == options_.replica_index; }
+  bool failed() const { return !failure_.ok(); }
+  const ReplicaCounters& counters() const { return counters_; }
+  const VsrState& durable_state() const { return durable_; }
+
+  // Per-group facts for tests (the group must exist).
+  uint64_t commit(GroupId group) const;
+  uint64_t head_op(GroupId group) const;
+  const GroupLog& log(GroupId group) const;
+  std::vector<GroupId> groups() const;
+
+ private:
+  struct Group;
+  struct Assembly;
+
+  Replica(const ReplicaOptions& options, io::Loop& loop, io::Network& network,
+          io::Storage& storage, VsrState state, ReplicaObserver* observer);
+
+  uint8_t PrimaryOf(uint32_t view) const {
+    return static_cast<uint8_t>(view % options_.replica_count);
+  }
+  MessageFrom From() const { return {.view = view_, .replica = options_.replica_index}; }
+  Group* FindGroup(GroupId id);
+  void Send(uint8_t to, ByteSpan frame);
+  void Broadcast(ByteSpan frame);
+  void FailStop(const absl::Status& cause);
+  void ScheduleTick();
+  void OnTick();
+
+  // --- normal case (replica.cc) ---
+  void OnPrepare(uint8_t from, ByteSpan frame);
+  void OnPrepareOk(uint8_t from, const PrepareOk& message);
+  void OnCommit(uint8_t from, const CommitChunk& message);
+  void SendHeartbeat();
+  void RetransmitPrepares();
+  void ResendPrepareOks();
+  void SendPrepareOk(Group& group, uint64_t op);
+  void OnDurable(size_t group_index, uint64_t epoch, uint64_t op, absl::Status status);
+  void CommitProgress(Group& group);
+  void CommitOne(Group& group, uint64_t op);
+  uint64_t AckCount(const Group& group, uint64_t op) const;
+
+  // --- view change (replica_view_change.cc) ---
+  void BeginViewChange(uint32_t new_view);
+  void EnterViewChange(uint32_t new_view);
+  void OnStartViewChange(uint8_t from, const StartViewChange& message);
+  void OnDoViewChange(uint8_t from, const DoViewChangeChunk& message);
+  void OnStartView(uint8_t from, const StartViewChunk& message);
+  void MaybeSendDoViewChange();
+  void SendDoViewChange();
+  std::vector<DoViewChangeRecord> OwnDoViewChange() const;
+  void MaybeDecideView();
+  void SendStartView(std::optional<uint8_t> to);
+  void InstallView(uint32_t view, const std::vector<StartViewRecord>& records, bool as_primary);
+  bool LogsQuiescent() const;
+  VsrState StateWith(uint32_t view, uint32_t log_view,
+                     const std::vector<StartViewRecord>* heads) const;
+  void Persist(VsrState state, absl::AnyInvocable<void()> then);
+
+  // --- repair (replica_repair.cc) ---
+  // Learns a canonical checksum (from a trusted source) for op in the current log view.
+  void Learn(Group& group, uint64_t op, absl::uint128 checksum, std::optional<absl::uint128> parent);
+  void ResetCanonical(Group& group, uint64_t head_op, absl::uint128 head_checksum);
+  std::optional<absl::uint128> Canonical(const Group& group, uint64_t op) const;
+  void Advance(Group& group);
+  void RequestRepair(Group& group);
+  void Truncate(Group& group, uint64_t op);
+  void OnRequestPrepare(uint8_t from, const RequestPrepare& message);
+  void OnRequestHeaders(uint8_t from, const RequestHeaders& message);
+  void OnHeaders(uint8_t from, const HeadersMessage& message);
+  uint8_t NextRepairPeer();
+
+  ReplicaOptions options_;
+  io::Loop& loop_;
+  io::Network& network_;
+  io::Storage& storage_;
+  ReplicaObserver* observer_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  io::TimerId tick_timer_;
+  uint64_t ticks_ = 0;
+  absl::Status failure_;
+  ReplicaCounters counters_;
+
+  uint32_t view_ = 0;
+  uint32_t log_view_ = 0;
+  Status status_ = Status::kNormal;
+  VsrState durable_;  // what the state file holds
+
+  std::vector<std::unique_ptr<Group>> groups_;  // sorted by id
+  absl::btree_map<GroupId, size_t> group_index_;
+
+  // Failure detector and timers, in ticks.
+  uint64_t primary_contact_tick_ = 0;
+  uint64_t view_change_start_tick_ = 0;
+  uint64_t repair_rotor_ = 0;
+
+  // View change.
+  uint32_t svc_votes_ = 0;           // bitmask of replicas that sent start_view_change for view_
+  bool dvc_ready_ = false;           // this backup may send (persisted view_)
+  bool deciding_ = false;            // primary: decided, persisting
+  bool sv_persisting_ = false;       // backup: persisting a complete start_view
+  absl::btree_map<uint8_t, std::unique_ptr<Assembly>> dvc_;  // by sender, for view_
+  std::unique_ptr<Assembly> sv_;     // start_view chunks from the new primary
+  bool persist_in_flight_ = false;
+  std::optional<std::pair<VsrState, absl::AnyInvocable<void()>>> persist_pending_;
+};
+
+}  // namespace sluice::vsr

@@ -1,0 +1,69 @@
+#pragma once
+// Internal to core/vsr: the per-group and chunk-assembly state of a Replica.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "core/vsr/replica.h"
+
+namespace sluice::vsr {
+
+struct Replica::Group {
+  GroupId id;
+  std::unique_ptr<GroupLog> log;
+  uint32_t log_view = 0;
+  // Every op <= commit is committed, in the log and reported to the observer.
+  uint64_t commit = 0;
+  // The highest op known committed in the cluster (>= commit; may be above the log).
+  uint64_t commit_max = 0;
+  // The canonical head of the current log view as far as this replica knows it.
+  uint64_t head_op = 0;
+  absl::uint128 head_checksum = 0;
+  // The local log is canonical up to here (commit <= verified_op <= log->last_op()).
+  uint64_t verified_op = 0;
+  // Canonical checksums learned for ops in (verified_op, head_op].
+  absl::btree_map<uint64_t, absl::uint128> canonical;
+  // Canonical prepares received above the log's last op, waiting for their turn.
+  absl::btree_map<uint64_t, Bytes> buffered;
+  // Bumped at every truncation: durable callbacks of dropped entries are ignored.
+  uint64_t epoch = 0;
+  bool truncating = false;
+  // Primary: which replicas acknowledged each uncommitted op in this view (bitmask),
+  // and the prepares it made in this view (for retransmission).
+  absl::btree_map<uint64_t, uint32_t> acks;
+  absl::btree_map<uint64_t, Bytes> pipeline;
+};
+
+// Chunks of one sender's do_view_change or start_view for one view.
+struct Replica::Assembly {
+  uint32_t view = 0;
+  uint32_t log_view = 0;
+  uint8_t sender = 0;
+  absl::uint128 content = 0;
+  std::vector<bool> have;
+  std::vector<std::vector<DoViewChangeRecord>> dvc_chunks;
+  std::vector<std::vector<StartViewRecord>> sv_chunks;
+
+  bool complete() const {
+    for (bool chunk : have) {
+      if (!chunk) return false;
+    }
+    return !have.empty();
+  }
+  // Starts over when a chunk names another content or chunk count (the sender's
+  // state changed, e.g. it restarted): only chunks of one snapshot are combined.
+  void Accept(const ChunkInfo& chunk, uint32_t view_number) {
+    if (view != view_number || content != chunk.content_checksum || have.size() != chunk.chunk_count) {
+      view = view_number;
+      content = chunk.content_checksum;
+      have.assign(chunk.chunk_count, false);
+      dvc_chunks.assign(chunk.chunk_count, {});
+      sv_chunks.assign(chunk.chunk_count, {});
+    }
+    have[chunk.chunk_index] = true;
+  }
+};
+
+}  // namespace sluice::vsr

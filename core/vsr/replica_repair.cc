@@ -1,0 +1,236 @@
+// Replica: canonical knowledge, verification of the local log against it,
+// truncation of what does not link, and repair from peers (request_headers,
+// request_prepare, headers).
+#include <algorithm>
+#include <utility>
+
+#include "core/base/assert.h"
+#include "core/vsr/replica.h"
+#include "core/vsr/replica_internal.h"
+#include "core/wire/header.h"
+
+namespace sluice::vsr {
+
+void Replica::ResetCanonical(Group& group, uint64_t head_op, absl::uint128 head_checksum) {
+  group.canonical.clear();
+  group.buffered.clear();
+  group.acks.clear();
+  group.pipeline.clear();
+  // Only committed ops are canonical in every view; the rest is verified again.
+  group.verified_op = group.commit;
+  group.head_op = head_op;
+  group.head_checksum = head_checksum;
+  if (head_op > group.verified_op) group.canonical[head_op] = head_checksum;
+}
+
+std::optional<absl::uint128> Replica::Canonical(const Group& group, uint64_t op) const {
+  if (op <= group.verified_op) return group.log->ChecksumAt(op);
+  const auto it = group.canonical.find(op);
+  if (it == group.canonical.end()) return std::nullopt;
+  return it->second;
+}
+
+void Replica::Learn(Group& group, uint64_t op, absl::uint128 checksum,
+                    std::optional<absl::uint128> parent) {
+  auto learn_one = [&](uint64_t at, absl::uint128 value) {
+    if (at < group.log->base_op()) return;
+    if (at <= group.verified_op) {
+      const std::optional<absl::uint128> local = group.log->ChecksumAt(at);
+      SLUICE_ASSERT(!local.has_value() || *local == value, "replica ", int{options_.replica_index},
+                    " namespace ", group.id.namespace_id, " op ", at,
+                    ": its verified entry differs from the canonical one (hash-chain divergence)");
+      return;
+    }
+    const auto [it, inserted] = group.canonical.try_emplace(at, value);
+    SLUICE_ASSERT(it->second == value, "replica ", int{options_.replica_index}, " namespace ",
+                  group.id.namespace_id, " op ", at, ": two canonical checksums in view ", view_);
+    if (at > group.head_op) {
+      group.head_op = at;
+      group.head_checksum = value;
+    }
+  };
+  learn_one(op, checksum);
+  if (parent.has_value() && op > 0) learn_one(op - 1, *parent);
+}
+
+void Replica::Advance(Group& group) {
+  if (failed() || status_ != Status::kNormal || group.truncating) return;
+  GroupLog& log = *group.log;
+  for (;;) {
+    // The highest local op matching a canonical checksum: the chain below it matches too.
+    const uint64_t top = std::min(log.last_op(), group.head_op);
+    if (top > group.verified_op) {
+      auto it = group.canonical.upper_bound(top);
+      while (it != group.canonical.begin()) {
+        --it;
+        if (it->first <= group.verified_op) break;
+        if (log.ChecksumAt(it->first) == std::optional<absl::uint128>(it->second)) {
+          group.verified_op = it->first;
+          break;
+        }
+      }
+      group.canonical.erase(group.canonical.begin(), group.canonical.upper_bound(group.verified_op));
+    }
+    if (log.last_op() > group.verified_op) {
+      // Local ops above the verified prefix: stale if the next one is known not to link.
+      const auto next = group.canonical.find(group.verified_op + 1);
+      const bool stale = group.verified_op >= group.head_op ||
+                         (next != group.canonical.end() &&
+                          log.ChecksumAt(group.verified_op + 1) != std::optional<absl::uint128>(next->second));
+      if (stale) Truncate(group, group.verified_op);
+      break;  // otherwise headers will tell (RequestRepair)
+    }
+    if (group.verified_op >= group.head_op) break;
+    const uint64_t op = group.verified_op + 1;
+    const auto buffered = group.buffered.find(op);
+    const auto canonical = group.canonical.find(op);
+    if (buffered == group.buffered.end() || canonical == group.canonical.end()) break;
+    if (wire::PrepareChecksum(buffered->second) != canonical->second) {
+      group.buffered.erase(buffered);
+      break;
+    }
+    const Bytes frame = std::move(buffered->second);
+    group.buffered.erase(buffered);
+    const size_t index = group_index_.at(group.id);
+    const uint64_t epoch = group.epoch;
+    std::weak_ptr<int> alive = alive_;
+    const absl::Status status = log.Append(frame, [this, alive, index, epoch, op](absl::Status status) {
+      if (alive.lock() != nullptr) OnDurable(index, epoch, op, status);
+    });
+    if (!status.ok()) {
+      // Not the next link would be a bug here (it was checked); anything else is the
+      // log refusing (e.g. rule B8 waiting for a checkpoint): try again later.
+      SLUICE_ASSERT(status.code() != absl::StatusCode::kInvalidArgument, status.ToString());
+      break;
+    }
+    group.verified_op = op;
+    group.canonical.erase(op);
+  }
+  group.buffered.erase(group.buffered.begin(), group.buffered.upper_bound(log.last_op()));
+  CommitProgress(group);
+}
+
+void Replica::Truncate(Group& group, uint64_t op) {
+  SLUICE_ASSERT(op >= group.commit, "replica ", int{options_.replica_index}, " namespace ",
+                group.id.namespace_id, ": truncation after op ", op, " below commit ", group.commit);
+  group.truncating = true;
+  ++group.epoch;
+  ++counters_.truncations;
+  const GroupId id = group.id;
+  std::weak_ptr<int> alive = alive_;
+  group.log->TruncateAfter(op, group.commit, [this, alive, id](absl::Status status) {
+    if (alive.lock() == nullptr) return;
+    Group* group = FindGroup(id);
+    group->truncating = false;
+    if (!status.ok()) return FailStop(status);
+    Advance(*group);
+  });
+}
+
+uint8_t Replica::NextRepairPeer() {
+  const uint64_t others = options_.replica_count - 1;
+  const uint64_t step = 1 + (repair_rotor_++ % others);
+  return static_cast<uint8_t>((options_.replica_index + step) % options_.replica_count);
+}
+
+void Replica::RequestRepair(Group& group) {
+  if (failed() || status_ != Status::kNormal || group.truncating || options_.replica_count == 1) return;
+  const uint64_t last = group.log->last_op();
+  if (group.verified_op >= group.head_op && last <= group.verified_op) return;
+  if (last > group.verified_op || !group.canonical.contains(group.verified_op + 1)) {
+    // Walk down from the head while checksums are known: `floor` is the lowest op
+    // whose checksum is known; its header names the checksum of the op below.
+    uint64_t floor = group.head_op;
+    auto it = group.canonical.find(floor);
+    while (it != group.canonical.begin() && floor - 1 > group.verified_op) {
+      --it;
+      if (it->first != floor - 1) break;
+      floor = it->first;
+    }
+    if (floor <= group.verified_op + 1) return;  // Advance decides (truncation)
+    const uint64_t low = std::max(group.verified_op + 1,
+                                  floor + 1 > options_.repair_headers_max ? floor + 1 - options_.repair_headers_max : 0);
+    ++counters_.repair_requests;
+    Send(NextRepairPeer(), EncodeRequestHeaders(options_.cluster, RequestHeaders{.from = From(),
+                                                                                 .group = group.id,
+                                                                                 .op_min = low,
+                                                                                 .op_max = floor}));
+    return;
+  }
+  uint64_t asked = 0;
+  for (uint64_t op = group.verified_op + 1; op <= group.head_op && asked < options_.repair_prepares_max;
+       ++op) {
+    const auto canonical = group.canonical.find(op);
+    if (canonical == group.canonical.end()) break;
+    if (group.buffered.contains(op)) continue;
+    ++asked;
+    ++counters_.repair_requests;
+    Send(NextRepairPeer(), EncodeRequestPrepare(options_.cluster, RequestPrepare{.from = From(),
+                                                                               .group = group.id,
+                                                                               .op = op,
+                                                                               .checksum = canonical->second}));
+  }
+}
+
+void Replica::OnRequestPrepare(uint8_t from, const RequestPrepare& message) {
+  Group* group = FindGroup(message.group);
+  if (group == nullptr) {
+    ++counters_.frames_rejected;
+    return;
+  }
+  if (message.op > group->log->base_op() &&
+      group->log->ChecksumAt(message.op) == std::optional<absl::uint128>(message.checksum)) {
+    std::weak_ptr<int> alive = alive_;
+    group->log->ReadEntry(message.op, [this, alive, from](absl::StatusOr<Bytes> entry) {
+      if (alive.lock() == nullptr || failed() || !entry.ok()) return;
+      Send(from, *entry);
+    });
+    return;
+  }
+  const auto buffered = group->buffered.find(message.op);
+  if (buffered != group->buffered.end() && wire::PrepareChecksum(buffered->second) == message.checksum) {
+    Send(from, buffered->second);
+  }
+}
+
+void Replica::OnRequestHeaders(uint8_t from, const RequestHeaders& message) {
+  Group* group = FindGroup(message.group);
+  if (group == nullptr) {
+    ++counters_.frames_rejected;
+    return;
+  }
+  std::vector<ByteSpan> headers;
+  const uint64_t last = std::min(message.op_max, group->log->last_op());
+  for (uint64_t op = last; op >= message.op_min && op > group->log->base_op() &&
+                           headers.size() < options_.repair_headers_max;
+       --op) {
+    const std::optional<ByteSpan> header = group->log->Header(op);
+    if (!header.has_value()) break;
+    headers.push_back(*header);
+  }
+  if (headers.empty()) return;
+  Send(from, EncodeHeaders(options_.cluster, From(), group->id, headers, network_.frame_size_max_bytes()));
+}
+
+void Replica::OnHeaders(uint8_t from, const HeadersMessage& message) {
+  Group* group = FindGroup(message.group);
+  if (group == nullptr) {
+    ++counters_.frames_rejected;
+    return;
+  }
+  if (status_ != Status::kNormal) return;
+  std::vector<size_t> order(message.headers.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return message.headers[a].op > message.headers[b].op; });
+  for (size_t i : order) {
+    const wire::PrepareHeader& header = message.headers[i];
+    // A header is believed only if it links to a checksum already known canonical.
+    if (Canonical(*group, header.op) == std::optional<absl::uint128>(message.checksums[i])) {
+      Learn(*group, header.op, message.checksums[i], header.parent);
+    }
+  }
+  Advance(*group);
+}
+
+}  // namespace sluice::vsr
