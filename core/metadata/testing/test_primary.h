@@ -4,9 +4,9 @@
 // must (DESIGN.md "Secrets never enter the log"), and applies ops with increasing op
 // numbers and timestamps.
 //
-// The "KDF" here is XXH3-128 over a domain tag, the salt and the password: enough to
-// prove that bodies and snapshots hold no plain secret, NOT a password hash fit for
-// production (which needs a slow, memory-hard KDF such as Argon2id).
+// The "KDF" here is XXH3-128 over a domain tag, the salt and the password: fast, and
+// enough to prove that bodies and snapshots hold no plain secret. The production
+// primary uses core/metadata/password_kdf.h (Argon2id), deliberately slow.
 
 #include <cstdint>
 #include <map>
