@@ -56,7 +56,8 @@ void AfterWrite(std::unique_ptr<PersistOperation> operation) {
   storage.Sync(file, [operation = std::move(operation)](absl::Status status) mutable {
     if (!status.ok()) return Finish(std::move(operation), status, "syncing");
     io::Storage& storage = operation->storage;
-    storage.Close(operation->file, [operation = std::move(operation)](absl::Status status) mutable {
+    const io::FileHandle file = operation->file;  // read before the capture moves `operation`
+    storage.Close(file, [operation = std::move(operation)](absl::Status status) mutable {
       if (!status.ok()) return Finish(std::move(operation), status, "closing");
       AfterClose(std::move(operation));
     });

@@ -1,0 +1,228 @@
+#include "sim/vsr_cluster.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/assert.h"
+#include "core/vsr/vsr_state.h"
+
+namespace sluice::sim {
+namespace {
+
+constexpr absl::uint128 kCluster = 0x5A1CE;
+// Sub-seeds of the run's seed.
+constexpr uint64_t kDriverSeed = 1, kPacketSeed = 2, kStorageSeed = 100;
+
+PacketSimulatorOptions PacketOptions(const VsrClusterOptions& options) {
+  return {.seed = base::DeriveSeed(options.seed, kPacketSeed),
+          .replica_count = options.replica_count,
+          .client_count = 0,
+          .path_queue_frames_max = 256,
+          .profile = options.network};
+}
+
+std::string Hex(absl::uint128 value) {
+  return absl::StrCat("0x", absl::Hex(absl::Uint128High64(value), absl::kZeroPad16),
+                      absl::Hex(absl::Uint128Low64(value), absl::kZeroPad16));
+}
+
+}  // namespace
+
+VsrCluster::VsrCluster(VsrClusterOptions options)
+    : options_(std::move(options)),
+      prng_(base::DeriveSeed(options_.seed, kDriverSeed)),
+      packets_(loop_, PacketOptions(options_)) {
+  SLUICE_ASSERT(options_.group_count >= 1, "at least the metadata group");
+  groups_.push_back({.namespace_id = 0, .incarnation = 0});
+  for (uint64_t i = 1; i < options_.group_count; ++i) {
+    groups_.push_back({.namespace_id = (uint64_t{1} << 63) | i, .incarnation = 1000 + i});
+  }
+  committed_.resize(groups_.size());
+  nodes_.resize(options_.replica_count);
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    Node& node = nodes_[index];
+    node.storage = std::make_unique<SimStorage>(
+        loop_, SimStorageOptions{.seed = base::DeriveSeed(options_.seed, kStorageSeed + index)});
+    node.network = std::make_unique<SimNetwork>(packets_, index, options_.frame_size_max_bytes);
+    node.disks.resize(groups_.size());
+    node.reported.assign(groups_.size(), 0);
+  }
+}
+
+VsrCluster::~VsrCluster() {
+  for (Node& node : nodes_) node.replica.reset();
+}
+
+void VsrCluster::Start() {
+  vsr::VsrState initial{.view = 0, .log_view = 0, .groups = {}};
+  for (const vsr::GroupId& group : groups_) initial.groups.push_back({.group = group});
+  uint64_t formatted = 0;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    vsr::PersistVsrState(*nodes_[index].storage, initial, kCluster, index,
+                         [this, &formatted](absl::Status status) {
+                           if (!status.ok()) Violation(absl::StrCat("format: ", status.ToString()));
+                           ++formatted;
+                         });
+  }
+  SLUICE_ASSERT(loop_.RunUntil([&] { return formatted == options_.replica_count; }, UINT64_MAX),
+                "format did not finish");
+  for (uint8_t index = 0; index < options_.replica_count; ++index) Boot(index);
+  SLUICE_ASSERT(loop_.RunUntil(
+                    [&] {
+                      for (const Node& node : nodes_) {
+                        if (node.replica == nullptr) return false;
+                      }
+                      return true;
+                    },
+                    UINT64_MAX),
+                "boot did not finish");
+}
+
+void VsrCluster::Boot(uint8_t index) {
+  Node& node = nodes_[index];
+  const uint64_t boot = node.boot;
+  vsr::LoadVsrState(*node.storage, kCluster, index, [this, index, boot](absl::StatusOr<vsr::VsrState> state) {
+    Node& node = nodes_[index];
+    if (node.boot != boot) return;
+    if (!state.ok()) return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", state.status().ToString()));
+    std::vector<vsr::RecoveredGroup> groups;
+    for (size_t group = 0; group < groups_.size(); ++group) {
+      auto log = vsr::testing::MemoryLog::Recover(
+          node.disks[group], loop_,
+          {.cluster = kCluster, .group = groups_[group], .sync_delay_ticks = options_.log_sync_delay_ticks});
+      // Nothing committed may be lost or changed: the recovered chain agrees with
+      // every committed checksum it covers.
+      for (uint64_t op = 1; op <= std::min<uint64_t>(log->last_op(), committed_[group].size()); ++op) {
+        if (log->ChecksumAt(op) != std::optional<absl::uint128>(committed_[group][op - 1])) {
+          Violation(absl::StrCat("replica ", int{index}, " recovered group ", group, " op ", op,
+                                 " with another checksum than the committed one"));
+        }
+      }
+      groups.push_back({.id = groups_[group], .log = std::move(log)});
+    }
+    vsr::ReplicaOptions replica_options = options_.replica;
+    replica_options.cluster = kCluster;
+    replica_options.replica_index = index;
+    replica_options.replica_count = options_.replica_count;
+    absl::StatusOr<std::unique_ptr<vsr::Replica>> replica = vsr::Replica::Restore(
+        replica_options, loop_, *node.network, *node.storage, *std::move(state), std::move(groups), this);
+    if (!replica.ok()) return Violation(absl::StrCat("replica ", int{index}, ": ", replica.status().ToString()));
+    node.replica = *std::move(replica);
+    for (size_t group = 0; group < groups_.size(); ++group) {
+      node.reported[group] = node.replica->commit(groups_[group]);
+    }
+  });
+}
+
+void VsrCluster::Crash(uint8_t index) {
+  Node& node = nodes_[index];
+  ++node.boot;
+  node.network->Crash();
+  node.replica.reset();
+  node.storage->CrashMachine();
+  for (auto& disk : node.disks) disk.Crash(prng_, options_.crash_entry_lands);
+}
+
+void VsrCluster::Restart(uint8_t index) {
+  Node& node = nodes_[index];
+  SLUICE_ASSERT(node.replica == nullptr && node.network->crashed(), "restart of a live replica");
+  node.network->Restart(nullptr);
+  Boot(index);
+}
+
+std::optional<uint8_t> VsrCluster::Primary() {
+  std::optional<uint8_t> primary;
+  uint32_t view = 0;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    vsr::Replica* replica = nodes_[index].replica.get();
+    if (replica == nullptr || replica->status() != vsr::Status::kNormal || !replica->is_primary()) continue;
+    if (!primary.has_value() || replica->view() > view) {
+      primary = index;
+      view = replica->view();
+    }
+  }
+  return primary;
+}
+
+absl::Status VsrCluster::Submit(size_t group, ByteSpan body) {
+  absl::Status last = absl::UnavailableError("no replica up");
+  for (Node& node : nodes_) {
+    if (node.replica == nullptr) continue;
+    last = node.replica->SubmitRequest(groups_[group], wire::Operation::kSendMessages, body);
+    if (last.ok()) return last;
+  }
+  return last;
+}
+
+void VsrCluster::RunTicks(uint64_t ticks) {
+  const uint64_t deadline = loop_.MonotonicNs() + ticks * io::kTickNs;
+  loop_.RunUntil([] { return false; }, deadline);
+}
+
+bool VsrCluster::Converged() {
+  std::optional<uint32_t> view;
+  for (Node& node : nodes_) {
+    vsr::Replica* replica = node.replica.get();
+    if (replica == nullptr || replica->status() != vsr::Status::kNormal) return false;
+    if (view.has_value() && *view != replica->view()) return false;
+    view = replica->view();
+    for (size_t group = 0; group < groups_.size(); ++group) {
+      if (replica->commit(groups_[group]) != committed_[group].size()) return false;
+      if (replica->head_op(groups_[group]) != committed_[group].size()) return false;
+    }
+  }
+  return true;
+}
+
+void VsrCluster::CheckLogs() {
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    vsr::Replica* replica = nodes_[index].replica.get();
+    if (replica == nullptr) continue;
+    for (size_t group = 0; group < groups_.size(); ++group) {
+      const vsr::GroupLog& log = replica->log(groups_[group]);
+      for (uint64_t op = 1; op <= committed_[group].size(); ++op) {
+        if (log.ChecksumAt(op) != std::optional<absl::uint128>(committed_[group][op - 1])) {
+          return Violation(absl::StrCat("replica ", int{index}, " group ", group, " op ", op,
+                                        ": log differs from the committed checksum ",
+                                        Hex(committed_[group][op - 1])));
+        }
+      }
+    }
+  }
+}
+
+void VsrCluster::OnCommit(uint8_t replica, vsr::GroupId id, uint64_t op, absl::uint128 checksum) {
+  size_t group = 0;
+  while (group < groups_.size() && !(groups_[group] == id)) ++group;
+  SLUICE_ASSERT(group < groups_.size(), "commit of an unknown group");
+  Node& node = nodes_[replica];
+  if (op != node.reported[group] + 1) {
+    Violation(absl::StrCat("replica ", int{replica}, " group ", group, " committed op ", op, " after op ",
+                           node.reported[group]));
+  }
+  node.reported[group] = op;
+  std::vector<absl::uint128>& committed = committed_[group];
+  if (op <= committed.size()) {
+    if (committed[op - 1] != checksum) {
+      Violation(absl::StrCat("hash-chain disagreement: replica ", int{replica}, " group ", group,
+                             " committed op ", op, " as ", Hex(checksum), ", others as ",
+                             Hex(committed[op - 1])));
+    }
+  } else if (op == committed.size() + 1) {
+    committed.push_back(checksum);
+  } else {
+    Violation(absl::StrCat("replica ", int{replica}, " group ", group, " committed op ", op,
+                           " beyond the cluster's ", committed.size()));
+  }
+}
+
+void VsrCluster::OnFailStop(uint8_t replica, const absl::Status& cause) {
+  ++fail_stops_;
+  Violation(absl::StrCat("replica ", int{replica}, " stopped: ", cause.ToString()));
+}
+
+void VsrCluster::Violation(std::string message) {
+  if (violation_.empty()) violation_ = std::move(message);
+}
+
+}  // namespace sluice::sim

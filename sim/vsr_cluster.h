@@ -1,0 +1,128 @@
+#pragma once
+// VsrCluster: a simulated cluster of VSR replicas (core/vsr) on one SimLoop — each
+// replica with its own SimStorage (its durable VSR state file), SimNetwork endpoint
+// and crash-faithful in-memory group logs — plus a checker.
+//
+// The checker runs on every commit any replica reports:
+//  - hash-chain agreement: every replica's committed op N of a group has the same
+//    checksum as every other replica's op N (the first report fixes it);
+//  - in order: each replica reports ops 1, 2, 3, ... of a group without gaps (from
+//    its restored commit point after a restart);
+//  - nothing committed is lost or changed: a restarted replica's recovered
+//    committed prefix, and (CheckConverged) every live replica's log, hold exactly
+//    the committed checksums.
+// A violation is recorded (violation()) rather than aborting, so a test can print
+// the seed and the replay command.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/prng.h"
+#include "core/vsr/replica.h"
+#include "core/vsr/testing/memory_log.h"
+#include "sim/packet_simulator.h"
+#include "sim/sim_loop.h"
+#include "sim/sim_network.h"
+#include "sim/sim_storage.h"
+
+namespace sluice::sim {
+
+struct VsrClusterOptions {
+  uint64_t seed = 1;
+  uint8_t replica_count = 3;
+  // Group 0 is the metadata group; groups 1.. are partition groups (bit 63 set, each
+  // with its own incarnation).
+  uint64_t group_count = 1;
+  NetworkFaultProfile network = NetworkFaultProfile::None();
+  size_t frame_size_max_bytes = io::kFrameSizeMaxBytesDefault;
+  uint64_t log_sync_delay_ticks = 0;
+  // Odds that an unsynced log entry survives a machine crash.
+  base::Ratio crash_entry_lands = {1, 2};
+  vsr::ReplicaOptions replica;  // cluster, replica_index and replica_count are set here
+};
+
+class VsrCluster final : private vsr::ReplicaObserver {
+ public:
+  explicit VsrCluster(VsrClusterOptions options);
+  ~VsrCluster() override;
+
+  // Formats every replica (its initial VSR state) and boots it; returns once all are up.
+  void Start();
+
+  SimLoop& loop() { return loop_; }
+  PacketSimulator& packets() { return packets_; }
+  const VsrClusterOptions& options() const { return options_; }
+  const std::vector<vsr::GroupId>& groups() const { return groups_; }
+
+  // nullptr while the replica is down or booting.
+  vsr::Replica* replica(uint8_t index) { return nodes_[index].replica.get(); }
+  vsr::testing::MemoryLogDisk& disk(uint8_t index, size_t group) { return nodes_[index].disks[group]; }
+  SimStorage& storage(uint8_t index) { return *nodes_[index].storage; }
+
+  // The process dies and the machine crashes: unsynced log entries land or vanish
+  // (crash_entry_lands), unsynced storage is torn per SimStorage's model.
+  void Crash(uint8_t index);
+  // Boots the replica again from its disk: loads the VSR state file, recovers every
+  // group log, Replica::Restore (rule B4). Asynchronous: up once the state is read.
+  void Restart(uint8_t index);
+
+  // The current primary in normal status, if exactly one replica claims it.
+  std::optional<uint8_t> Primary();
+  // Submits a request for `group` to whichever replica accepts it (the primary).
+  absl::Status Submit(size_t group, ByteSpan body);
+
+  void RunTicks(uint64_t ticks);
+  // Runs until `done()` or `max_ticks` pass; returns whether done() held.
+  template <typename Predicate>
+  bool RunUntil(Predicate done, uint64_t max_ticks) {
+    const uint64_t deadline = loop_.MonotonicNs() + max_ticks * io::kTickNs;
+    return loop_.RunUntil([&] { return done() || !violation_.empty(); }, deadline) && violation_.empty();
+  }
+
+  // Every replica up, normal in one view, every group committed to the same op on
+  // all, which is the highest op ever committed.
+  bool Converged();
+  // After Converged(): checks every replica's log against the committed checksums;
+  // records a violation on a difference.
+  void CheckLogs();
+
+  // The highest op of `group` committed anywhere, and its committed checksums.
+  uint64_t committed(size_t group) const { return committed_[group].size(); }
+  const std::vector<absl::uint128>& committed_checksums(size_t group) const { return committed_[group]; }
+  const std::string& violation() const { return violation_; }
+  // Durable VSR state writes per replica (each: write + fsync + rename + directory fsync).
+  uint64_t persists(uint8_t index) const { return nodes_[index].persists; }
+  uint64_t fail_stops() const { return fail_stops_; }
+
+ private:
+  struct Node {
+    std::unique_ptr<SimStorage> storage;
+    std::unique_ptr<SimNetwork> network;
+    std::vector<vsr::testing::MemoryLogDisk> disks;  // one per group
+    std::unique_ptr<vsr::Replica> replica;
+    std::vector<uint64_t> reported;  // per group: the last op this process reported
+    uint64_t boot = 0;               // bumped at every crash: stale boots do nothing
+    uint64_t persists = 0;
+  };
+
+  void Boot(uint8_t index);
+  void Violation(std::string message);
+  // vsr::ReplicaObserver
+  void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;
+  void OnPersist(uint8_t replica, const vsr::VsrState& state) override { ++nodes_[replica].persists; }
+  void OnFailStop(uint8_t replica, const absl::Status& cause) override;
+
+  VsrClusterOptions options_;
+  base::Prng prng_;
+  SimLoop loop_;
+  PacketSimulator packets_;
+  std::vector<vsr::GroupId> groups_;
+  std::vector<Node> nodes_;
+  std::vector<std::vector<absl::uint128>> committed_;  // per group, op N at [N-1]
+  std::string violation_;
+  uint64_t fail_stops_ = 0;
+};
+
+}  // namespace sluice::sim
