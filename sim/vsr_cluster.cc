@@ -221,6 +221,21 @@ void VsrCluster::OnFailStop(uint8_t replica, const absl::Status& cause) {
   Violation(absl::StrCat("replica ", int{replica}, " stopped: ", cause.ToString()));
 }
 
+std::string VsrCluster::Describe() {
+  std::string out = absl::StrCat("seed ", options_.seed, " at tick ", loop_.MonotonicNs() / io::kTickNs, "\n");
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    if (nodes_[index].replica == nullptr) {
+      absl::StrAppend(&out, "replica ", int{index}, " down\n");
+    } else {
+      absl::StrAppend(&out, nodes_[index].replica->DebugString());
+    }
+  }
+  for (size_t group = 0; group < groups_.size() && group < 8; ++group) {
+    absl::StrAppend(&out, "group ", group, " committed ", committed_[group].size(), "\n");
+  }
+  return out;
+}
+
 void VsrCluster::Violation(std::string message) {
   if (violation_.empty()) violation_ = std::move(message);
 }

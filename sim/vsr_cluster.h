@@ -92,6 +92,8 @@ class VsrCluster final : private vsr::ReplicaObserver {
   uint64_t committed(size_t group) const { return committed_[group].size(); }
   const std::vector<absl::uint128>& committed_checksums(size_t group) const { return committed_[group]; }
   const std::string& violation() const { return violation_; }
+  // Every replica's DebugString (or "down"), for failure messages.
+  std::string Describe();
   // Durable VSR state writes per replica (each: write + fsync + rename + directory fsync).
   uint64_t persists(uint8_t index) const { return nodes_[index].persists; }
   uint64_t fail_stops() const { return fail_stops_; }

@@ -115,10 +115,30 @@ std::vector<GroupId> Replica::groups() const {
   return ids;
 }
 
+std::string Replica::DebugString() const {
+  std::string out = absl::StrCat("replica ", int{options_.replica_index}, " view ", view_, " log_view ",
+                                 log_view_, status_ == Status::kNormal ? " normal" : " view_change",
+                                 is_primary() ? " primary" : "", failed() ? " FAILED" : "",
+                                 " svc ", svc_votes_, " dvc ", dvc_.size(), dvc_ready_ ? " dvc_ready" : "",
+                                 " durable view ", durable_.view, "/", durable_.log_view, "\n");
+  for (const auto& group : groups_) {
+    if (groups_.size() > 8 && group->head_op == group->commit && group->verified_op == group->head_op) continue;
+    absl::StrAppend(&out, "  ns ", group->id.namespace_id & ~(uint64_t{1} << 63), " commit ", group->commit, "/",
+                    group->commit_max, " verified ", group->verified_op, " head ", group->head_op, " last ",
+                    group->log->last_op(), " durable ", group->log->durable_op(), " faulty ",
+                    group->log->faulty_head_op(), " canonical ", group->canonical.size(), " buffered ",
+                    group->buffered.size(), group->truncating ? " truncating" : "", "\n");
+  }
+  return out;
+}
+
 void Replica::Send(uint8_t to, ByteSpan frame) {
   SLUICE_ASSERT(to != options_.replica_index, "sending to itself");
   // Delivery is a hint (io::Network): a full queue is a lost frame, and VSR retries.
-  (void)network_.Send(to, frame);
+  // Anything else (a frame beyond the frame limit) is a bug in the chunking here.
+  const absl::Status status = network_.Send(to, frame);
+  SLUICE_ASSERT(status.ok() || absl::IsResourceExhausted(status), "replica ",
+                int{options_.replica_index}, " cannot send: ", status.ToString());
 }
 
 void Replica::Broadcast(ByteSpan frame) {
@@ -181,7 +201,13 @@ void Replica::OnTick() {
 void Replica::OnFrame(io::PeerId from, ByteSpan frame) {
   if (failed()) return;
   if (from >= options_.replica_count || from == options_.replica_index ||
-      frame.size() < wire::kHeaderSize || frame[wire::header_offset::kReplica] != from) {
+      frame.size() < wire::kHeaderSize) {
+    ++counters_.frames_rejected;
+    return;
+  }
+  // A message names its sender, except a prepare, which names the replica that
+  // prepared it: repair forwards prepares unchanged (their checksum covers the byte).
+  if (PeekCommand(frame) != wire::Command::kPrepare && frame[wire::header_offset::kReplica] != from) {
     ++counters_.frames_rejected;
     return;
   }

@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -150,6 +151,8 @@ class Replica final : public io::NetworkHandler {
   uint64_t head_op(GroupId group) const;
   const GroupLog& log(GroupId group) const;
   std::vector<GroupId> groups() const;
+  // One line per replica and group (view, status, commit, heads), for test failures.
+  std::string DebugString() const;
 
  private:
   struct Group;

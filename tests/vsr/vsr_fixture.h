@@ -57,8 +57,7 @@ inline uint64_t TotalCommitted(const sim::VsrCluster& cluster) {
 inline void ExpectConverges(sim::VsrCluster& cluster, uint64_t max_ticks) {
   const bool converged = cluster.RunUntil([&] { return cluster.Converged(); }, max_ticks);
   ASSERT_TRUE(cluster.violation().empty()) << cluster.violation();
-  ASSERT_TRUE(converged) << "no convergence within " << max_ticks << " ticks (seed "
-                         << cluster.options().seed << ")";
+  ASSERT_TRUE(converged) << "no convergence within " << max_ticks << " ticks\n" << cluster.Describe();
   cluster.CheckLogs();
   ASSERT_TRUE(cluster.violation().empty()) << cluster.violation();
 }
