@@ -1,0 +1,67 @@
+#pragma once
+// Bootstrap step 4 (DESIGN.md "Bootstrap"): every partition the recovered metadata
+// has is recovered from its directory, and directories of incarnations the metadata
+// no longer has are removed.
+//
+// Which partitions must already exist (rule B5) and which may be created now:
+//   - a partition whose creating op (its incarnation) is at or below
+//     `created_through_op` was created before that op's effects were checkpointed:
+//     its directory and state record must be there. PartitionLog::Open recovers it
+//     (rules B1, B2, B3, B5, B7); a missing one is a clear error, never recreated;
+//   - a partition created by a later op — one this boot replayed from the WAL — may
+//     have been cut short by the crash (the metadata op committed, the partition's
+//     files not yet durable). If its state record is durable it is opened like any
+//     other; otherwise whatever partial directory is there is removed and the
+//     partition is created now (idempotent).
+//
+// Stale directories: a `streams/S/topics/T/partitions/P-I` directory is removed when
+// no partition (S, T, P) of incarnation I exists and no pending step names it (a
+// pending deletion is the replicated operation's job, not bootstrap's). Names that
+// are not ours are left alone, with a warning.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/numeric/int128.h"
+#include "absl/status/statusor.h"
+#include "core/io/storage.h"
+#include "core/io/task.h"
+#include "core/metadata/metadata_state.h"
+#include "core/partition/partition_log.h"
+
+namespace sluice::bootstrap {
+
+// The local, non-replicated partition options (the segment size comes from each
+// topic's replicated settings).
+struct PartitionDefaults {
+  absl::uint128 cluster = 0;
+  bool single_node = true;
+  bool clamp_consumer_offsets = false;  // rule B3's operator opt-in
+  uint64_t group_commit_bytes_max = 4 << 20;
+  uint64_t entry_size_bytes_max = (1 << 20) + 256;
+  uint64_t index_entries_reserved = 65536;
+};
+
+struct BootLog {
+  std::vector<std::string> decisions;
+  std::vector<std::string> warnings;
+};
+
+using PartitionLogs = std::map<uint64_t, std::unique_ptr<partition::PartitionLog>>;  // by namespace
+
+// Errors name the partition's directory and the rule (B5 for a missing partition,
+// the partition log's own errors otherwise); any I/O error while removing or creating.
+io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
+                                                          const metadata::MetadataState& state,
+                                                          uint64_t created_through_op,
+                                                          PartitionDefaults defaults,
+                                                          BootLog& log);
+
+io::Task<absl::Status> RemoveStaleIncarnations(io::Storage& storage,
+                                               const metadata::MetadataState& state,
+                                               BootLog& log);
+
+}  // namespace sluice::bootstrap
