@@ -1,5 +1,6 @@
 #include "sim/vsr_cluster.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -90,9 +91,12 @@ void VsrCluster::Boot(uint8_t index) {
       auto log = vsr::testing::MemoryLog::Recover(
           node.disks[group], loop_,
           {.cluster = kCluster, .group = groups_[group], .sync_delay_ticks = options_.log_sync_delay_ticks});
-      // Nothing committed may be lost or changed: the recovered chain agrees with
-      // every committed checksum it covers.
-      for (uint64_t op = 1; op <= std::min<uint64_t>(log->last_op(), committed_[group].size()); ++op) {
+      // Nothing committed may be lost or changed: the recovered chain agrees with every
+      // committed checksum up to its commit watermark (ops above it may be a stale
+      // suffix of an older view, which VSR truncates).
+      const uint64_t checked = std::min({log->last_op(), log->recovered_commit(),
+                                         static_cast<uint64_t>(committed_[group].size())});
+      for (uint64_t op = 1; op <= checked; ++op) {
         if (log->ChecksumAt(op) != std::optional<absl::uint128>(committed_[group][op - 1])) {
           Violation(absl::StrCat("replica ", int{index}, " recovered group ", group, " op ", op,
                                  " with another checksum than the committed one"));
@@ -114,13 +118,23 @@ void VsrCluster::Boot(uint8_t index) {
   });
 }
 
-void VsrCluster::Crash(uint8_t index) {
+void VsrCluster::Crash(uint8_t index, std::optional<base::Ratio> entry_lands) {
   Node& node = nodes_[index];
   ++node.boot;
   node.network->Crash();
   node.replica.reset();
   node.storage->CrashMachine();
-  for (auto& disk : node.disks) disk.Crash(prng_, options_.crash_entry_lands);
+  for (auto& disk : node.disks) disk.Crash(prng_, entry_lands.value_or(options_.crash_entry_lands));
+}
+
+bool VsrCluster::HasTornLog(uint8_t index) const {
+  for (const auto& disk : nodes_[index].disks) {
+    uint64_t expected = 1;
+    for (const auto& [op, entry] : disk.entries()) {
+      if (op != expected++) return true;
+    }
+  }
+  return false;
 }
 
 void VsrCluster::Restart(uint8_t index) {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,9 @@ class VsrCluster final : private vsr::ReplicaObserver {
 
   // The process dies and the machine crashes: unsynced log entries land or vanish
   // (crash_entry_lands), unsynced storage is torn per SimStorage's model.
-  void Crash(uint8_t index);
+  void Crash(uint8_t index, std::optional<base::Ratio> entry_lands = std::nullopt);
+  // Whether the replica's disk holds a group log with a gap (an uncertain tail).
+  bool HasTornLog(uint8_t index) const;
   // Boots the replica again from its disk: loads the VSR state file, recovers every
   // group log, Replica::Restore (rule B4). Asynchronous: up once the state is read.
   void Restart(uint8_t index);

@@ -82,6 +82,8 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
     group->verified_op = group->commit;
     group->head_op = std::max(head, group->commit);
     group->head_checksum = group->head_op == head ? head_checksum : *log.ChecksumAt(group->commit);
+    group->vouched_op = group->head_op;
+    group->vouched_checksum = group->head_checksum;
     if (group->head_op > group->verified_op) group->canonical[group->head_op] = group->head_checksum;
     replica->group_index_[group->id] = replica->groups_.size();
     replica->groups_.push_back(std::move(group));

@@ -21,6 +21,12 @@ struct Replica::Group {
   // The canonical head of the current log view as far as this replica knows it.
   uint64_t head_op = 0;
   absl::uint128 head_checksum = 0;
+  // The head this replica vouches for in a do_view_change: an op of its log view it
+  // holds durably and verified (or that its log view's start_view named, which a
+  // quorum member held when the view was decided). Never an op it merely heard of:
+  // a head no replica holds could never be repaired.
+  uint64_t vouched_op = 0;
+  absl::uint128 vouched_checksum = 0;
   // The local log is canonical up to here (commit <= verified_op <= log->last_op()).
   uint64_t verified_op = 0;
   // Canonical checksums learned for ops in (verified_op, head_op].
@@ -30,6 +36,12 @@ struct Replica::Group {
   // Bumped at every truncation: durable callbacks of dropped entries are ignored.
   uint64_t epoch = 0;
   bool truncating = false;
+  // Set when a view is installed: faulty entries above that view's head are from
+  // older views and not committed (every committed op is at or below the head), so
+  // they are dropped — otherwise they would never be nacked in later view changes.
+  // Not on restart within a log view: there they may be ops this replica
+  // acknowledged in that very view.
+  bool drop_faulty_above_head = false;
   // Primary: which replicas acknowledged each uncommitted op in this view (bitmask),
   // and the prepares it made in this view (for retransmission).
   absl::btree_map<uint64_t, uint32_t> acks;

@@ -71,6 +71,13 @@ void Replica::Advance(Group& group) {
       }
       group.canonical.erase(group.canonical.begin(), group.canonical.upper_bound(group.verified_op));
     }
+    if (group.drop_faulty_above_head && log.last_op() <= group.head_op) {
+      if (log.faulty_head_op() > group.head_op) {
+        Truncate(group, log.last_op());  // only faulty entries lie above last_op
+        break;
+      }
+      group.drop_faulty_above_head = false;
+    }
     if (log.last_op() > group.verified_op) {
       // Local ops above the verified prefix: stale if the next one is known not to link.
       const auto next = group.canonical.find(group.verified_op + 1);

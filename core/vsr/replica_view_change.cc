@@ -59,11 +59,17 @@ std::vector<DoViewChangeRecord> Replica::OwnDoViewChange() const {
   std::vector<DoViewChangeRecord> records;
   records.reserve(groups_.size());
   for (const auto& group : groups_) {
+    uint64_t head_op = group->vouched_op;
+    absl::uint128 head_checksum = group->vouched_checksum;
+    if (group->verified_op > head_op && group->verified_op <= group->log->durable_op()) {
+      head_op = group->verified_op;
+      head_checksum = *group->log->ChecksumAt(head_op);
+    }
     records.push_back({.group = group->id,
                        .log_view = group->log_view,
                        .commit = group->commit_max,
-                       .head_op = group->head_op,
-                       .head_checksum = group->head_checksum,
+                       .head_op = head_op,
+                       .head_checksum = head_checksum,
                        .faulty_head_op = group->log->faulty_head_op()});
   }
   return records;
@@ -260,6 +266,9 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
     group->log_view = view;
     group->commit_max = std::max(group->commit_max, record.commit);
     ResetCanonical(*group, record.head_op, record.head_checksum);
+    group->vouched_op = record.head_op;
+    group->vouched_checksum = record.head_checksum;
+    group->drop_faulty_above_head = true;
   }
   for (auto& group : groups_) Advance(*group);
 }
@@ -277,7 +286,9 @@ VsrState Replica::StateWith(uint32_t view, uint32_t log_view,
                               .head_checksum = record.head_checksum};
     }
   }
-  VsrState state{.view = view, .log_view = log_view, .groups = {}};
+  // A start_view made durable whose installation was overtaken by a newer view change
+  // leaves the durable log view above the one in memory: never write it back down.
+  VsrState state{.view = view, .log_view = std::max(log_view, durable_.log_view), .groups = {}};
   state.groups.reserve(groups.size());
   for (const auto& [id, group] : groups) state.groups.push_back(group);
   return state;
