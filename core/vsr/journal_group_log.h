@@ -1,0 +1,66 @@
+#pragma once
+// JournalGroupLog: the metadata group's GroupLog over the metadata WAL
+// (core/journal). Built only from a JournalRecovery (rule B4): the journal's last
+// op and checksum, the faulty ops recovery left on disk (faulty_head_op() is the
+// WAL's head op), the commit bound recovery proved, and the headers of every op it
+// read whole.
+//
+// The journal reads and truncates as coroutines; this adapter runs them with
+// io::Spawn and reports on the loop. Its Header() keeps the 256-byte headers of at
+// most slot_count recent ops in memory (the ring holds no more); older ops are not
+// served to repair (a peer that needs them is past the WAL: state sync, B15).
+// Commit() records nothing: the metadata commit watermark is the superblock's,
+// written by the checkpoint code, not per op.
+//
+// Lifetime: like a Journal, destroy it only when no read or truncation is in
+// flight, or when the storage has dropped their completions (a process death).
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "absl/container/btree_map.h"
+#include "core/io/loop.h"
+#include "core/journal/journal.h"
+#include "core/journal/journal_recovery.h"
+#include "core/vsr/group_log.h"
+
+namespace sluice::vsr {
+
+class JournalGroupLog final : public GroupLog {
+ public:
+  static std::unique_ptr<JournalGroupLog> FromRecovery(journal::JournalRecovery recovery, io::Loop& loop);
+  ~JournalGroupLog() override;
+
+  absl::Status Append(ByteSpan frame, DurableCallback on_durable) override;
+  void ReadEntry(uint64_t op, ReadCallback done) override;
+  void TruncateAfter(uint64_t op, uint64_t commit_watermark, DoneCallback done) override;
+  void Commit(uint64_t op) override {}
+
+  uint64_t base_op() const override { return journal_->checkpoint_op(); }
+  absl::uint128 base_checksum() const override { return journal_->checkpoint_checksum(); }
+  uint64_t last_op() const override { return journal_->last_op(); }
+  absl::uint128 last_checksum() const override { return journal_->last_checksum(); }
+  uint64_t durable_op() const override { return journal_->durable_op(); }
+  uint64_t faulty_head_op() const override { return std::max(faulty_head_op_, journal_->last_op()); }
+  uint64_t recovered_commit() const override { return recovered_commit_; }
+  std::optional<ByteSpan> Header(uint64_t op) const override;
+  std::optional<absl::uint128> ChecksumAt(uint64_t op) const override;
+
+  journal::Journal& journal() { return *journal_; }
+
+ private:
+  JournalGroupLog(std::unique_ptr<journal::Journal> journal, io::Loop& loop);
+  void Remember(uint64_t op, absl::uint128 checksum, ByteSpan header);
+  void Forget(uint64_t after_op);
+
+  std::unique_ptr<journal::Journal> journal_;
+  io::Loop& loop_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  uint64_t faulty_head_op_ = 0;
+  uint64_t recovered_commit_ = 0;
+  absl::btree_map<uint64_t, absl::uint128> checksums_;
+  absl::btree_map<uint64_t, std::array<uint8_t, 256>> headers_;
+};
+
+}  // namespace sluice::vsr
