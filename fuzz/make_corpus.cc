@@ -20,6 +20,13 @@
 #include "absl/status/statusor.h"
 #include "core/base/assert.h"
 #include "core/base/bytes.h"
+#include "core/base/prng.h"
+#include "core/journal/journal_layout.h"
+#include "core/metadata/apply.h"
+#include "core/metadata/body_codec.h"
+#include "core/metadata/metadata_state.h"
+#include "core/metadata/snapshot_codec.h"
+#include "core/metadata/state_codec.h"
 #include "core/partition/consumer_offsets.h"
 #include "core/partition/entry_body.h"
 #include "core/partition/segment_index.h"
@@ -31,6 +38,7 @@
 #include "core/wire/header.h"
 #include "core/wire/operation.h"
 #include "fuzz/fuzz_support.h"
+#include "fuzz/journal_program.h"
 
 namespace sluice::fuzz {
 namespace {
@@ -311,6 +319,256 @@ void WriteSegments(CorpusWriter& out) {
   out.Write("segment_scan_fuzzer", "broken_chain_op3", relinked);
 }
 
+// --- metadata_codecs_fuzzer (its input format is in metadata_codecs_fuzzer.cc) ---
+
+constexpr uint8_t kModeSnapshot = 0;
+constexpr uint8_t kModeState = 1;
+constexpr uint8_t kModeBody = 2;
+constexpr uint8_t kModeApply = 3;
+
+Bytes Prefixed(std::initializer_list<uint8_t> prefix, ByteSpan bytes) {
+  Bytes input(prefix);
+  input.insert(input.end(), bytes.begin(), bytes.end());
+  return input;
+}
+
+// A state with something of everything: a user with a token and a session, a stream
+// with a topic, partitions and a consumer group with a member, and pending steps.
+metadata::MetadataState PopulatedState() {
+  using metadata::Identifier;
+  metadata::MetadataState state = metadata::NewMetadataState({});
+  uint64_t op = 0;
+  uint64_t now_us = 1'700'000'000'000'000;
+  const auto apply = [&](Operation operation, const Bytes& body, absl::uint128 client = 0,
+                         uint64_t request = 0) {
+    const metadata::ApplyResult result = metadata::Apply(state,
+                                                         {.op = ++op,
+                                                          .operation = operation,
+                                                          .timestamp_us = now_us += 1'000'000,
+                                                          .client = client,
+                                                          .request = request},
+                                                         body);
+    SLUICE_ASSERT(result.ok(), "populating a metadata state: op ", op, " error ",
+                  static_cast<int>(result.error));
+  };
+  const metadata::PasswordCredential root{.salt = Bytes(16, 0x5A), .hash = Bytes(32, 0x11)};
+  apply(Operation::kCreateUser, metadata::Encode(metadata::CreateUserBody{
+                                    .name = "root", .password = root, .permissions = Bytes{1, 2}}));
+  apply(Operation::kCreatePersonalAccessToken,
+        metadata::Encode(metadata::CreateTokenBody{
+            .user_id = 0, .name = "ci", .token_hash = Bytes(32, 0x22), .expiry_at_us = 0}));
+  apply(Operation::kRegister,
+        metadata::Encode(metadata::RegisterBody{
+            .user_id = 0, .kind = metadata::LoginKind::kPassword, .proof = root.hash}),
+        7, 0);
+  apply(Operation::kCreateStream, metadata::Encode(metadata::CreateStreamBody{"orders"}));
+  apply(Operation::kCreateTopic,
+        metadata::Encode(metadata::CreateTopicBody{
+            .stream = Identifier::Numeric(0), .partitions_count = 3, .name = "events"}));
+  apply(Operation::kCreateConsumerGroup,
+        metadata::Encode(metadata::CreateGroupBody{Identifier::Numeric(0),
+                                                   Identifier::Named("events"), "billing"}));
+  apply(Operation::kJoinConsumerGroup,
+        metadata::Encode(metadata::GroupBody{Identifier::Numeric(0), Identifier::Numeric(0),
+                                             Identifier::Numeric(0)}),
+        7, 1);
+  apply(Operation::kCreateStream, metadata::Encode(metadata::CreateStreamBody{"scratch"}));
+  apply(Operation::kCreateTopic,
+        metadata::Encode(metadata::CreateTopicBody{
+            .stream = Identifier::Named("scratch"), .partitions_count = 2, .name = "tmp"}));
+  apply(Operation::kDeleteStream,
+        metadata::Encode(metadata::StreamBody{Identifier::Named("scratch")}));
+  return state;
+}
+
+// One valid body per codec, in the order of metadata_codecs_fuzzer.cc's kBodyCodecs.
+std::vector<std::pair<std::string, Bytes>> SampleBodies() {
+  using metadata::Identifier;
+  const metadata::PasswordCredential credential{.salt = Bytes(16, 7), .hash = Bytes(32, 9)};
+  return {
+      {"register", metadata::Encode(metadata::RegisterBody{
+                       .user_id = 1, .kind = metadata::LoginKind::kToken, .proof = Bytes(32, 3)})},
+      {"logout_expired", metadata::Encode(metadata::LogoutBody{absl::uint128{42}})},
+      {"create_stream", metadata::Encode(metadata::CreateStreamBody{"orders"})},
+      {"update_stream",
+       metadata::Encode(metadata::UpdateStreamBody{Identifier::Named("orders"), "sales"})},
+      {"delete_stream", metadata::Encode(metadata::StreamBody{Identifier::Numeric(1)})},
+      {"purge_stream", metadata::Encode(metadata::StreamBody{Identifier::Named("orders")})},
+      {"create_topic",
+       metadata::Encode(metadata::CreateTopicBody{.stream = Identifier::Numeric(1),
+                                                  .partitions_count = 3,
+                                                  .name = "events",
+                                                  .settings = {.compression_algorithm = 2,
+                                                               .message_expiry_us = 60'000'000,
+                                                               .max_topic_size_bytes = 1 << 30,
+                                                               .segment_size_bytes = 1 << 20}})},
+      {"update_topic",
+       metadata::Encode(metadata::UpdateTopicBody{
+           Identifier::Numeric(1), Identifier::Named("events"), "events2",
+           metadata::kUpdateCompression | metadata::kUpdateMaxTopicSize, 2, 0, 4096})},
+      {"delete_topic",
+       metadata::Encode(metadata::TopicBody{Identifier::Numeric(1), Identifier::Numeric(0)})},
+      {"purge_topic", metadata::Encode(metadata::TopicBody{Identifier::Named("orders"),
+                                                           Identifier::Named("events")})},
+      {"create_partitions", metadata::Encode(metadata::PartitionsBody{Identifier::Numeric(1),
+                                                                      Identifier::Numeric(0), 4})},
+      {"delete_partitions", metadata::Encode(metadata::PartitionsBody{Identifier::Numeric(1),
+                                                                      Identifier::Numeric(0), 1})},
+      {"create_group", metadata::Encode(metadata::CreateGroupBody{
+                           Identifier::Numeric(1), Identifier::Numeric(0), "billing"})},
+      {"delete_group",
+       metadata::Encode(metadata::GroupBody{Identifier::Numeric(1), Identifier::Numeric(0),
+                                            Identifier::Named("billing")})},
+      {"join_group", metadata::Encode(metadata::GroupBody{
+                         Identifier::Numeric(1), Identifier::Numeric(0), Identifier::Numeric(0)})},
+      {"leave_group",
+       metadata::Encode(metadata::GroupBody{Identifier::Numeric(1), Identifier::Named("events"),
+                                            Identifier::Numeric(0)})},
+      {"create_user", metadata::Encode(metadata::CreateUserBody{
+                          "alice", credential, metadata::UserStatus::kInactive, Bytes{1, 0, 1}})},
+      {"update_user", metadata::Encode(metadata::UpdateUserBody{Identifier::Numeric(1), "alicia",
+                                                                metadata::UserStatus::kActive})},
+      {"delete_user", metadata::Encode(metadata::UserBody{Identifier::Named("alice")})},
+      {"change_password",
+       metadata::Encode(metadata::ChangePasswordBody{
+           Identifier::Numeric(1), Bytes(32, 9), {.salt = Bytes(16, 8), .hash = Bytes(32, 10)}})},
+      {"update_permissions",
+       metadata::Encode(metadata::UpdatePermissionsBody{Identifier::Numeric(1), std::nullopt})},
+      {"create_token",
+       metadata::Encode(metadata::CreateTokenBody{.user_id = 1,
+                                                  .name = "ci",
+                                                  .token_hash = Bytes(32, 3),
+                                                  .expiry_at_us = 1'800'000'000'000'000})},
+      {"delete_token", metadata::Encode(metadata::DeleteTokenBody{.user_id = 1, .name = "ci"})},
+      {"complete_step", metadata::Encode(metadata::CompleteStepBody{.step_id = 1})},
+  };
+}
+
+void WriteMetadata(CorpusWriter& out) {
+  const std::string target = "metadata_codecs_fuzzer";
+  const metadata::MetadataState empty = metadata::NewMetadataState({});
+  const metadata::MetadataState populated = PopulatedState();
+  out.Write(target, "snapshot_empty",
+            Prefixed({kModeSnapshot}, metadata::EncodeSnapshot(empty).bytes));
+  out.Write(target, "snapshot_populated",
+            Prefixed({kModeSnapshot}, metadata::EncodeSnapshot(populated).bytes));
+  out.Write(target, "state_populated", Prefixed({kModeState}, metadata::EncodeState(populated)));
+  const std::vector<std::pair<std::string, Bytes>> bodies = SampleBodies();
+  for (size_t index = 0; index < bodies.size(); ++index) {
+    out.Write(target, "body_" + bodies[index].first,
+              Prefixed({kModeBody, static_cast<uint8_t>(index)}, bodies[index].second));
+  }
+  // Ops built from four bytes each (random_ops.h): a deterministic mix, small widths
+  // (flags bit 0) and the root user first (bit 1).
+  Bytes built{kModeApply, 3};
+  uint64_t state = 0x5EED;
+  for (int record = 0; record < 48; ++record) {
+    const uint64_t draw = base::SplitMix64Next(state);
+    for (int shift = 0; shift < 32; shift += 8)
+      built.push_back(static_cast<uint8_t>(draw >> shift));
+    built[built.size() - 4] &= 0x7F;  // a built op, not a raw one
+  }
+  out.Write(target, "apply_built_ops", built);
+  // Raw records: each sample body sent by the primary (client 0) after an hour,
+  // then by client 1 (no session: unauthenticated), then a truncated copy.
+  Bytes raw{kModeApply, 2};
+  for (size_t index = 0; index < bodies.size(); ++index) {
+    const Bytes& body = bodies[index].second;
+    for (const uint8_t client : {uint8_t{0}, uint8_t{1}}) {
+      raw.insert(raw.end(), {uint8_t{0x80 | 32}, static_cast<uint8_t>(index), client,
+                             static_cast<uint8_t>(body.size())});
+      raw.insert(raw.end(), body.begin(), body.end());
+    }
+    raw.insert(raw.end(), {uint8_t{0x80}, static_cast<uint8_t>(index), 0,
+                           static_cast<uint8_t>(body.size() / 2)});
+    raw.insert(raw.end(), body.begin(), body.begin() + body.size() / 2);
+  }
+  out.Write(target, "apply_raw_bodies", raw);
+}
+
+// Programs for the journal_recovery target (journal_program.h): one per recovery
+// decision at least, so the checked-in corpus reaches every one (decision_counts).
+void WriteJournalPrograms(CorpusWriter& out) {
+  namespace program = journal_program;
+  using program::BaseLogKind;
+  using program::CheckpointMode;
+  using program::Field;
+  using program::ProgramWriter;
+  using program::WatermarkMode;
+  const journal::JournalLayout layout(program::FuzzJournalOptions());
+  const auto header_at = [&](uint64_t slot, uint64_t field) {
+    return static_cast<uint16_t>(layout.HeaderOffset(slot) + field);
+  };
+  const auto prepare_at = [&](uint64_t slot, uint64_t position) {
+    return static_cast<uint16_t>(layout.PrepareOffset(slot) + position);
+  };
+  const auto write = [&out](const std::string& name, const ProgramWriter& writer) {
+    out.Write("journal_recovery_fuzzer", name, writer.bytes());
+  };
+  constexpr uint8_t kBoth = program::kBothCopies;
+  constexpr uint8_t kHeader = program::kHeaderCopy;
+  constexpr size_t kBody = wire::kHeaderSize + 3;
+
+  // Valid WALs as written: every slot valid or empty; a wrapped ring's earlier-wrap
+  // slots beyond the head are collisions.
+  write("clean_three", ProgramWriter(BaseLogKind::kThree, false));
+  write("clean_wrapped", ProgramWriter(BaseLogKind::kWrapped, false));
+  write("clean_views_cluster", ProgramWriter(BaseLogKind::kViews, true));
+  // A torn last write (its header copy landed): torn, cut on a single node.
+  write("torn_last_op", ProgramWriter(BaseLogKind::kThree, false).FlipBit(prepare_at(3, kBody), 2));
+  // The first entry of a group commit torn, the rest whole: an uncertain tail.
+  write("torn_group_head",
+        ProgramWriter(BaseLogKind::kSixGroup, false).ZeroRange(prepare_at(4, 200), 99));
+  write("torn_group_head_cluster",
+        ProgramWriter(BaseLogKind::kSixGroup, true).ZeroRange(prepare_at(4, 200), 99));
+  // A proven op damaged: a single node refuses (DataLoss), a replica marks it faulty.
+  write("flip_proven_op2",
+        ProgramWriter(BaseLogKind::kThree, false, CheckpointMode::kBase, 0, WatermarkMode::kLastOp)
+            .FlipBit(prepare_at(2, kBody), 5));
+  write("flip_proven_op2_cluster",
+        ProgramWriter(BaseLogKind::kThree, true, CheckpointMode::kBase, 0, WatermarkMode::kLastOp)
+            .FlipBit(prepare_at(2, kBody), 5));
+  // Resealed with another parent: whole but not linked (a chain break).
+  write("chain_break_op2",
+        ProgramWriter(BaseLogKind::kThree, false).EditField(2, kBoth, Field::kParent, 0x1234));
+  write("chain_break_proven_op2_cluster",
+        ProgramWriter(BaseLogKind::kSixGroup, true, CheckpointMode::kBase, 0,
+                      WatermarkMode::kBasePlus, 3)
+            .EditField(2, kBoth, Field::kParent, 0x1234));
+  // Another checkpoint: its true checksum, then a wrong one.
+  write("checkpoint_op2",
+        ProgramWriter(BaseLogKind::kSixGroup, false, CheckpointMode::kOtherOp, 2));
+  write("checkpoint_bad_checksum_cluster",
+        ProgramWriter(BaseLogKind::kThree, true, CheckpointMode::kOtherOpBadChecksum, 1));
+  // A body edit resealed and the chain relinked after it: accepted as written.
+  write("body_edit_relinked",
+        ProgramWriter(BaseLogKind::kSixGroup, false).EditBody(2, 1, 'X').Relink(2, 4));
+  // A leftover of an older view that does not link: a collision, not a write.
+  write("stale_view_leftover", ProgramWriter(BaseLogKind::kViews, false)
+                                   .EditField(7, kBoth, Field::kView, 1)
+                                   .EditField(7, kBoth, Field::kParent, 77));
+  // A lost header copy repaired from its whole prepare; a header copy naming
+  // another op; two slots swapped.
+  write("header_copy_zeroed", ProgramWriter(BaseLogKind::kThree, false).ZeroSlot(2, kHeader));
+  write("header_copy_edited_op",
+        ProgramWriter(BaseLogKind::kFullRing, true).EditField(5, kHeader, Field::kOp, 13));
+  write("slots_swapped", ProgramWriter(BaseLogKind::kFullRing, true).SwapSlots(2, 5, kBoth));
+  write("slot_duplicated", ProgramWriter(BaseLogKind::kThree, false).CopySlot(1, 3, kBoth));
+  // An unreadable sector in the last op's prepare, and in the headers zone.
+  write("bad_sector_last_op",
+        ProgramWriter(BaseLogKind::kThree, false).LatentError(prepare_at(3, 0)));
+  write("bad_sector_headers",
+        ProgramWriter(BaseLogKind::kWrapped, true).LatentError(header_at(2, 0)));
+  // What recovery refuses before deciding anything.
+  write("file_truncated",
+        ProgramWriter(BaseLogKind::kThree, false).Resize(program::ResizeMode::kShrinkBy, 511));
+  write("file_removed", ProgramWriter(BaseLogKind::kThree, false).Remove());
+  write("watermark_beyond_ring", ProgramWriter(BaseLogKind::kThree, false, CheckpointMode::kBase, 0,
+                                               WatermarkMode::kArgument, program::kSlotCount + 1));
+  write("ops_beyond_checkpoint",
+        ProgramWriter(BaseLogKind::kWrapped, false, CheckpointMode::kNone));
+}
+
 }  // namespace
 }  // namespace sluice::fuzz
 
@@ -332,6 +590,8 @@ int main(int argc, char** argv) {
   sluice::fuzz::WriteSuperblocks(out);
   sluice::fuzz::WriteRecords(out);
   sluice::fuzz::WriteSegments(out);
+  sluice::fuzz::WriteJournalPrograms(out);
+  sluice::fuzz::WriteMetadata(out);
   std::printf("wrote %d seed inputs under %s\n", out.written(), root.c_str());
   return 0;
 }

@@ -8,7 +8,9 @@
 #
 # TARGET is a name from `fuzz/run_fuzzers.sh --list` (with or without "_fuzzer").
 # Prints, per target: executions per second, coverage (the final `cov:` edge count of
-# libFuzzer's output), corpus growth and findings (crash-/leak-/timeout-/oom- files).
+# libFuzzer's output), corpus growth and findings (crash-/leak-/timeout-/oom- files);
+# for the recovery targets (journal_recovery, segment_scan) also how many inputs of
+# the final corpus reach each named recovery decision (decision_counts).
 # Exit status: 0 no findings, 1 a finding or a fuzzer that failed, 2 usage error.
 # A finding's work directory is kept and printed; reproduce one with
 #   bazel-bin-of-fuzz-config/fuzz/<target> <crash file>
@@ -16,10 +18,13 @@
 # (see fuzz/README.md). Set BAZEL to use another bazel binary.
 set -euo pipefail
 
-readonly TARGETS=(prepare_fuzzer batch_fuzzer superblock_fuzzer partition_records_fuzzer segment_scan_fuzzer)
+readonly TARGETS=(prepare_fuzzer batch_fuzzer superblock_fuzzer partition_records_fuzzer segment_scan_fuzzer
+  journal_recovery_fuzzer metadata_codecs_fuzzer)
+# Targets whose inputs reach named recovery decisions (fuzz/decisions.h).
+readonly DECISION_TARGETS=(segment_scan_fuzzer journal_recovery_fuzzer)
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -57,7 +62,7 @@ cd "${workspace}"
 labels=()
 for target in "${selected[@]}"; do labels+=("//fuzz:${target}"); done
 echo "run_fuzzers: building ${selected[*]} with --config=fuzz" >&2
-"${bazel}" build --config=fuzz "${labels[@]}"
+"${bazel}" build --config=fuzz "${labels[@]}" //fuzz:decision_counts
 bin_dir="$("${bazel}" info --config=fuzz bazel-bin 2>/dev/null)"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/sluice-fuzz.XXXXXX")"
@@ -98,6 +103,16 @@ for target in "${selected[@]}"; do
   elif ((status != 0)); then
     failures=$((failures + 1))
     summary+=("    the fuzzer exited ${status} without a finding; see ${log}")
+  fi
+  if [[ " ${DECISION_TARGETS[*]} " == *" ${target} "* ]] && ((${#found[@]} == 0)); then
+    # Each line: a named recovery decision and how many inputs of the final corpus reach it.
+    if counts="$("${bin_dir}/fuzz/decision_counts" "${target}" "${corpus}" 2>>"${log}")"; then
+      summary+=("    decisions reached (inputs of the final corpus):")
+      while IFS= read -r count_line; do summary+=("  ${count_line}"); done < <(tail -n +2 <<<"${counts}")
+    else
+      failures=$((failures + 1))
+      summary+=("    decision_counts failed over the final corpus; see ${log}")
+    fi
   fi
 done
 

@@ -1,4 +1,4 @@
-// Fuzz target: recovery's classification of a segment's bytes
+// The segment_scan fuzz target: recovery's classification of a segment's bytes
 // (core/partition/segment_scan.h: ScanSegment, rules B2 and B7).
 //
 // The input is a segment. It is scanned as given, resealed with the hash chain
@@ -18,13 +18,18 @@
 //  - no entry is cut while a later header of this partition proves it durable (B7);
 // and between the two scans of the same bytes: the truncated scan is the full scan
 // cut to ops <= kTruncatedLogEndOp.
+//
+// Decisions (decisions.h): each scan's TailVerdict ("verdict:clean", ...), and, as
+// extras, which check rejected the first bad entry ("reason:...").
+#include "fuzz/segment_scan_target.h"
 
-#include <optional>
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "core/base/assert.h"
 #include "core/base/bytes.h"
 #include "core/base/checksum.h"
@@ -126,11 +131,14 @@ void CheckVerdict(ByteSpan log, const ScanContext& context, const ScanResult& re
 // segment entry by entry, byte by byte only across damage; the bodies of whole
 // entries are skipped, so a header inside a message payload is not evidence. The
 // scan must have counted each of them, so it never calls a proven entry a tail.
-std::optional<uint64_t> WholeEntrySize(ByteSpan log, uint64_t position, const ScanContext& context) {
+std::optional<uint64_t> WholeEntrySize(ByteSpan log, uint64_t position,
+                                       const ScanContext& context) {
   namespace offset = wire::header_offset;
   const ByteSpan header = log.subspan(position, wire::kHeaderSize);
-  if (header[offset::kCommand] != static_cast<uint8_t>(wire::Command::kPrepare)) return std::nullopt;
-  if (base::LoadU128(header, offset::kChecksum) != base::Checksum128(header.subspan(offset::kChecksummedBegin))) {
+  if (header[offset::kCommand] != static_cast<uint8_t>(wire::Command::kPrepare))
+    return std::nullopt;
+  if (base::LoadU128(header, offset::kChecksum) !=
+      base::Checksum128(header.subspan(offset::kChecksummedBegin))) {
     return std::nullopt;
   }
   if (base::LoadU128(header, offset::kCluster) != context.cluster ||
@@ -157,7 +165,8 @@ void CheckEvidence(ByteSpan log, const ScanContext& context, const ScanResult& r
   // The bad entry's own body is skipped when its header verifies.
   if (log.size() - position >= wire::kHeaderSize &&
       base::LoadU128(log, position + offset::kChecksum) ==
-          base::Checksum128(log.subspan(position + offset::kChecksummedBegin, wire::kHeaderSize - offset::kChecksummedBegin))) {
+          base::Checksum128(log.subspan(position + offset::kChecksummedBegin,
+                                        wire::kHeaderSize - offset::kChecksummedBegin))) {
     const uint64_t size = base::LoadLittleEndian<uint32_t>(log, position + offset::kSize);
     position += (size >= wire::kHeaderSize && size <= log.size() - position) ? size : 1;
   } else {
@@ -170,7 +179,8 @@ void CheckEvidence(ByteSpan log, const ScanContext& context, const ScanResult& r
       continue;
     }
     ++entries;
-    evidence = std::max(evidence, base::LoadLittleEndian<uint64_t>(log, position + offset::kCommit));
+    evidence =
+        std::max(evidence, base::LoadLittleEndian<uint64_t>(log, position + offset::kCommit));
     position += *size;
   }
   SLUICE_ASSERT(result.proven_by >= evidence, "evidence reaches op ", evidence, ", the scan saw ",
@@ -183,8 +193,31 @@ void CheckEvidence(ByteSpan log, const ScanContext& context, const ScanResult& r
   }
 }
 
-ScanResult Scan(ByteSpan log, const ScanContext& context) {
+// Which of ScanSegment's checks rejected the first bad entry, from its reason (the
+// header names the checks, not their messages: an unknown message is "other").
+absl::string_view ReasonClass(absl::string_view reason) {
+  static constexpr std::pair<absl::string_view, absl::string_view> kPrefixes[] = {
+      {"only ", "short_header"},
+      {"header checksum", "header_checksum"},
+      {"entry size", "size"},
+      {"entry of namespace", "other_partition"},
+      {"op ", "op"},
+      {"hash chain", "hash_chain"},
+      {"message batch", "batch"},
+      {"batch base offset", "batch_base_offset"},
+      {"above the truncation point", "truncation_point"},
+  };
+  for (const auto& [prefix, name] : kPrefixes) {
+    if (absl::StartsWith(reason, prefix)) return name;
+  }
+  return "frame";  // DecodePrepare's own checks (body checksum, cluster, command, ...)
+}
+
+ScanResult Scan(ByteSpan log, const ScanContext& context, DecisionSet* decisions) {
   ScanResult result = partition::ScanSegment(log, context);
+  Reach(decisions, "verdict", TailVerdictName(result.verdict));
+  if (result.verdict != TailVerdict::kClean)
+    Reach(decisions, "reason", ReasonClass(result.bad_reason));
   absl::uint128 parent = context.expected_parent;
   uint64_t position = 0;
   uint64_t next_offset = context.start_offset;
@@ -230,22 +263,46 @@ void CheckTruncation(const ScanResult& full, const ScanResult& truncated) {
   SLUICE_ASSERT(truncated.cut_position == last.position + last.size);
 }
 
-void CheckSegment(ByteSpan log) {
-  const ScanResult full = Scan(log, FixedContext(UINT64_MAX));
-  const ScanResult truncated = Scan(log, FixedContext(kTruncatedLogEndOp));
+void CheckSegment(ByteSpan log, DecisionSet* decisions) {
+  const ScanResult full = Scan(log, FixedContext(UINT64_MAX), decisions);
+  const ScanResult truncated = Scan(log, FixedContext(kTruncatedLogEndOp), decisions);
   CheckTruncation(full, truncated);
 }
 
 }  // namespace
-}  // namespace sluice::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const sluice::ByteSpan input = sluice::fuzz::InputBytes(data, size);
-  sluice::fuzz::CheckSegment(input);
-  for (const bool relink : {true, false}) {
-    sluice::Bytes resealed(input.begin(), input.end());
-    sluice::fuzz::ResealSegment(resealed, sluice::fuzz::kAnchorParent, relink);
-    sluice::fuzz::CheckSegment(resealed);
+absl::string_view TailVerdictName(TailVerdict verdict) {
+  switch (verdict) {
+    case TailVerdict::kClean:
+      return "clean";
+    case TailVerdict::kUncertainTail:
+      return "uncertain_tail";
+    case TailVerdict::kCorrupt:
+      return "corrupt";
+    case TailVerdict::kTruncated:
+      return "truncated";
   }
-  return 0;
+  return "";
 }
+
+void CheckSegmentScanInput(ByteSpan input, DecisionSet* decisions) {
+  CheckSegment(input, decisions);
+  for (const bool relink : {true, false}) {
+    Bytes resealed(input.begin(), input.end());
+    ResealSegment(resealed, kAnchorParent, relink);
+    CheckSegment(resealed, decisions);
+  }
+}
+
+std::vector<std::string> SegmentScanDecisionNames() {
+  std::vector<std::string> names;
+  // Every value TailVerdictName names (its switch makes a new verdict a compile
+  // error there, and then a required decision here).
+  for (int value = 0; value <= UINT8_MAX; ++value) {
+    const absl::string_view name = TailVerdictName(static_cast<TailVerdict>(value));
+    if (!name.empty()) names.push_back(DecisionName("verdict", name));
+  }
+  return names;
+}
+
+}  // namespace sluice::fuzz
