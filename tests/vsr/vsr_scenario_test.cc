@@ -171,10 +171,10 @@ TEST_P(Scenario, UncertainTailOnOneReplicaIsResolvedByTheOthers_B7) {
   ASSERT_TRUE(cluster.disk(holder, 0).Corrupt(11).ok());
   cluster.packets().Heal();
   cluster.Restart(holder);
-  cluster.Restart(primary);
   ASSERT_TRUE(cluster.RunUntil([&] { return cluster.replica(holder) != nullptr; }, 100));
   EXPECT_EQ(cluster.replica(holder)->log(cluster.groups()[0]).faulty_head_op(), 11u);
   EXPECT_EQ(cluster.replica(holder)->log(cluster.groups()[0]).last_op(), 10u);
+  cluster.Restart(primary);
   ExpectNewPrimary(cluster, 0);
   EXPECT_EQ(SubmitAccepted(cluster, 3, 1000, 1), 3u);
   ExpectConverges(cluster, 3000);
