@@ -136,7 +136,13 @@ void SingleNodeMetadata::OnDurable(uint64_t op, absl::Status status) {
 
 bool SingleNodeMetadata::CheckpointDue() const {
   return failure_.ok() && state_.last_applied_op > superblock_.state.metadata_checkpoint.op &&
+         state_.last_applied_op <= checkpointable_through_ &&
          journal_->ops_until_checkpoint_needed() <= options_.checkpoint_margin_ops;
+}
+
+void SingleNodeMetadata::SetCheckpointableThrough(uint64_t op) {
+  checkpointable_through_ = op;
+  MaybeCheckpoint();
 }
 
 void SingleNodeMetadata::MaybeCheckpoint() {

@@ -95,6 +95,12 @@ class SingleNodeMetadata {
   // checkpoint completes (one is running; retry later).
   absl::Status Submit(MetadataRequest request, ReplyCallback on_reply);
 
+  // Checkpoints cover only ops whose side effects outside the metadata (a created
+  // partition's files) are durable: while `op` < commit_op(), no checkpoint starts,
+  // so boot can require every partition created at or below the checkpoint op to
+  // exist (rule B5). Default: no limit. Raising it may start a due checkpoint.
+  void SetCheckpointableThrough(uint64_t op);
+
   // Waits until every submitted op is replied to and no checkpoint is running.
   // Returns failure().
   io::Task<absl::Status> Drain();
@@ -143,6 +149,7 @@ class SingleNodeMetadata {
   std::deque<Pending> pending_;  // appended, awaiting durability, in op order
   io::Task<void> checkpoint_runner_;
   bool checkpointing_ = false;
+  uint64_t checkpointable_through_ = UINT64_MAX;
   uint64_t checkpoints_completed_ = 0;
   absl::Status failure_;
   std::vector<absl::AnyInvocable<void(bool)>> drain_waiters_;
