@@ -193,6 +193,7 @@ void Replica::OnTick() {
     if (ticks_ % options_.prepare_retry_ticks == 0) ResendPrepareOks();
   }
   if (ticks_ % options_.repair_retry_ticks == 0) {
+    ++repair_rotor_;
     for (auto& group : groups_) {
       Advance(*group);
       RequestRepair(*group);

@@ -213,7 +213,7 @@ class Replica final : public io::NetworkHandler {
   void OnRequestPrepare(uint8_t from, const RequestPrepare& message);
   void OnRequestHeaders(uint8_t from, const RequestHeaders& message);
   void OnHeaders(uint8_t from, const HeadersMessage& message);
-  uint8_t NextRepairPeer();
+  uint8_t RepairPeer(uint64_t op) const;
 
   ReplicaOptions options_;
   io::Loop& loop_;
@@ -237,7 +237,7 @@ class Replica final : public io::NetworkHandler {
   // Failure detector and timers, in ticks.
   uint64_t primary_contact_tick_ = 0;
   uint64_t view_change_start_tick_ = 0;
-  uint64_t repair_rotor_ = 0;
+  uint64_t repair_rotor_ = 0;  // advances once per repair round
 
   // View change.
   uint32_t svc_votes_ = 0;           // bitmask of replicas that sent start_view_change for view_

@@ -134,9 +134,12 @@ void Replica::Truncate(Group& group, uint64_t op) {
   });
 }
 
-uint8_t Replica::NextRepairPeer() {
+uint8_t Replica::RepairPeer(uint64_t op) const {
+  // Spread by op and move on every repair round, so that a request the same peer
+  // cannot answer is asked of another one next round (a fixed per-request rotation
+  // can alias with the number of requests per round and ask one peer forever).
   const uint64_t others = options_.replica_count - 1;
-  const uint64_t step = 1 + (repair_rotor_++ % others);
+  const uint64_t step = 1 + ((repair_rotor_ + op) % others);
   return static_cast<uint8_t>((options_.replica_index + step) % options_.replica_count);
 }
 
@@ -158,7 +161,7 @@ void Replica::RequestRepair(Group& group) {
     const uint64_t low = std::max(group.verified_op + 1,
                                   floor + 1 > options_.repair_headers_max ? floor + 1 - options_.repair_headers_max : 0);
     ++counters_.repair_requests;
-    Send(NextRepairPeer(), EncodeRequestHeaders(options_.cluster, RequestHeaders{.from = From(),
+    Send(RepairPeer(floor), EncodeRequestHeaders(options_.cluster, RequestHeaders{.from = From(),
                                                                                  .group = group.id,
                                                                                  .op_min = low,
                                                                                  .op_max = floor}));
@@ -172,7 +175,7 @@ void Replica::RequestRepair(Group& group) {
     if (group.buffered.contains(op)) continue;
     ++asked;
     ++counters_.repair_requests;
-    Send(NextRepairPeer(), EncodeRequestPrepare(options_.cluster, RequestPrepare{.from = From(),
+    Send(RepairPeer(op), EncodeRequestPrepare(options_.cluster, RequestPrepare{.from = From(),
                                                                                .group = group.id,
                                                                                .op = op,
                                                                                .checksum = canonical->second}));
