@@ -1,14 +1,16 @@
 // `./sluice sim`: the deterministic simulation campaign.
 //
-// Today the campaign runs two randomized workloads per seed, each drawing its own
-// fault profile (swarm testing): the storage workload (sim/storage_workload.h:
-// concurrent file and directory operations with process restarts and machine
-// crashes) and the network workload (sim/sim_network_workload.h: nodes exchanging
-// frames through the packet simulator under loss, duplication, reordering, clogging,
-// partitions and node crashes). Each is run twice in this process; the two digests
-// of what it observed must match. Later issues
-// grow the campaign into full replica clusters with invariant checkers; the flags,
-// the output and the exit codes stay.
+// Today the campaign runs three randomized workloads per seed: the storage workload
+// (sim/storage_workload.h: concurrent file and directory operations with process
+// restarts and machine crashes) and the network workload (sim/sim_network_workload.h:
+// nodes exchanging frames through the packet simulator under loss, duplication,
+// reordering, clogging, partitions and node crashes), each drawing its own fault
+// profile (swarm testing); and the one-replica workload (sim/replica_workload.h:
+// clients creating and deleting streams and topics and sending messages while the
+// replica's process dies at random points, bootstrap included, with checkers after
+// every boot). Each is run twice in this process; the two digests of what it observed
+// must match. Multi-replica clusters join the campaign with the replicated replica;
+// the flags, the output and the exit codes stay.
 //
 // Exit codes: 0 all seeds passed; 1 safety violation (an invariant, including
 // determinism, failed); 2 usage error; 3 liveness failure; 4 the simulator crashed
@@ -22,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "sim/fault_profile.h"
 #include "sim/network_fault_profile.h"
+#include "sim/replica_workload.h"
 #include "sim/sim_network_workload.h"
 #include "sim/storage_workload.h"
 
@@ -125,6 +128,10 @@ StorageWorkloadOptions WorkloadOptions(const Flags& flags) {
   return options;
 }
 
+ReplicaWorkloadOptions ReplicaOptions(const Flags& flags) {
+  return {.operations = flags.operations};
+}
+
 NetworkWorkloadOptions NetworkOptions(const Flags& flags) {
   NetworkWorkloadOptions options;
   if (flags.profile != "swarm") options.profile = *NetworkFaultProfileByName(flags.profile);
@@ -135,12 +142,20 @@ NetworkWorkloadOptions NetworkOptions(const Flags& flags) {
 struct SeedOutcome {
   StorageWorkloadResult storage;
   NetworkWorkloadResult network;
+  ReplicaWorkloadResult replica;
   std::string nondeterminism;
+  std::string violation;  // the first checker that fired, if any
+  bool failed() const { return !nondeterminism.empty() || !violation.empty(); }
 };
 
 SeedOutcome RunSeed(uint64_t seed, const Flags& flags, const StorageWorkloadOptions& storage_options,
-                    const NetworkWorkloadOptions& network_options) {
+                    const NetworkWorkloadOptions& network_options,
+                    const ReplicaWorkloadOptions& replica_options) {
   SeedOutcome outcome;
+  outcome.replica = RunReplicaWorkload(seed, replica_options);
+  const ReplicaWorkloadResult replica_again =
+      RunReplicaWorkload(seed, {.operations = replica_options.operations});
+  if (!outcome.replica.violations.empty()) outcome.violation = "replica: " + outcome.replica.violations[0];
   outcome.storage = RunStorageWorkload(seed, storage_options);
   const StorageWorkloadResult storage_again = RunStorageWorkload(seed, WorkloadOptions(flags));
   outcome.network = RunNetworkWorkload(seed, network_options);
@@ -149,6 +164,8 @@ SeedOutcome RunSeed(uint64_t seed, const Flags& flags, const StorageWorkloadOpti
     outcome.nondeterminism = absl::StrFormat("storage digest %s then %s", outcome.storage.digest, storage_again.digest);
   } else if (outcome.network.digest != network_again.digest) {
     outcome.nondeterminism = absl::StrFormat("network digest %s then %s", outcome.network.digest, network_again.digest);
+  } else if (outcome.replica.digest != replica_again.digest) {
+    outcome.nondeterminism = absl::StrFormat("replica digest %s then %s", outcome.replica.digest, replica_again.digest);
   }
   return outcome;
 }
@@ -166,7 +183,9 @@ int RunOneSeed(uint64_t seed, const Flags& flags) {
   storage_options.trace = [](const std::string& line) { std::printf("  storage %s\n", line.c_str()); };
   NetworkWorkloadOptions network_options = NetworkOptions(flags);
   network_options.trace = [](const std::string& line) { std::printf("  network %s\n", line.c_str()); };
-  const SeedOutcome outcome = RunSeed(seed, flags, storage_options, network_options);
+  ReplicaWorkloadOptions replica_options = ReplicaOptions(flags);
+  replica_options.trace = [](const std::string& line) { std::printf("  replica %s\n", line.c_str()); };
+  const SeedOutcome outcome = RunSeed(seed, flags, storage_options, network_options, replica_options);
   std::printf("storage profile %s\n", DescribeProfile(outcome.storage.profile).c_str());
   std::printf("storage: events %llu, crashes %llu, faults %llu, simulated %.3f s, digest %s\n",
               static_cast<unsigned long long>(outcome.storage.events),
@@ -178,12 +197,25 @@ int RunOneSeed(uint64_t seed, const Flags& flags) {
               static_cast<unsigned long long>(outcome.network.events),
               static_cast<unsigned long long>(outcome.network.crashes), outcome.network.simulated_ns / 1e9,
               outcome.network.digest.c_str());
+  std::printf("replica: boots %llu (%llu interrupted), crashes %llu, acked messages %llu, simulated %.3f s, "
+              "digest %s\n",
+              static_cast<unsigned long long>(outcome.replica.boots),
+              static_cast<unsigned long long>(outcome.replica.interrupted_boots),
+              static_cast<unsigned long long>(outcome.replica.crashes),
+              static_cast<unsigned long long>(outcome.replica.acked_messages),
+              outcome.replica.simulated_ns / 1e9, outcome.replica.digest.c_str());
+  if (!outcome.violation.empty()) {
+    std::printf("FAILED: seed %llu violated an invariant: %s\n", static_cast<unsigned long long>(seed),
+                outcome.violation.c_str());
+    return kExitSafety;
+  }
   if (!outcome.nondeterminism.empty()) {
     std::printf("FAILED: seed %llu is not deterministic: %s\n", static_cast<unsigned long long>(seed),
                 outcome.nondeterminism.c_str());
     return kExitSafety;
   }
-  std::printf("digest %s%s\n", outcome.storage.digest.c_str(), outcome.network.digest.c_str());
+  std::printf("digest %s%s%s\n", outcome.storage.digest.c_str(), outcome.network.digest.c_str(),
+              outcome.replica.digest.c_str());
   return kExitOk;
 }
 
@@ -194,25 +226,29 @@ int RunCampaign(const Flags& flags) {
   uint64_t done = 0, failures = 0, simulated_ns = 0, events = 0, crashes = 0, faults = 0;
   std::optional<uint64_t> first_failure;
   const uint64_t last_seed = flags.first_seed + flags.seeds - 1;
-  std::fprintf(stderr, "sluice sim: seeds %llu..%llu, shard %llu/%llu, profile %s, storage + network workloads\n",
+  std::fprintf(stderr, "sluice sim: seeds %llu..%llu, shard %llu/%llu, profile %s, storage + network + one-replica workloads\n",
                static_cast<unsigned long long>(flags.first_seed), static_cast<unsigned long long>(last_seed),
                static_cast<unsigned long long>(flags.shard_index), static_cast<unsigned long long>(flags.shard_count),
                flags.profile.c_str());
   const StorageWorkloadOptions options = WorkloadOptions(flags);
   const NetworkWorkloadOptions network_options = NetworkOptions(flags);
+  const ReplicaWorkloadOptions replica_options = ReplicaOptions(flags);
   for (uint64_t seed = flags.first_seed; seed <= last_seed; ++seed) {
     if (seed % flags.shard_count != flags.shard_index) continue;
-    const SeedOutcome outcome = RunSeed(seed, flags, options, network_options);
+    const SeedOutcome outcome = RunSeed(seed, flags, options, network_options, replica_options);
     ++done;
-    simulated_ns += outcome.storage.simulated_ns + outcome.network.simulated_ns;
+    simulated_ns += outcome.storage.simulated_ns + outcome.network.simulated_ns + outcome.replica.simulated_ns;
     events += outcome.storage.events + outcome.network.events;
-    crashes += outcome.storage.crashes + outcome.network.crashes;
+    crashes += outcome.storage.crashes + outcome.network.crashes + outcome.replica.crashes;
     faults += outcome.storage.faults + outcome.network.counts.dropped_loss + outcome.network.counts.duplicated;
-    if (!outcome.nondeterminism.empty()) {
+    if (outcome.failed()) {
       ++failures;
       if (!first_failure) first_failure = seed;
-      std::fprintf(stderr, "\nFAILED seed %llu: nondeterministic (%s)\n  replay: %s\n",
-                   static_cast<unsigned long long>(seed), outcome.nondeterminism.c_str(),
+      std::fprintf(stderr, "\nFAILED seed %llu: %s\n  replay: %s\n",
+                   static_cast<unsigned long long>(seed),
+                   (outcome.violation.empty() ? "nondeterministic (" + outcome.nondeterminism + ")"
+                                              : outcome.violation)
+                       .c_str(),
                    ReplayCommand(seed, flags).c_str());
     }
     const auto now = WallClock::now();

@@ -191,13 +191,18 @@ io::Task<absl::Status> SingleNodeReplica::ReconcileOnce() {
     const absl::StatusOr<uint64_t> ns = metadata::PackNamespace(
         metadata_->state().config.widths, {step.stream, step.topic, step.partition});
     CO_RETURN_IF_ERROR(ns.status());
+    std::unique_ptr<partition::PartitionLog> closing;
     if (router_.Route(*ns, step.incarnation).ok()) {
       CO_RETURN_IF_ERROR(co_await partitions_.at(*ns)->Drain(), "closing ",
                          partition::PartitionDirectory(address));
       router_.Remove(*ns);
+      closing = std::move(partitions_.at(*ns));
       partitions_.erase(*ns);
     }
+    // Drain() resumed us from inside the log's own runner: the log is destroyed only
+    // after the next suspension (the removal's I/O), once that runner has returned.
     CO_RETURN_IF_ERROR(co_await bootstrap::RemoveTree(storage_, partition::PartitionDirectory(address)));
+    closing.reset();
     const absl::Status submitted = metadata_->Submit(
         {.operation = wire::Operation::kCompletePartitionStep,
          .body = metadata::Encode(metadata::CompleteStepBody{step_id})},
