@@ -18,13 +18,15 @@
 //    resealing is ever applied or kept; single node: no faulty ops, head = last op,
 //    a tail cut iff an uncertain tail, unapplied continues to_apply up to the last op;
 //    cluster: no tail cut, faulty and unapplied ops above the applied ones;
-//  - a single node never returns OK while a proven-durable op (checkpoint op < op <=
-//    commit watermark) the base WAL held is damaged without resealing (B7: DataLoss);
+//  - a single node never returns OK while an op the base WAL held is damaged without
+//    resealing and proven durable (checkpoint op < op <= the commit watermark, or <=
+//    the `commit` of a base entry still whole in the WAL): rule B7, DataLoss;
 //  - determinism: the same bytes recovered on a second SimStorage (another seed,
 //    so other completion orders) give the same status, decisions and result;
 //  - idempotence (without unreadable sectors): recovering again what the first
-//    recovery left gives the same last op and checksum, and no tail to cut; a single
-//    node's journal then appends the next op, and a third recovery ends at it.
+//    recovery left gives the same last op and checksum (a replica: the same head and
+//    uncertain tail); a single node's journal then appends the next op, and a third
+//    recovery ends at it.
 
 #include <string>
 #include <vector>
