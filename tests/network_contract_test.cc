@@ -1,8 +1,7 @@
-// The Network contract (core/io/network.h), run unchanged against every backend.
-// Today: the packet simulator with faults off. The io_uring TCP backend joins by
-// adding a fixture with the same members as SimNetworkBackend to `Backends`. A
-// behaviour the replica relies on belongs here, so the simulator cannot drift from
-// the real thing.
+// The Network contract (core/io/network.h), run unchanged against every backend:
+// the packet simulator with faults off, and TCP on io_uring over 127.0.0.1
+// (io_backends/uring/uring_network.h). A behaviour the replica relies on belongs
+// here, so the simulator cannot drift from the real thing.
 //
 // A backend fixture provides:
 //   static constexpr io::PeerId kNodes;   peers 0..kNodes-1, each with a Network
@@ -24,6 +23,8 @@
 #include "absl/functional/function_ref.h"
 #include "core/base/bytes.h"
 #include "core/io/network.h"
+#include "io_backends/uring/uring_network.h"
+#include "io_backends/uring/uring_network_testing.h"
 #include "sim/network_fault_profile.h"
 #include "sim/packet_simulator.h"
 #include "sim/sim_loop.h"
@@ -65,6 +66,29 @@ class SimNetworkBackend {
   sim::SimLoop loop_;
   sim::PacketSimulator packets_;
   std::vector<std::unique_ptr<sim::SimNetwork>> networks_;
+};
+
+// TCP on io_uring: one loop, each node on its own ephemeral 127.0.0.1 port, the
+// connections holding (the contract's "without faults").
+class UringNetworkBackend {
+ public:
+  static constexpr io::PeerId kNodes = 3;
+  // A 2 MiB queue per peer holds 32 frames of 64 KiB (the backpressure test's).
+  static constexpr size_t kSendQueueBytes = size_t{2} << 20;
+  static constexpr uint64_t kSendsUntilBackpressureMax = 40;
+
+  UringNetworkBackend()
+      : cluster_(kNodes, [](uring::UringNetworkOptions& options) {
+          options.send_queue_bytes_max = kSendQueueBytes;
+        }) {}
+
+  io::Network& network(io::PeerId node) { return cluster_.network(node); }
+  io::PeerId unknown_peer() const { return kNodes; }
+  bool RunUntil(absl::FunctionRef<bool()> done) { return cluster_.RunUntil(done); }
+  void Settle() { EXPECT_TRUE(cluster_.Settle()) << "frames neither delivered nor dropped"; }
+
+ private:
+  uring::testing::LoopbackCluster cluster_;
 };
 
 // Test frames carry, after the framing header fields, who sent them to whom and a
@@ -140,7 +164,7 @@ class NetworkContractTest : public ::testing::Test {
   std::vector<RecordingHandler> handlers_;
 };
 
-using Backends = ::testing::Types<SimNetworkBackend>;
+using Backends = ::testing::Types<SimNetworkBackend, UringNetworkBackend>;
 TYPED_TEST_SUITE(NetworkContractTest, Backends);
 
 TYPED_TEST(NetworkContractTest, FramesArriveWholeAndByteIdentical) {
