@@ -1,0 +1,264 @@
+// sluice-server: the production binary.
+//
+//   sluice-server format --cluster-id HEX --replica-count N --replica-id I
+//                        [--config FILE] [--recover]
+//   sluice-server start  [--config FILE] [--replica-id I]
+//   sluice-server --help
+//
+// Configuration comes from one path (rule B11): the TOML file, then SLUICE_…
+// environment variables (core/config); flags given here override those two for
+// the keys they name. `start` boots from whatever the data directory holds (it
+// refuses a directory with no valid superblock: rule B17), logs every bootstrap
+// decision, writes the effective config to runtime/current_config.toml, and runs
+// until SIGTERM or SIGINT, then shuts down cleanly.
+//
+// Exit codes: 0 clean shutdown / formatted; 1 boot or format refused (the message
+// names the file, op or rule); 2 usage or config error.
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/config/config.h"
+#include "core/config/effective_config.h"
+#include "core/io/task.h"
+#include "core/metadata/password_kdf.h"
+#include "core/metadata_store/format_metadata.h"
+#include "core/replica/single_node_replica.h"
+#include "io_backends/uring/uring_loop.h"
+#include "io_backends/uring/uring_storage.h"
+#include "server/replica_options.h"
+
+extern char** environ;
+
+namespace sluice::server {
+namespace {
+
+constexpr int kExitOk = 0, kExitRefused = 1, kExitUsage = 2;
+
+volatile sig_atomic_t stop_requested = 0;
+void OnStopSignal(int) { stop_requested = 1; }
+
+const char kHelp[] = R"(usage: sluice-server <command> [flags]
+
+commands:
+  format   create a replica's data directory (superblock, metadata snapshot, WAL)
+             --cluster-id HEX      the cluster's id (1-32 hex digits)
+             --replica-count N     replicas in the cluster (1 = a single node)
+             --replica-id I        this replica's index, 0..N-1
+             --recover             the replica lost its data: it rejoins as a
+                                   non-voter until it has state-synced (rule B17)
+  start    boot from the data directory and serve until SIGTERM / SIGINT
+             --replica-id I        this replica's index (overrides the config)
+  common:
+             --config FILE         TOML config (then SLUICE_... environment overrides)
+             --data-dir DIR        data directory (default ./local_data)
+
+exit codes: 0 ok, 1 refused (boot or format), 2 usage or config error
+)";
+
+struct Flags {
+  std::string command;
+  std::optional<std::string> config_path;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> cluster_id;
+  std::optional<uint64_t> replica_count;
+  std::optional<uint64_t> replica_id;
+  bool recover = false;
+};
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "sluice-server: %s\nRun 'sluice-server --help' for usage.\n",
+               message.c_str());
+  return kExitUsage;
+}
+
+std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
+  if (argc < 2) return Usage("missing command");
+  flags.command = argv[1];
+  if (flags.command == "--help" || flags.command == "help") {
+    std::printf("%s", kHelp);
+    return kExitOk;
+  }
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    const bool has_value = i + 1 < argc;
+    uint64_t number = 0;
+    if (flag == "--recover") {
+      flags.recover = true;
+    } else if (flag == "--help") {
+      std::printf("%s", kHelp);
+      return kExitOk;
+    } else if (!has_value) {
+      return Usage(absl::StrCat("unknown or incomplete flag: ", flag));
+    } else if (flag == "--config") {
+      flags.config_path = argv[++i];
+    } else if (flag == "--data-dir") {
+      flags.data_dir = argv[++i];
+    } else if (flag == "--cluster-id") {
+      flags.cluster_id = argv[++i];
+    } else if ((flag == "--replica-count" || flag == "--replica-id") &&
+               absl::SimpleAtoi(argv[i + 1], &number)) {
+      (flag == "--replica-count" ? flags.replica_count : flags.replica_id) = number;
+      ++i;
+    } else {
+      return Usage(absl::StrCat("unknown flag or bad value: ", flag, " ", argv[i + 1]));
+    }
+  }
+  if (flags.command != "format" && flags.command != "start") {
+    return Usage(absl::StrCat("unknown command: ", flags.command));
+  }
+  return std::nullopt;
+}
+
+// The one config path: file, then environment; the flags are environment overrides
+// so they pass the same validation.
+absl::StatusOr<config::Config> LoadServerConfig(const Flags& flags) {
+  std::optional<config::ConfigFile> file;
+  if (flags.config_path.has_value()) {
+    std::ifstream in(*flags.config_path, std::ios::binary);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot read config file ", *flags.config_path,
+                                                     ": ", std::strerror(errno)));
+    }
+    file = config::ConfigFile{*flags.config_path,
+                              std::string(std::istreambuf_iterator<char>(in), {})};
+  }
+  config::Environment environment = config::EnvironmentFromEnviron(environ);
+  if (flags.data_dir) environment["SLUICE_DATA_DIRECTORY"] = *flags.data_dir;
+  if (flags.cluster_id) environment["SLUICE_CLUSTER_ID"] = *flags.cluster_id;
+  if (flags.replica_count) {
+    environment["SLUICE_CLUSTER_REPLICA_COUNT"] = absl::StrCat(*flags.replica_count);
+  }
+  if (flags.replica_id) environment["SLUICE_CLUSTER_REPLICA_INDEX"] = absl::StrCat(*flags.replica_id);
+  return config::LoadConfig(file, environment);
+}
+
+template <typename T>
+T RunTask(uring::UringLoop& loop, io::Task<T> task) {
+  std::optional<T> result;
+  io::Spawn(std::move(task), [&result](T value) { result.emplace(std::move(value)); });
+  while (!result.has_value()) SLUICE_ASSERT(loop.RunOnce(), "the loop ran dry mid-task");
+  return std::move(*result);
+}
+
+int Format(const config::Config& config, bool recover) {
+  const std::string& directory = config.data.directory;
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    std::fprintf(stderr, "format: cannot create %s: %s\n", directory.c_str(), error.message().c_str());
+    return kExitRefused;
+  }
+  absl::StatusOr<std::unique_ptr<uring::UringLoop>> loop = uring::UringLoop::Create();
+  if (!loop.ok()) {
+    std::fprintf(stderr, "format: %s\n", loop.status().ToString().c_str());
+    return kExitRefused;
+  }
+  uring::UringStorage storage(**loop, directory);
+  const absl::Status formatted =
+      RunTask(**loop, metadata_store::FormatMetadata(storage, FormatFromConfig(config, recover)));
+  if (!formatted.ok()) {
+    std::fprintf(stderr, "format refused: %s\n", formatted.ToString().c_str());
+    return kExitRefused;
+  }
+  std::printf("formatted %s: cluster %s, replica %u of %u%s\n", directory.c_str(),
+              absl::StrCat(absl::Hex(absl::Uint128Low64(config.cluster.id))).c_str(),
+              config.cluster.replica_index, config.cluster.replica_count,
+              recover ? ", recovering (not a voter until state-synced, rule B17)" : "");
+  return kExitOk;
+}
+
+// Salts for password hashes: the OS's randomness (production only; the simulator
+// seeds its own).
+Bytes OsSalt() {
+  std::random_device device;
+  Bytes salt(metadata::kPasswordSaltBytes);
+  for (uint8_t& byte : salt) byte = static_cast<uint8_t>(device());
+  return salt;
+}
+
+int Start(const config::Config& config) {
+  if (config.cluster.replica_count != 1) {
+    std::fprintf(stderr,
+                 "start refused: replica %u of %u: multi-replica clusters need the replicated "
+                 "replica, which this build does not have yet; run a single node "
+                 "(replica_count = 1)\n",
+                 config.cluster.replica_index, config.cluster.replica_count);
+    return kExitRefused;
+  }
+  absl::StatusOr<std::unique_ptr<uring::UringLoop>> loop = uring::UringLoop::Create();
+  if (!loop.ok()) {
+    std::fprintf(stderr, "start: %s\n", loop.status().ToString().c_str());
+    return kExitRefused;
+  }
+  uring::UringStorage storage(**loop, config.data.directory);
+  // Installed before anything else: a stop requested during boot takes effect once
+  // boot has finished (never in the middle of it).
+  signal(SIGTERM, OnStopSignal);
+  signal(SIGINT, OnStopSignal);
+  std::printf("booting from %s\n", config.data.directory.c_str());
+  absl::StatusOr<std::unique_ptr<replica::SingleNodeReplica>> replica =
+      RunTask(**loop, replica::SingleNodeReplica::Open(storage, ReplicaOptionsFromConfig(config),
+                                                       OsSalt));
+  if (!replica.ok()) {
+    std::fprintf(stderr, "boot refused: %s\n", replica.status().ToString().c_str());
+    return kExitRefused;
+  }
+  for (const std::string& decision : (*replica)->boot_log().decisions) {
+    std::printf("boot: %s\n", decision.c_str());
+  }
+  for (const std::string& warning : (*replica)->boot_log().warnings) {
+    std::printf("boot warning: %s\n", warning.c_str());
+  }
+  if (const absl::Status written = RunTask(**loop, config::WriteEffectiveConfig(storage, config));
+      !written.ok()) {
+    std::fprintf(stderr, "writing %s: %s\n", std::string(config::kEffectiveConfigPath).c_str(),
+                 written.ToString().c_str());
+    return kExitRefused;
+  }
+  std::printf("serving: metadata at op %llu, %zu partition(s); stop with SIGTERM\n",
+              static_cast<unsigned long long>((*replica)->metadata().last_applied_op),
+              (*replica)->partition_count());
+  std::fflush(stdout);
+
+  // The loop wakes every tick to look at the signal flag (a handler may only set it).
+  std::function<void()> watch;
+  watch = [&] {
+    if (!stop_requested) (*loop)->ScheduleAfterTicks(1, watch);
+  };
+  watch();
+  while (!stop_requested) (*loop)->RunOnce();
+  const absl::Status closed = RunTask(**loop, (*replica)->Close());
+  if (!closed.ok()) {
+    std::fprintf(stderr, "shutdown: %s\n", closed.ToString().c_str());
+    return kExitRefused;
+  }
+  std::printf("stopped cleanly\n");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace sluice::server
+
+int main(int argc, char** argv) {
+  using namespace sluice::server;
+  Flags flags;
+  if (const std::optional<int> exit_code = ParseFlags(argc, argv, flags)) return *exit_code;
+  const absl::StatusOr<sluice::config::Config> config = LoadServerConfig(flags);
+  if (!config.ok()) {
+    std::fprintf(stderr, "config error:\n%s\n", std::string(config.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (flags.command == "format") return Format(*config, flags.recover);
+  return Start(*config);
+}
