@@ -30,7 +30,7 @@ io::Task<absl::StatusOr<BootedSingleNode>> BootSingleNode(io::Storage& storage,
                       "boot step 4 (partitions)");
   CO_RETURN_IF_ERROR(co_await RemoveStaleIncarnations(storage, state, booted.log),
                      "boot step 4 (stale partition directories)");
-  booted.log.decisions.push_back(absl::StrCat("boot: metadata at op ", state.last_applied_op, ", ",
+  booted.log.decisions.push_back(absl::StrCat("metadata at op ", state.last_applied_op, ", ",
                                               booted.partitions.size(), " partition(s) recovered"));
   co_return booted;
 }
