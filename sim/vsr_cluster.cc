@@ -87,21 +87,19 @@ void VsrCluster::Boot(uint8_t index) {
     if (node.boot != boot) return;
     if (!state.ok()) return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", state.status().ToString()));
     std::vector<vsr::RecoveredGroup> groups;
+    std::vector<vsr::testing::MemoryLog*> logs;
     for (size_t group = 0; group < groups_.size(); ++group) {
-      auto log = vsr::testing::MemoryLog::Recover(
-          node.disks[group], loop_,
-          {.cluster = kCluster, .group = groups_[group], .sync_delay_ticks = options_.log_sync_delay_ticks});
+      auto log = vsr::testing::MemoryLog::Recover(node.disks[group], loop_,
+                                                  {.cluster = kCluster,
+                                                   .group = groups_[group],
+                                                   .sync_delay_ticks = options_.log_sync_delay_ticks,
+                                                   .checkpoint_interval_ops = options_.checkpoint_interval_ops,
+                                                   .checkpoint_lag_ops = options_.checkpoint_lag_ops});
       // Nothing committed may be lost or changed: the recovered chain agrees with every
       // committed checksum up to its commit watermark (ops above it may be a stale
       // suffix of an older view, which VSR truncates).
-      const uint64_t checked = std::min({log->last_op(), log->recovered_commit(),
-                                         static_cast<uint64_t>(committed_[group].size())});
-      for (uint64_t op = 1; op <= checked; ++op) {
-        if (log->ChecksumAt(op) != std::optional<absl::uint128>(committed_[group][op - 1])) {
-          Violation(absl::StrCat("replica ", int{index}, " recovered group ", group, " op ", op,
-                                 " with another checksum than the committed one"));
-        }
-      }
+      CheckChain(index, group, *log, std::min(log->last_op(), log->recovered_commit()), "recovered");
+      logs.push_back(log.get());
       groups.push_back({.id = groups_[group], .log = std::move(log)});
     }
     vsr::ReplicaOptions replica_options = options_.replica;
@@ -112,6 +110,7 @@ void VsrCluster::Boot(uint8_t index) {
         replica_options, loop_, *node.network, *node.storage, *std::move(state), std::move(groups), this);
     if (!replica.ok()) return Violation(absl::StrCat("replica ", int{index}, ": ", replica.status().ToString()));
     node.replica = *std::move(replica);
+    node.logs = std::move(logs);
     for (size_t group = 0; group < groups_.size(); ++group) {
       node.reported[group] = node.replica->commit(groups_[group]);
     }
@@ -123,6 +122,7 @@ void VsrCluster::Crash(uint8_t index, std::optional<base::Ratio> entry_lands) {
   ++node.boot;
   node.network->Crash();
   node.replica.reset();
+  node.logs.clear();
   node.storage->CrashMachine();
   for (auto& disk : node.disks) disk.Crash(prng_, entry_lands.value_or(options_.crash_entry_lands));
 }
@@ -137,9 +137,26 @@ bool VsrCluster::HasTornLog(uint8_t index) const {
   return false;
 }
 
+void VsrCluster::Wipe(uint8_t index) {
+  Node& node = nodes_[index];
+  if (!node.network->crashed()) Crash(index);
+  for (auto& disk : node.disks) disk.Wipe();
+  // `format --recover`: a new VSR state file (view 0, no log views) flagged recovering.
+  vsr::VsrState formatted{.view = 0, .log_view = 0, .groups = {}, .recovering = true};
+  for (const vsr::GroupId& group : groups_) formatted.groups.push_back({.group = group});
+  node.formatting = true;
+  const uint64_t boot = node.boot;
+  vsr::PersistVsrState(*node.storage, formatted, kCluster, index, [this, index, boot](absl::Status status) {
+    if (nodes_[index].boot != boot) return;
+    if (!status.ok()) Violation(absl::StrCat("format --recover of replica ", int{index}, ": ", status.ToString()));
+    nodes_[index].formatting = false;
+  });
+}
+
 void VsrCluster::Restart(uint8_t index) {
   Node& node = nodes_[index];
   SLUICE_ASSERT(node.replica == nullptr && node.network->crashed(), "restart of a live replica");
+  SLUICE_ASSERT(!node.formatting, "restart of replica ", int{index}, " before its format finished");
   node.network->Restart(nullptr);
   Boot(index);
 }
@@ -177,7 +194,7 @@ bool VsrCluster::Converged() {
   std::optional<uint32_t> view;
   for (Node& node : nodes_) {
     vsr::Replica* replica = node.replica.get();
-    if (replica == nullptr || replica->status() != vsr::Status::kNormal) return false;
+    if (replica == nullptr || replica->status() != vsr::Status::kNormal || replica->recovering()) return false;
     if (view.has_value() && *view != replica->view()) return false;
     view = replica->view();
     for (size_t group = 0; group < groups_.size(); ++group) {
@@ -188,27 +205,72 @@ bool VsrCluster::Converged() {
   return true;
 }
 
+void VsrCluster::CheckChain(uint8_t index, size_t group, const vsr::GroupLog& log, uint64_t through,
+                            const char* what) {
+  const std::vector<absl::uint128>& committed = committed_[group];
+  through = std::min<uint64_t>(through, committed.size());
+  // The base (a checkpoint, or an installed snapshot) is a committed op too.
+  for (uint64_t op = std::max<uint64_t>(log.base_op(), 1); op <= through; ++op) {
+    if (log.ChecksumAt(op) != std::optional<absl::uint128>(committed[op - 1])) {
+      return Violation(absl::StrCat("replica ", int{index}, " ", what, " group ", group, " op ", op,
+                                    " (base op ", log.base_op(), "): not the committed checksum ",
+                                    Hex(committed[op - 1])));
+    }
+  }
+}
+
 void VsrCluster::CheckLogs() {
   for (uint8_t index = 0; index < options_.replica_count; ++index) {
     vsr::Replica* replica = nodes_[index].replica.get();
     if (replica == nullptr) continue;
     for (size_t group = 0; group < groups_.size(); ++group) {
-      const vsr::GroupLog& log = replica->log(groups_[group]);
-      for (uint64_t op = 1; op <= committed_[group].size(); ++op) {
-        if (log.ChecksumAt(op) != std::optional<absl::uint128>(committed_[group][op - 1])) {
-          return Violation(absl::StrCat("replica ", int{index}, " group ", group, " op ", op,
-                                        ": log differs from the committed checksum ",
-                                        Hex(committed_[group][op - 1])));
+      const uint64_t commit = replica->commit(groups_[group]);
+      CheckChain(index, group, replica->log(groups_[group]), committed_[group].size(), "log of");
+      // Its state (snapshot + ops applied above it) holds exactly the committed ops.
+      absl::StatusOr<std::vector<vsr::testing::StateRecord>> state =
+          vsr::testing::DecodeState(nodes_[index].logs[group]->StateAt(commit));
+      if (!state.ok()) {
+        return Violation(absl::StrCat("replica ", int{index}, " group ", group, ": ", state.status().ToString()));
+      }
+      if (state->size() != commit) {
+        return Violation(absl::StrCat("replica ", int{index}, " group ", group, ": state holds ", state->size(),
+                                      " ops at commit ", commit));
+      }
+      for (uint64_t op = 1; op <= commit; ++op) {
+        const vsr::testing::StateRecord& record = (*state)[op - 1];
+        if (record.op != op || op > committed_[group].size() || record.checksum != committed_[group][op - 1]) {
+          return Violation(absl::StrCat("replica ", int{index}, " group ", group, ": state record ", op,
+                                        " is op ", record.op, " ", Hex(record.checksum),
+                                        ", not the committed one"));
         }
       }
     }
   }
 }
 
+size_t VsrCluster::GroupIndex(vsr::GroupId id) const {
+  const auto it = std::lower_bound(groups_.begin(), groups_.end(), id);
+  SLUICE_ASSERT(it != groups_.end() && *it == id, "an unknown group");
+  return static_cast<size_t>(it - groups_.begin());
+}
+
+void VsrCluster::OnStateSync(uint8_t replica, vsr::GroupId id, uint64_t op, absl::uint128 checksum) {
+  const size_t group = GroupIndex(id);
+  Node& node = nodes_[replica];
+  ++state_syncs_;
+  const std::vector<absl::uint128>& committed = committed_[group];
+  if (op <= node.reported[group]) {
+    Violation(absl::StrCat("replica ", int{replica}, " group ", group, " installed a snapshot at op ", op,
+                           " at or below its commit ", node.reported[group]));
+  } else if (op > committed.size() || committed[op - 1] != checksum) {
+    Violation(absl::StrCat("replica ", int{replica}, " group ", group, " installed a snapshot at op ", op, " (",
+                           Hex(checksum), "), not a committed op (", committed.size(), " committed)"));
+  }
+  node.reported[group] = op;
+}
+
 void VsrCluster::OnCommit(uint8_t replica, vsr::GroupId id, uint64_t op, absl::uint128 checksum) {
-  size_t group = 0;
-  while (group < groups_.size() && !(groups_[group] == id)) ++group;
-  SLUICE_ASSERT(group < groups_.size(), "commit of an unknown group");
+  const size_t group = GroupIndex(id);
   Node& node = nodes_[replica];
   if (op != node.reported[group] + 1) {
     Violation(absl::StrCat("replica ", int{replica}, " group ", group, " committed op ", op, " after op ",
@@ -247,6 +309,7 @@ std::string VsrCluster::Describe() {
   for (size_t group = 0; group < groups_.size() && group < 8; ++group) {
     absl::StrAppend(&out, "group ", group, " committed ", committed_[group].size(), "\n");
   }
+  absl::StrAppend(&out, state_syncs_, " state syncs, ", voters_restored_, " recovering replicas became voters\n");
   return out;
 }
 

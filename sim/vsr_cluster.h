@@ -9,8 +9,17 @@
 //  - in order: each replica reports ops 1, 2, 3, ... of a group without gaps (from
 //    its restored commit point after a restart);
 //  - nothing committed is lost or changed: a restarted replica's recovered
-//    committed prefix, and (CheckConverged) every live replica's log, hold exactly
-//    the committed checksums.
+//    committed prefix, and (CheckLogs) every live replica's log, hold exactly
+//    the committed checksums;
+//  - state sync (B15): a replica that installs a snapshot at op N reports it
+//    (OnStateSync) with the committed checksum of op N, after its last reported op;
+//    CheckLogs decodes every replica's state (the test state machine of
+//    core/vsr/testing/memory_log.h: snapshot + applied ops) and requires exactly the
+//    committed ops 1..N with their checksums, so a state that arrived by sync is
+//    checked like one built op by op.
+// Checkpoints (checkpoint_interval_ops) make the logs forget their committed prefix,
+// so a replica down long enough can only catch up by state sync. Wipe() models a
+// lost data directory re-created with `format --recover` (B17).
 // A violation is recorded (violation()) rather than aborting, so a test can print
 // the seed and the replay command.
 
@@ -42,6 +51,10 @@ struct VsrClusterOptions {
   uint64_t log_sync_delay_ticks = 0;
   // Odds that an unsynced log entry survives a machine crash.
   base::Ratio crash_entry_lands = {1, 2};
+  // Each group log checkpoints every this many committed ops (0: never), this far
+  // behind its commit point (MemoryLog::Options).
+  uint64_t checkpoint_interval_ops = 0;
+  uint64_t checkpoint_lag_ops = 0;
   vsr::ReplicaOptions replica;  // cluster, replica_index and replica_count are set here
 };
 
@@ -70,7 +83,14 @@ class VsrCluster final : private vsr::ReplicaObserver {
   bool HasTornLog(uint8_t index) const;
   // Boots the replica again from its disk: loads the VSR state file, recovers every
   // group log, Replica::Restore (rule B4). Asynchronous: up once the state is read.
+  // Not while a Wipe()'s format is still being written (formatting()).
   void Restart(uint8_t index);
+  // The replica's data directory is lost (it crashes if up; every group log and its
+  // snapshot are gone) and re-created with `format --recover` (B17): a VSR state file
+  // with view 0, no log views and the recovering flag. Asynchronous like a format:
+  // Restart() once formatting() is false.
+  void Wipe(uint8_t index);
+  bool formatting(uint8_t index) const { return nodes_[index].formatting; }
 
   // The current primary in normal status, if exactly one replica claims it.
   std::optional<uint8_t> Primary();
@@ -95,12 +115,16 @@ class VsrCluster final : private vsr::ReplicaObserver {
     return violation_.empty();
   }
 
-  // Every replica up, normal in one view, every group committed to the same op on
-  // all, which is the highest op ever committed.
+  // Every replica up, a voter, normal in one view, every group committed to the same
+  // op on all, which is the highest op ever committed.
   bool Converged();
-  // After Converged(): checks every replica's log against the committed checksums;
-  // records a violation on a difference.
+  // After Converged(): checks every replica's log, and its state at its commit point,
+  // against the committed checksums; records a violation on a difference.
   void CheckLogs();
+  // The live process's log of `group` (nullptr while down).
+  vsr::testing::MemoryLog* memory_log(uint8_t index, size_t group) {
+    return nodes_[index].logs.empty() ? nullptr : nodes_[index].logs[group];
+  }
 
   // The highest op of `group` committed anywhere, and its committed checksums.
   uint64_t committed(size_t group) const { return committed_[group].size(); }
@@ -111,6 +135,9 @@ class VsrCluster final : private vsr::ReplicaObserver {
   // Durable VSR state writes per replica (each: write + fsync + rename + directory fsync).
   uint64_t persists(uint8_t index) const { return nodes_[index].persists; }
   uint64_t fail_stops() const { return fail_stops_; }
+  // Snapshots installed by state sync, and recovering replicas that became voters, so far.
+  uint64_t state_syncs() const { return state_syncs_; }
+  uint64_t voters_restored() const { return voters_restored_; }
 
  private:
   struct Node {
@@ -118,17 +145,24 @@ class VsrCluster final : private vsr::ReplicaObserver {
     std::unique_ptr<SimNetwork> network;
     std::vector<vsr::testing::MemoryLogDisk> disks;  // one per group
     std::unique_ptr<vsr::Replica> replica;
+    std::vector<vsr::testing::MemoryLog*> logs;  // the replica's, while it is up
     std::vector<uint64_t> reported;  // per group: the last op this process reported
+    bool formatting = false;
     uint64_t boot = 0;               // bumped at every crash: stale boots do nothing
     uint64_t persists = 0;
   };
 
   void Boot(uint8_t index);
   void Violation(std::string message);
+  size_t GroupIndex(vsr::GroupId id) const;
+  // Checks a recovered or live log against the committed checksums up to `through`.
+  void CheckChain(uint8_t index, size_t group, const vsr::GroupLog& log, uint64_t through, const char* what);
   // vsr::ReplicaObserver
   void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;
   void OnPersist(uint8_t replica, const vsr::VsrState& state) override { ++nodes_[replica].persists; }
   void OnFailStop(uint8_t replica, const absl::Status& cause) override;
+  void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;
+  void OnVoter(uint8_t replica) override { ++voters_restored_; }
 
   VsrClusterOptions options_;
   base::Prng prng_;
@@ -139,6 +173,8 @@ class VsrCluster final : private vsr::ReplicaObserver {
   std::vector<std::vector<absl::uint128>> committed_;  // per group, op N at [N-1]
   std::string violation_;
   uint64_t fail_stops_ = 0;
+  uint64_t state_syncs_ = 0;
+  uint64_t voters_restored_ = 0;
 };
 
 }  // namespace sluice::sim

@@ -14,6 +14,17 @@
 // but the replica may have acknowledged them before it crashed, so faulty_head_op()
 // (the highest op with any entry on disk) bounds what this replica may ever nack.
 //
+// State sync (rule B15): base_op() stands for a checkpoint, a snapshot of the
+// group's state after applying every op <= base_op(). A log serves that snapshot to
+// peers that lag beyond what its entries can repair (ServedSnapshot, ReadSnapshot),
+// and a lagging log stages a peer's snapshot chunk by chunk, durably, then installs
+// it as its new base (StageSnapshot, InstallSnapshot). The bytes are opaque to VSR:
+// the metadata group's snapshot (core/metadata/snapshot_codec.h), a partition's
+// segments, or the test state machine's blob (testing/memory_log.h). A staged
+// snapshot survives a crash (Staged() after recovery, so the sync resumes), and is
+// acted on only by InstallSnapshot, which verifies the whole of it first: a partial
+// or corrupt snapshot is never installed.
+//
 // Callbacks never run inside the call that takes them (core/io's contract), and
 // never after the log is destroyed.
 
@@ -25,8 +36,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/base/bytes.h"
+#include "core/vsr/messages.h"  // GroupId, SnapshotId
 
 namespace sluice::vsr {
+
+// The durable prefix of a snapshot being staged by a syncing replica.
+struct StagedSnapshot {
+  SnapshotId id;
+  uint64_t staged_bytes = 0;  // < id.size_bytes, or == once complete (not yet installed)
+};
 
 class GroupLog {
  public:
@@ -74,6 +92,38 @@ class GroupLog {
   virtual std::optional<ByteSpan> Header(uint64_t op) const = 0;
   // The checksum of op in [base_op(), last_op()], if known (base_checksum() for base_op()).
   virtual std::optional<absl::uint128> ChecksumAt(uint64_t op) const = 0;
+
+  // --- state sync (rule B15) ---
+
+  // The snapshot of the checkpoint at base_op() this log serves to peers: nullopt
+  // when base_op() is 0 (nothing to sync from) or the log cannot serve snapshots.
+  virtual std::optional<SnapshotId> ServedSnapshot() const = 0;
+  // Up to size_max_bytes of `snapshot` from `offset` (< its size; fewer only at its
+  // end). NotFound if it is no longer the served snapshot (a newer checkpoint replaced
+  // it); DataLoss if the stored snapshot fails its checksum (never served).
+  virtual void ReadSnapshot(const SnapshotId& snapshot, uint64_t offset, uint64_t size_max_bytes,
+                            ReadCallback done) = 0;
+
+  // What a sync left staged (durably), if anything: after a crash, the sync resumes here.
+  virtual std::optional<StagedSnapshot> Staged() const = 0;
+  // Durably writes `bytes` at `offset` of `snapshot`'s staging, then runs `done`
+  // (`bytes` need to stay valid only during the call).
+  // Offset 0 starts a new staging (discarding any other); any other offset must be
+  // where the staging of the same snapshot ends, and offset + size <= its size
+  // (FailedPrecondition otherwise, nothing written). An I/O error is fail-stop.
+  virtual void StageSnapshot(const SnapshotId& snapshot, uint64_t offset, ByteSpan bytes,
+                             DoneCallback done) = 0;
+  // Installs the completely staged `snapshot` atomically, then runs `done`: it verifies
+  // the staged bytes against snapshot.checksum (DataLoss, and the staging discarded,
+  // if they differ), replaces the group's state with it, makes base_op() = op and
+  // base_checksum() = op_checksum, drops every entry <= op and the staging, and
+  // raises the commit watermark to op. Entries above op stay: those linking to the new
+  // base form the chain (last_op() may be above op), the others are faulty;
+  // faulty_head_op() never decreases (this replica may have acknowledged them).
+  // FailedPrecondition (nothing changed) if it is not completely staged or op <=
+  // base_op(). Any other error is fail-stop, and the old state stays. Until `done`
+  // runs, the log's facts (base, last op, checksums) are the old ones.
+  virtual void InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) = 0;
 };
 
 }  // namespace sluice::vsr

@@ -99,4 +99,27 @@ std::optional<absl::uint128> JournalGroupLog::ChecksumAt(uint64_t op) const {
   return it->second;
 }
 
+void JournalGroupLog::ReadSnapshot(const SnapshotId& snapshot, uint64_t offset, uint64_t size_max_bytes,
+                                   ReadCallback done) {
+  std::weak_ptr<int> alive = alive_;
+  loop_.Post([alive, done = std::move(done)]() mutable {
+    if (alive.lock() != nullptr) done(absl::NotFoundError("the metadata log serves no snapshot yet"));
+  });
+}
+
+void JournalGroupLog::StageSnapshot(const SnapshotId& snapshot, uint64_t offset, ByteSpan bytes,
+                                    DoneCallback done) {
+  std::weak_ptr<int> alive = alive_;
+  loop_.Post([alive, done = std::move(done)]() mutable {
+    if (alive.lock() != nullptr) done(absl::UnimplementedError("metadata state sync is not wired yet"));
+  });
+}
+
+void JournalGroupLog::InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) {
+  std::weak_ptr<int> alive = alive_;
+  loop_.Post([alive, done = std::move(done)]() mutable {
+    if (alive.lock() != nullptr) done(absl::UnimplementedError("metadata state sync is not wired yet"));
+  });
+}
+
 }  // namespace sluice::vsr

@@ -12,6 +12,12 @@
 // Commit() records nothing: the metadata commit watermark is the superblock's,
 // written by the checkpoint code, not per op.
 //
+// State sync (B15) is not plugged in yet: the metadata group's snapshot is the
+// checkpoint's snapshot file (core/metadata/snapshot_codec.h), which the superblock
+// names together with the WAL checkpoint, so serving and installing it belongs with
+// the bootstrap wiring. Until then this log serves no snapshot and refuses to stage
+// one (Unimplemented): a replica behind the metadata WAL's ring cannot sync it yet.
+//
 // Lifetime: like a Journal, destroy it only when no read or truncation is in
 // flight, or when the storage has dropped their completions (a process death).
 
@@ -46,6 +52,13 @@ class JournalGroupLog final : public GroupLog {
   uint64_t recovered_commit() const override { return recovered_commit_; }
   std::optional<ByteSpan> Header(uint64_t op) const override;
   std::optional<absl::uint128> ChecksumAt(uint64_t op) const override;
+
+  std::optional<SnapshotId> ServedSnapshot() const override { return std::nullopt; }
+  void ReadSnapshot(const SnapshotId& snapshot, uint64_t offset, uint64_t size_max_bytes,
+                    ReadCallback done) override;
+  std::optional<StagedSnapshot> Staged() const override { return std::nullopt; }
+  void StageSnapshot(const SnapshotId& snapshot, uint64_t offset, ByteSpan bytes, DoneCallback done) override;
+  void InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) override;
 
   journal::Journal& journal() { return *journal_; }
 

@@ -437,4 +437,100 @@ absl::StatusOr<HeadersMessage> DecodeHeaders(ByteSpan frame, absl::uint128 clust
   return message;
 }
 
+// --- request_sync ---
+
+Bytes EncodeRequestSync(absl::uint128 cluster, const RequestSync& message) {
+  Bytes frame = NewFrame(cluster, message.from, Command::kRequestSync, 0);
+  StoreU128(frame, 128, message.snapshot_checksum);
+  StoreLittleEndian<uint64_t>(frame, 144, message.snapshot_op);
+  StoreLittleEndian<uint64_t>(frame, 152, message.offset);
+  StoreGroup(frame, 160, message.group);
+  StoreLittleEndian<uint64_t>(frame, 176, message.op_min);
+  Seal(frame);
+  return frame;
+}
+
+absl::StatusOr<RequestSync> DecodeRequestSync(ByteSpan frame, absl::uint128 cluster) {
+  if (absl::Status status = CheckMessage(frame, cluster, Command::kRequestSync, 184); !status.ok()) {
+    return status;
+  }
+  if (frame.size() != kHeaderSize) return absl::InvalidArgumentError("request_sync has a body");
+  return RequestSync{.from = FromOf(frame),
+                     .group = LoadGroup(frame, 160),
+                     .snapshot_op = LoadLittleEndian<uint64_t>(frame, 144),
+                     .snapshot_checksum = LoadU128(frame, 128),
+                     .offset = LoadLittleEndian<uint64_t>(frame, 152),
+                     .op_min = LoadLittleEndian<uint64_t>(frame, 176)};
+}
+
+// --- sync_chunk ---
+
+Bytes EncodeSyncChunk(absl::uint128 cluster, const SyncChunk& message) {
+  SLUICE_ASSERT(message.offset + message.bytes.size() <= message.snapshot.size_bytes, "chunk at ",
+                message.offset, " of ", message.bytes.size(), " bytes beyond the snapshot's ",
+                message.snapshot.size_bytes);
+  Bytes frame = NewFrame(cluster, message.from, Command::kSyncChunk, message.bytes.size());
+  StoreU128(frame, 128, message.snapshot.checksum);
+  StoreU128(frame, 144, message.snapshot.op_checksum);
+  StoreLittleEndian<uint64_t>(frame, 160, message.snapshot.op);
+  StoreLittleEndian<uint64_t>(frame, 168, message.snapshot.size_bytes);
+  StoreLittleEndian<uint64_t>(frame, 176, message.offset);
+  StoreGroup(frame, 184, message.group);
+  std::copy(message.bytes.begin(), message.bytes.end(), frame.begin() + kHeaderSize);
+  Seal(frame);
+  return frame;
+}
+
+absl::StatusOr<SyncChunk> DecodeSyncChunk(ByteSpan frame, absl::uint128 cluster) {
+  if (absl::Status status = CheckMessage(frame, cluster, Command::kSyncChunk, 200); !status.ok()) {
+    return status;
+  }
+  SyncChunk message{.from = FromOf(frame),
+                    .group = LoadGroup(frame, 184),
+                    .snapshot = {.op = LoadLittleEndian<uint64_t>(frame, 160),
+                                 .op_checksum = LoadU128(frame, 144),
+                                 .size_bytes = LoadLittleEndian<uint64_t>(frame, 168),
+                                 .checksum = LoadU128(frame, 128)},
+                    .offset = LoadLittleEndian<uint64_t>(frame, 176),
+                    .bytes = frame.subspan(kHeaderSize)};
+  const uint64_t size = message.snapshot.size_bytes;
+  if (message.offset > size || message.bytes.size() > size - message.offset) {
+    return absl::InvalidArgumentError(absl::StrCat("sync_chunk of ", message.bytes.size(), " bytes at offset ",
+                                                   message.offset, " beyond the snapshot's ", size));
+  }
+  if (message.bytes.empty() && size != 0) return absl::InvalidArgumentError("sync_chunk without bytes");
+  if (message.snapshot.op == 0) return absl::InvalidArgumentError("sync_chunk of a snapshot at op 0");
+  return message;
+}
+
+// --- ping / pong ---
+
+Bytes EncodePing(absl::uint128 cluster, const Ping& message) {
+  Bytes frame = NewFrame(cluster, message.from, Command::kPing, 0);
+  StoreLittleEndian<uint64_t>(frame, 128, message.nonce);
+  Seal(frame);
+  return frame;
+}
+
+absl::StatusOr<Ping> DecodePing(ByteSpan frame, absl::uint128 cluster) {
+  if (absl::Status status = CheckMessage(frame, cluster, Command::kPing, 136); !status.ok()) return status;
+  if (frame.size() != kHeaderSize) return absl::InvalidArgumentError("ping has a body");
+  return Ping{.from = FromOf(frame), .nonce = LoadLittleEndian<uint64_t>(frame, 128)};
+}
+
+Bytes EncodePong(absl::uint128 cluster, const Pong& message) {
+  Bytes frame = NewFrame(cluster, message.from, Command::kPong, 0);
+  StoreLittleEndian<uint64_t>(frame, 128, message.nonce);
+  frame[136] = message.normal ? 0 : 1;
+  Seal(frame);
+  return frame;
+}
+
+absl::StatusOr<Pong> DecodePong(ByteSpan frame, absl::uint128 cluster) {
+  if (absl::Status status = CheckMessage(frame, cluster, Command::kPong, 137); !status.ok()) return status;
+  if (frame.size() != kHeaderSize) return absl::InvalidArgumentError("pong has a body");
+  if (frame[136] > 1) return absl::InvalidArgumentError(absl::StrCat("pong status ", int{frame[136]}));
+  return Pong{.from = FromOf(frame), .nonce = LoadLittleEndian<uint64_t>(frame, 128), .normal = frame[136] == 0};
+}
+
 }  // namespace sluice::vsr

@@ -40,6 +40,16 @@ struct GroupId {
   friend auto operator<=>(const GroupId&, const GroupId&) = default;
 };
 
+// A snapshot of a group's state, as state sync names and verifies it (rule B15;
+// GroupLog serves, stages and installs it).
+struct SnapshotId {
+  uint64_t op = 0;                // the state after applying every op <= op (committed)
+  absl::uint128 op_checksum = 0;  // the prepare checksum of op: the base of the chain above
+  uint64_t size_bytes = 0;
+  absl::uint128 checksum = 0;     // XXH3-128 of the snapshot's bytes
+  friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
+};
+
 // The common prefix fields every message carries.
 struct MessageFrom {
   uint32_t view = 0;
@@ -168,6 +178,52 @@ struct HeadersMessage {
   std::vector<absl::uint128> checksums;  // checksums[i] is headers[i]'s
 };
 
+// request_sync (35): asks a peer for a chunk of its served snapshot of a group
+// (rule B15). Header only:
+//   128 snapshot_checksum u128, 144 snapshot_op u64 (both zero: whichever snapshot the
+//   peer serves), 152 offset u64, 160 namespace u64, 168 incarnation u64,
+//   176 op_min u64 (the lowest op the requester lacks: a snapshot below it is useless),
+//   184..256 zero.
+// A peer serving another snapshot than the one named answers with that one's first
+// chunk: the requester decides whether to switch.
+struct RequestSync {
+  MessageFrom from;
+  GroupId group;
+  uint64_t snapshot_op = 0;
+  absl::uint128 snapshot_checksum = 0;
+  uint64_t offset = 0;
+  uint64_t op_min = 0;
+};
+
+// sync_chunk (36): bytes offset .. offset + body size of a group's snapshot.
+//   128 snapshot_checksum u128, 144 op_checksum u128, 160 snapshot_op u64,
+//   168 snapshot_size u64, 176 offset u64, 184 namespace u64, 192 incarnation u64,
+//   200..256 zero. Body: the bytes (non-empty unless the snapshot is empty).
+// The frame's body checksum covers the chunk; snapshot_checksum covers the whole
+// snapshot, which the receiver verifies before installing it.
+struct SyncChunk {
+  MessageFrom from;
+  GroupId group;
+  SnapshotId snapshot;
+  uint64_t offset = 0;
+  ByteSpan bytes;  // points into the decoded frame
+};
+
+// ping (1): a replica formatted with `--recover` (rule B17) asks every peer for its
+// view; only answers carrying its nonce count. 128 nonce u64, 136..256 zero.
+struct Ping {
+  MessageFrom from;
+  uint64_t nonce = 0;
+};
+
+// pong (2): the answer, naming the sender's view (the header's view field).
+//   128 nonce u64, 136 status u8 (0 normal, 1 view change), 137..256 zero.
+struct Pong {
+  MessageFrom from;
+  uint64_t nonce = 0;
+  bool normal = false;
+};
+
 // Record sizes, for chunking.
 inline constexpr size_t kCommitPointSizeBytes = 40;
 inline constexpr size_t kDoViewChangeRecordSizeBytes = 64;
@@ -210,6 +266,18 @@ absl::StatusOr<RequestHeaders> DecodeRequestHeaders(ByteSpan frame, absl::uint12
 Bytes EncodeHeaders(absl::uint128 cluster, MessageFrom from, GroupId group,
                     const std::vector<ByteSpan>& headers, size_t frame_size_max_bytes);
 absl::StatusOr<HeadersMessage> DecodeHeaders(ByteSpan frame, absl::uint128 cluster);
+
+Bytes EncodeRequestSync(absl::uint128 cluster, const RequestSync& message);
+absl::StatusOr<RequestSync> DecodeRequestSync(ByteSpan frame, absl::uint128 cluster);
+
+// The frame carries a copy of message.bytes; the decoded message points into `frame`.
+Bytes EncodeSyncChunk(absl::uint128 cluster, const SyncChunk& message);
+absl::StatusOr<SyncChunk> DecodeSyncChunk(ByteSpan frame, absl::uint128 cluster);
+
+Bytes EncodePing(absl::uint128 cluster, const Ping& message);
+absl::StatusOr<Ping> DecodePing(ByteSpan frame, absl::uint128 cluster);
+Bytes EncodePong(absl::uint128 cluster, const Pong& message);
+absl::StatusOr<Pong> DecodePong(ByteSpan frame, absl::uint128 cluster);
 
 // The checksum of a record sequence as ChunkInfo::content_checksum carries it.
 absl::uint128 RecordsChecksum(ByteSpan encoded_records);

@@ -121,5 +121,74 @@ TEST(MessagesTest, HeadersRejectAHeaderOfAnotherGroup) {
           .ok());
 }
 
+TEST(MessagesTest, RequestSyncRoundTrips_B15) {
+  const RequestSync sent{.from = {.view = 7, .replica = 2},
+                         .group = kPartition,
+                         .snapshot_op = 640,
+                         .snapshot_checksum = absl::MakeUint128(3, 4),
+                         .offset = 8192,
+                         .op_min = 12};
+  const Bytes frame = EncodeRequestSync(kCluster, sent);
+  ASSERT_EQ(frame.size(), wire::kHeaderSize);
+  absl::StatusOr<RequestSync> got = DecodeRequestSync(frame, kCluster);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->group, kPartition);
+  EXPECT_EQ(got->snapshot_op, 640u);
+  EXPECT_EQ(got->snapshot_checksum, sent.snapshot_checksum);
+  EXPECT_EQ(got->offset, 8192u);
+  EXPECT_EQ(got->op_min, 12u);
+  EXPECT_EQ(got->from.replica, 2);
+  for (size_t i = 0; i < frame.size(); ++i) {
+    Bytes flipped = frame;
+    flipped[i] ^= 0x01;
+    EXPECT_FALSE(DecodeRequestSync(flipped, kCluster).ok()) << "byte " << i;
+  }
+}
+
+TEST(MessagesTest, SyncChunkRoundTripsAndStaysInsideItsSnapshot_B15) {
+  const Bytes data = {1, 2, 3, 4, 5};
+  const SnapshotId snapshot{.op = 99, .op_checksum = 0xAB, .size_bytes = 20, .checksum = absl::MakeUint128(9, 9)};
+  const Bytes frame = EncodeSyncChunk(kCluster, {.from = {.view = 2, .replica = 0},
+                                                 .group = kPartition,
+                                                 .snapshot = snapshot,
+                                                 .offset = 15,
+                                                 .bytes = data});
+  absl::StatusOr<SyncChunk> got = DecodeSyncChunk(frame, kCluster);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->snapshot, snapshot);
+  EXPECT_EQ(got->offset, 15u);
+  EXPECT_EQ(Bytes(got->bytes.begin(), got->bytes.end()), data);
+  EXPECT_EQ(got->group, kPartition);
+  // A body flip fails the body checksum.
+  Bytes flipped = frame;
+  flipped[wire::kHeaderSize + 2] ^= 0x10;
+  EXPECT_FALSE(DecodeSyncChunk(flipped, kCluster).ok());
+  // A chunk reaching past its snapshot's size, or empty, is refused.
+  Bytes past = frame;
+  base::StoreLittleEndian<uint64_t>(past, 176, 16);
+  wire::SealHeader(MutableByteSpan(past).first(wire::kHeaderSize), ByteSpan(past).subspan(wire::kHeaderSize));
+  EXPECT_FALSE(DecodeSyncChunk(past, kCluster).ok());
+  const Bytes empty = EncodeSyncChunk(kCluster, {.from = {.view = 2, .replica = 0},
+                                                 .group = kPartition,
+                                                 .snapshot = snapshot,
+                                                 .offset = 0,
+                                                 .bytes = {}});
+  EXPECT_FALSE(DecodeSyncChunk(empty, kCluster).ok());
+}
+
+TEST(MessagesTest, PingAndPongRoundTrip_B17) {
+  absl::StatusOr<Ping> ping = DecodePing(EncodePing(kCluster, {.from = {.view = 0, .replica = 4}, .nonce = 77}), kCluster);
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ(ping->nonce, 77u);
+  EXPECT_EQ(ping->from.replica, 4);
+  absl::StatusOr<Pong> pong = DecodePong(
+      EncodePong(kCluster, {.from = {.view = 9, .replica = 1}, .nonce = 77, .normal = true}), kCluster);
+  ASSERT_TRUE(pong.ok()) << pong.status();
+  EXPECT_EQ(pong->nonce, 77u);
+  EXPECT_EQ(pong->from.view, 9u);
+  EXPECT_TRUE(pong->normal);
+  EXPECT_FALSE(DecodePing(EncodePong(kCluster, {.nonce = 1}), kCluster).ok());
+}
+
 }  // namespace
 }  // namespace sluice::vsr

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
 #include "core/base/checksum.h"
+#include "core/base/prng.h"
 #include "core/vsr/replica_internal.h"
 #include "core/wire/header.h"
 
@@ -22,7 +23,9 @@ Replica::Replica(const ReplicaOptions& options, io::Loop& loop, io::Network& net
       observer_(observer),
       view_(state.view),
       log_view_(state.log_view),
-      durable_(std::move(state)) {}
+      durable_(std::move(state)) {
+  recovering_ = durable_.recovering;
+}
 
 Replica::~Replica() { loop_.CancelTimer(tick_timer_); }
 
@@ -85,12 +88,26 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
     group->vouched_op = group->head_op;
     group->vouched_checksum = group->head_checksum;
     if (group->head_op > group->verified_op) group->canonical[group->head_op] = group->head_checksum;
+    // A state sync the last process left staged resumes (B15); it is acted on only
+    // once complete and verified (GroupLog::InstallSnapshot).
+    if (const std::optional<StagedSnapshot> staged = log.Staged();
+        staged.has_value() && staged->id.op > group->verified_op) {
+      group->sync = Group::Sync{.id = staged->id, .staged_bytes = staged->staged_bytes, .stalled_rounds = 1};
+      group->sync->peer = static_cast<uint8_t>((options.replica_index + 1) % options.replica_count);
+      replica->counters_.sync_bytes_resumed += staged->staged_bytes;
+    }
     replica->group_index_[group->id] = replica->groups_.size();
     replica->groups_.push_back(std::move(group));
   }
 
   network.SetHandler(replica.get());
-  if (replica->view_ > replica->log_view_) {
+  if (replica->recovering_) {
+    // B17: whatever view it stored, it waits for a start_view it may trust, and
+    // asks for it by pinging every peer (a nonce of this boot: older answers never count).
+    replica->ping_nonce_ = base::DeriveSeed(loop.clock().RealtimeNs(), loop.clock().MonotonicNs()) | 1;
+    replica->EnterViewChange(replica->view_);
+    replica->SendPing();
+  } else if (replica->view_ > replica->log_view_) {
     // It persisted this view before sending do_view_change, which it did only once a
     // quorum had started the view change: it resumes by sending it again.
     replica->EnterViewChange(replica->view_);
@@ -121,15 +138,25 @@ std::string Replica::DebugString() const {
   std::string out = absl::StrCat("replica ", int{options_.replica_index}, " view ", view_, " log_view ",
                                  log_view_, status_ == Status::kNormal ? " normal" : " view_change",
                                  is_primary() ? " primary" : "", failed() ? " FAILED" : "",
+                                 recovering_ ? absl::StrCat(" RECOVERING pongs ", pong_replies_, " floor ", view_floor_,
+                                                            recovery_view_installed_ ? " installed" : "")
+                                             : "",
                                  " svc ", svc_votes_, " dvc ", dvc_.size(), dvc_ready_ ? " dvc_ready" : "",
                                  " durable view ", durable_.view, "/", durable_.log_view, "\n");
   for (const auto& group : groups_) {
     if (groups_.size() > 8 && group->head_op == group->commit && group->verified_op == group->head_op) continue;
     absl::StrAppend(&out, "  ns ", group->id.namespace_id & ~(uint64_t{1} << 63), " commit ", group->commit, "/",
-                    group->commit_max, " verified ", group->verified_op, " head ", group->head_op, " last ",
-                    group->log->last_op(), " durable ", group->log->durable_op(), " faulty ",
-                    group->log->faulty_head_op(), " canonical ", group->canonical.size(), " buffered ",
-                    group->buffered.size(), group->truncating ? " truncating" : "", "\n");
+                    group->commit_max, " verified ", group->verified_op, " head ", group->head_op, " base ",
+                    group->log->base_op(), " last ", group->log->last_op(), " durable ", group->log->durable_op(),
+                    " faulty ", group->log->faulty_head_op(), " canonical ", group->canonical.size(), " buffered ",
+                    group->buffered.size(), group->truncating ? " truncating" : "");
+    if (group->sync.has_value()) {
+      absl::StrAppend(&out, " syncing to ", group->sync->id.op, " staged ", group->sync->staged_bytes, "/",
+                      group->sync->id.size_bytes, group->sync->staging ? " staging" : "",
+                      group->sync->installing ? " installing" : "", " stalled ", group->sync->stalled_rounds);
+    }
+    if (recovering_) absl::StrAppend(&out, " recovery target ", group->recovery_target);
+    absl::StrAppend(&out, "\n");
   }
   return out;
 }
@@ -168,6 +195,11 @@ void Replica::OnTick() {
   if (failed()) return;
   ++ticks_;
   ScheduleTick();
+  if (status_ == Status::kViewChange && recovering_) {
+    // B17: never a vote, never a view change of its own: it asks for the view.
+    if ((ticks_ - view_change_start_tick_) % options_.view_change_resend_ticks == 0) SendPing();
+    return;
+  }
   if (status_ == Status::kViewChange) {
     const uint64_t elapsed = ticks_ - view_change_start_tick_;
     if (elapsed >= options_.view_change_timeout_ticks) {
@@ -187,6 +219,11 @@ void Replica::OnTick() {
     if (ticks_ % options_.prepare_retry_ticks == 0) RetransmitPrepares();
   } else {
     if (ticks_ - primary_contact_tick_ > options_.primary_timeout_ticks) {
+      if (recovering_) {
+        EnterViewChange(view_);  // B17: it lost the primary; it waits for the cluster's next view
+        SendPing();
+        return;
+      }
       BeginViewChange(view_ + 1);
       return;
     }
@@ -198,6 +235,7 @@ void Replica::OnTick() {
       Advance(*group);
       RequestRepair(*group);
     }
+    MaybeBecomeVoter();
   }
 }
 
@@ -242,6 +280,14 @@ void Replica::OnFrame(io::PeerId from, ByteSpan frame) {
       return handle(DecodeRequestHeaders(frame, cluster), &Replica::OnRequestHeaders);
     case wire::Command::kHeaders:
       return handle(DecodeHeaders(frame, cluster), &Replica::OnHeaders);
+    case wire::Command::kRequestSync:
+      return handle(DecodeRequestSync(frame, cluster), &Replica::OnRequestSync);
+    case wire::Command::kSyncChunk:
+      return handle(DecodeSyncChunk(frame, cluster), &Replica::OnSyncChunk);
+    case wire::Command::kPing:
+      return handle(DecodePing(frame, cluster), &Replica::OnPing);
+    case wire::Command::kPong:
+      return handle(DecodePong(frame, cluster), &Replica::OnPong);
     default:
       ++counters_.frames_rejected;
   }
@@ -355,6 +401,7 @@ void Replica::OnPrepare(uint8_t from, ByteSpan frame) {
 }
 
 void Replica::SendPrepareOk(Group& group, uint64_t op) {
+  if (recovering_) return;  // B17: its acknowledgements must not count toward a commit quorum
   const std::optional<ByteSpan> header = group.log->Header(op);
   const std::optional<absl::uint128> checksum = group.log->ChecksumAt(op);
   if (!header.has_value() || !checksum.has_value()) return;
@@ -456,6 +503,7 @@ void Replica::OnCommit(uint8_t from, const CommitChunk& message) {
     group->commit_max = std::max(group->commit_max, point.commit);
     Advance(*group);
   }
+  MaybeBecomeVoter();
 }
 
 void Replica::RetransmitPrepares() {

@@ -38,9 +38,37 @@
 // view change (its pipeline is gone: it may have lost prepares its backups acked),
 // which is also how a newly formatted cluster starts.
 //
-// Not here yet (issue #5, later steps): state sync (B15), the `--recover` non-voter
-// (B17), the client protocol (SubmitRequest is the entry point for now), applying
-// committed ops to state machines (Observer receives each commit in order).
+// State sync (rule B15, replica_sync.cc): a replica lagging beyond what the logs
+// can repair — the ops it lacks are at or below a peer's checkpoint (base_op) — is
+// told so by that peer, which answers the repair request it cannot serve with the
+// first chunk of its served snapshot (an offer). The lagging replica stages the
+// snapshot chunk by chunk (request_sync / sync_chunk, each chunk within the frame
+// limit and `sync_chunk_size_max_bytes`), durably, through its GroupLog; only a
+// complete snapshot whose checksum verifies is installed, as the group's new base
+// (its commit point jumps to the snapshot's op, reported to the observer as
+// OnStateSync), and repair continues above it. Chunks are accepted only from a peer
+// in the same view (the snapshot's op is then canonical in it). A staging survives a
+// crash and the sync resumes from it if a peer still serves that snapshot; a newer
+// snapshot replaces an older target; a sync that makes no progress for
+// `sync_stall_rounds_max` repair rounds is dropped (repair finds a peer to offer
+// another). Entries above the snapshot stay (faulty if they do not link), so the
+// replica never nacks an op it may have acknowledged.
+//
+// `--recover` (rule B17, replica_recovery.cc): a replica restored from a VsrState
+// with `recovering` set lost its directory and with it its promises. It never
+// votes: it sends no start_view_change, do_view_change or prepare_ok, never decides
+// a view, and never starts a view change on its own timeouts. It learns the view by
+// pinging every peer (a nonce per boot): once a quorum of *other* replicas answered
+// (any view a quorum promised is then at most the highest view they report), it
+// accepts a start_view of a view at least that high from its primary (who answers a
+// recovering replica's ping with one). In that view it repairs and state-syncs as
+// any backup; once every group's commit reaches the commit point that start_view
+// named, it clears the flag durably and becomes a voter. Assumes the lost process's
+// own messages are no longer in flight (its connections died with it).
+//
+// Not here yet (issue #5, later steps): the client protocol (SubmitRequest is the
+// entry point for now), applying committed ops to state machines (Observer receives
+// each commit in order; a state sync replaces a prefix of them by OnStateSync).
 
 #include <cstdint>
 #include <memory>
@@ -77,6 +105,8 @@ struct ReplicaOptions {
   uint64_t repair_headers_max = 128;         // headers asked for per request
   uint64_t repair_prepares_max = 8;          // prepares asked for per group per round
   uint64_t prepare_buffer_max = 64;          // out-of-order prepares kept per group
+  uint64_t sync_chunk_size_max_bytes = 64 * 1024;  // state sync: bytes per sync_chunk (and the frame limit)
+  uint64_t sync_stall_rounds_max = 32;       // repair rounds without a staged chunk before a sync is dropped
 
   uint64_t quorum() const { return replica_count / 2 + 1; }
   // Replicas that must hold no entry at an op to prove it was never committed.
@@ -95,6 +125,11 @@ class ReplicaObserver {
   virtual void OnPersist(uint8_t replica, const VsrState& state) {}
   // The replica stopped (rule B1: a failed write or sync of its durable state or log).
   virtual void OnFailStop(uint8_t replica, const absl::Status& cause) {}
+  // `group` installed a snapshot (state sync, B15): every op <= op is committed and
+  // applied at once (op's checksum is `checksum`); OnCommit continues from op + 1.
+  virtual void OnStateSync(uint8_t replica, GroupId group, uint64_t op, absl::uint128 checksum) {}
+  // A replica formatted with --recover caught up and durably became a voter (B17).
+  virtual void OnVoter(uint8_t replica) {}
 };
 
 struct RecoveredGroup {
@@ -110,6 +145,13 @@ struct ReplicaCounters {
   uint64_t persists = 0;             // durable VSR state writes completed
   uint64_t truncations = 0;
   uint64_t repair_requests = 0;
+  uint64_t sync_offers = 0;          // first chunks sent to a peer that asked for ops below the base
+  uint64_t syncs_started = 0;        // snapshots chosen as a sync target
+  uint64_t sync_chunks_staged = 0;
+  uint64_t syncs_installed = 0;
+  uint64_t syncs_failed = 0;         // a staged snapshot that failed verification, or a dropped sync
+  uint64_t sync_bytes_resumed = 0;   // staged bytes found at restore that a sync continued from
+  uint64_t pings = 0;                // recovering (B17): pings broadcast
 };
 
 class Replica final : public io::NetworkHandler {
@@ -143,6 +185,10 @@ class Replica final : public io::NetworkHandler {
   Status status() const { return status_; }
   bool is_primary() const { return PrimaryOf(view_) == options_.replica_index; }
   bool failed() const { return !failure_.ok(); }
+  // Formatted with --recover and not a voter yet (B17).
+  bool recovering() const { return recovering_; }
+  // Whether `group` is state-syncing, and how far its staging got.
+  std::optional<StagedSnapshot> sync_progress(GroupId group) const;
   const ReplicaCounters& counters() const { return counters_; }
   const VsrState& durable_state() const { return durable_; }
 
@@ -215,6 +261,29 @@ class Replica final : public io::NetworkHandler {
   void OnHeaders(uint8_t from, const HeadersMessage& message);
   uint8_t RepairPeer(uint64_t op) const;
 
+  // --- state sync (replica_sync.cc) ---
+  void ServeSnapshot(uint8_t to, Group& group, uint64_t op_min, uint64_t snapshot_op,
+                     absl::uint128 snapshot_checksum, uint64_t offset);
+  void OfferSnapshot(uint8_t to, Group& group, uint64_t op_min);
+  void OnRequestSync(uint8_t from, const RequestSync& message);
+  void OnSyncChunk(uint8_t from, const SyncChunk& message);
+  // One repair round of a syncing group: request the next chunk, install, or give up.
+  void SyncRound(Group& group);
+  void RequestSyncChunk(Group& group, uint8_t to);
+  void ContinueSync(Group& group);
+  void StageChunk(Group& group, const SyncChunk& message);
+  void InstallSync(Group& group);
+  void Installed(Group& group, const SnapshotId& snapshot);
+  void SyncFailed(Group& group, const absl::Status& status);
+
+  // --- --recover (replica_recovery.cc) ---
+  void SendPing();
+  void OnPing(uint8_t from, const Ping& message);
+  void OnPong(uint8_t from, const Pong& message);
+  // Whether a start_view of `view` may be installed by a recovering replica.
+  bool RecoveringMayInstall(uint32_t view) const;
+  void MaybeBecomeVoter();
+
   ReplicaOptions options_;
   io::Loop& loop_;
   io::Network& network_;
@@ -230,6 +299,14 @@ class Replica final : public io::NetworkHandler {
   uint32_t log_view_ = 0;
   Status status_ = Status::kNormal;
   VsrState durable_;  // what the state file holds
+
+  // --recover (B17): not a voter until caught up.
+  bool recovering_ = false;
+  bool voter_persisting_ = false;     // the durable write clearing the flag is in flight
+  bool recovery_view_installed_ = false;  // a start_view was installed since the restore
+  uint64_t ping_nonce_ = 0;
+  uint32_t pong_replies_ = 0;         // bitmask of peers that answered this boot's nonce
+  uint32_t view_floor_ = 0;           // the highest view they reported
 
   std::vector<std::unique_ptr<Group>> groups_;  // sorted by id
   absl::btree_map<GroupId, size_t> group_index_;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -46,6 +47,23 @@ struct Replica::Group {
   // and the prepares it made in this view (for retransmission).
   absl::btree_map<uint64_t, uint32_t> acks;
   absl::btree_map<uint64_t, Bytes> pipeline;
+
+  // State sync (B15): the snapshot this group is syncing to.
+  struct Sync {
+    SnapshotId id;
+    uint64_t staged_bytes = 0;
+    uint8_t peer = 0;              // the last peer that sent a chunk of it
+    bool staging = false;          // a StageSnapshot in flight
+    bool installing = false;       // InstallSnapshot in flight
+    uint64_t stalled_rounds = 0;   // repair rounds since the last staged chunk
+  };
+  std::optional<Sync> sync;
+  bool sync_unsupported = false;   // the log cannot stage snapshots: never try again
+  // Source side: peers sent an offer this tick (one per peer and tick at most).
+  uint64_t offer_tick = 0;
+  uint32_t offered_to = 0;
+  // --recover (B17): the commit point the installed start_view named.
+  uint64_t recovery_target = 0;
 };
 
 // Chunks of one sender's do_view_change or start_view for one view.

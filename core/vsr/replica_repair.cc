@@ -55,6 +55,7 @@ void Replica::Learn(Group& group, uint64_t op, absl::uint128 checksum,
 
 void Replica::Advance(Group& group) {
   if (failed() || status_ != Status::kNormal || group.truncating) return;
+  if (group.sync.has_value() && group.sync->installing) return;  // the log's base is changing
   GroupLog& log = *group.log;
   for (;;) {
     // The highest local op matching a canonical checksum: the chain below it matches too.
@@ -144,7 +145,10 @@ uint8_t Replica::RepairPeer(uint64_t op) const {
 }
 
 void Replica::RequestRepair(Group& group) {
-  if (failed() || status_ != Status::kNormal || group.truncating || options_.replica_count == 1) return;
+  if (failed() || status_ != Status::kNormal || options_.replica_count == 1) return;
+  // A syncing group asks for its snapshot instead: what it lacks is below the peers' logs.
+  if (group.sync.has_value()) return SyncRound(group);
+  if (group.truncating) return;
   const uint64_t last = group.log->last_op();
   if (group.verified_op >= group.head_op && last <= group.verified_op) return;
   if (last > group.verified_op || !group.canonical.contains(group.verified_op + 1)) {
@@ -188,8 +192,8 @@ void Replica::OnRequestPrepare(uint8_t from, const RequestPrepare& message) {
     ++counters_.frames_rejected;
     return;
   }
-  if (message.op > group->log->base_op() &&
-      group->log->ChecksumAt(message.op) == std::optional<absl::uint128>(message.checksum)) {
+  if (message.op <= group->log->base_op()) return OfferSnapshot(from, *group, message.op);  // B15
+  if (group->log->ChecksumAt(message.op) == std::optional<absl::uint128>(message.checksum)) {
     std::weak_ptr<int> alive = alive_;
     group->log->ReadEntry(message.op, [this, alive, from](absl::StatusOr<Bytes> entry) {
       if (alive.lock() == nullptr || failed() || !entry.ok()) return;
@@ -209,6 +213,8 @@ void Replica::OnRequestHeaders(uint8_t from, const RequestHeaders& message) {
     ++counters_.frames_rejected;
     return;
   }
+  // Ops at or below the base are in the checkpoint only: the peer needs state sync (B15).
+  if (message.op_min <= group->log->base_op()) OfferSnapshot(from, *group, message.op_min);
   std::vector<ByteSpan> headers;
   const uint64_t last = std::min(message.op_max, group->log->last_op());
   for (uint64_t op = last; op >= message.op_min && op > group->log->base_op() &&

@@ -32,6 +32,10 @@ void Replica::EnterViewChange(uint32_t new_view) {
 void Replica::BeginViewChange(uint32_t new_view) {
   SLUICE_ASSERT(new_view > view_, "view change to ", new_view, " from ", view_);
   EnterViewChange(new_view);
+  if (recovering_) {
+    SendPing();  // B17: it follows the view change without voting in it
+    return;
+  }
   Broadcast(EncodeStartViewChange(options_.cluster, From()));
   MaybeSendDoViewChange();
 }
@@ -76,7 +80,7 @@ std::vector<DoViewChangeRecord> Replica::OwnDoViewChange() const {
 }
 
 void Replica::MaybeSendDoViewChange() {
-  if (failed() || status_ != Status::kViewChange || deciding_) return;
+  if (failed() || status_ != Status::kViewChange || deciding_ || recovering_) return;
   const bool quorum = static_cast<uint64_t>(std::popcount(svc_votes_)) >= options_.quorum();
   if (PrimaryOf(view_) == options_.replica_index) {
     if (!quorum && dvc_.empty()) return;
@@ -119,7 +123,7 @@ void Replica::SendDoViewChange() {
 
 void Replica::OnDoViewChange(uint8_t from, const DoViewChangeChunk& message) {
   if (message.from.view > view_) BeginViewChange(message.from.view);
-  if (message.from.view != view_ || PrimaryOf(view_) != options_.replica_index) return;
+  if (message.from.view != view_ || PrimaryOf(view_) != options_.replica_index || recovering_) return;
   if (status_ == Status::kNormal) {
     SendStartView(from);  // it did not get this view's start_view
     return;
@@ -136,7 +140,7 @@ void Replica::OnDoViewChange(uint8_t from, const DoViewChangeChunk& message) {
 }
 
 void Replica::MaybeDecideView() {
-  if (failed() || deciding_ || status_ != Status::kViewChange ||
+  if (failed() || deciding_ || status_ != Status::kViewChange || recovering_ ||
       PrimaryOf(view_) != options_.replica_index) {
     return;
   }
@@ -230,6 +234,7 @@ void Replica::OnStartView(uint8_t from, const StartViewChunk& message) {
   if (view < view_ || from != PrimaryOf(view) || from == options_.replica_index) return;
   if (view == view_ && status_ == Status::kNormal) return;
   if (sv_persisting_ && view == view_) return;
+  if (recovering_ && !RecoveringMayInstall(view)) return;  // B17: it asks again (ping)
   if (sv_ == nullptr || sv_->view != view) sv_ = std::make_unique<Assembly>();
   sv_->Accept(message.chunk, view);
   sv_->sv_chunks[message.chunk.chunk_index] = message.records;
@@ -248,6 +253,7 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
   SLUICE_ASSERT(view == view_ && durable_.view == view && durable_.log_view == view,
                 "installing view ", view, " before it is durable");
   SLUICE_ASSERT(as_primary == is_primary(), "primary mismatch installing view ", view);
+  SLUICE_ASSERT(!(recovering_ && as_primary), "a recovering replica decided view ", view);
   log_view_ = view;
   status_ = Status::kNormal;
   primary_contact_tick_ = ticks_;
@@ -269,7 +275,10 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
     group->vouched_op = record.head_op;
     group->vouched_checksum = record.head_checksum;
     group->drop_faulty_above_head = true;
+    // B17: the commit point it must reach before it may vote.
+    if (recovering_) group->recovery_target = std::max(group->recovery_target, group->commit_max);
   }
+  if (recovering_) recovery_view_installed_ = true;
   for (auto& group : groups_) Advance(*group);
 }
 
@@ -288,7 +297,8 @@ VsrState Replica::StateWith(uint32_t view, uint32_t log_view,
   }
   // A start_view made durable whose installation was overtaken by a newer view change
   // leaves the durable log view above the one in memory: never write it back down.
-  VsrState state{.view = view, .log_view = std::max(log_view, durable_.log_view), .groups = {}};
+  VsrState state{.view = view, .log_view = std::max(log_view, durable_.log_view), .groups = {},
+                 .recovering = recovering_};
   state.groups.reserve(groups.size());
   for (const auto& [id, group] : groups) state.groups.push_back(group);
   return state;
@@ -297,6 +307,9 @@ VsrState Replica::StateWith(uint32_t view, uint32_t log_view,
 void Replica::Persist(VsrState state, absl::AnyInvocable<void()> then) {
   SLUICE_ASSERT(state.view >= durable_.view && state.log_view >= durable_.log_view,
                 "durable view state moving backwards");
+  // The recovering flag is never set again once cleared (B17); a state composed
+  // while the clearing write was in flight carries the flag as it was then.
+  state.recovering = state.recovering && durable_.recovering;
   if (persist_in_flight_) {
     persist_pending_.emplace(std::move(state), std::move(then));
     return;

@@ -22,6 +22,7 @@ constexpr size_t kFixedSize = 48;
 constexpr size_t kRecordSize = 48;
 constexpr size_t kChecksumSize = 16;
 constexpr char kTemporaryPath[] = "vsr_state.tmp";
+constexpr uint8_t kFlagRecovering = 1;
 
 // The steps of PersistVsrState, one callback each: a process death drops the pending
 // completion and with it this object, so nothing runs after the process is gone.
@@ -87,6 +88,7 @@ Bytes EncodeVsrState(const VsrState& state, absl::uint128 cluster, uint8_t repli
   StoreLittleEndian<uint64_t>(bytes, 0, kMagic);
   StoreLittleEndian<uint32_t>(bytes, 8, kVersion);
   bytes[12] = replica;
+  bytes[13] = state.recovering ? kFlagRecovering : 0;
   StoreU128(bytes, 16, cluster);
   StoreLittleEndian<uint32_t>(bytes, 32, state.view);
   StoreLittleEndian<uint32_t>(bytes, 36, state.log_view);
@@ -121,9 +123,13 @@ absl::StatusOr<VsrState> DecodeVsrState(ByteSpan bytes, absl::uint128 cluster, u
     return absl::FailedPreconditionError(absl::StrCat(kVsrStatePath, " belongs to replica ",
                                                       int{bytes[12]}, " of another cluster or index"));
   }
+  if ((bytes[13] & ~kFlagRecovering) != 0 || bytes[14] != 0 || bytes[15] != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(kVsrStatePath, " has unknown flags ", int{bytes[13]}));
+  }
   VsrState state{.view = LoadLittleEndian<uint32_t>(bytes, 32),
                  .log_view = LoadLittleEndian<uint32_t>(bytes, 36),
-                 .groups = {}};
+                 .groups = {},
+                 .recovering = (bytes[13] & kFlagRecovering) != 0};
   const uint64_t count = LoadLittleEndian<uint64_t>(bytes, 40);
   if (count > (end - kFixedSize) / kRecordSize || kFixedSize + count * kRecordSize != end) {
     return absl::DataLossError(absl::StrCat(kVsrStatePath, " length disagrees with ", count, " groups"));

@@ -17,8 +17,16 @@
 // persisted with the log view that names it (TigerBeetle keeps "view headers" for
 // the same reason).
 //
+// The `recovering` flag (rule B17): set only when the replica's directory is
+// re-created with `format --recover` (its promises were lost with the old one); the
+// replica then takes no part in view changes or commit quorums until it has caught
+// up with the cluster, and clears the flag with a durable write. Never set again.
+// (The superblock carries the same flag, core/superblock/superblock_state.h; the
+// bootstrap wiring copies it here.)
+//
 // Layout (little-endian):
-//   0  8  magic "SLVSRST1"        8  4 format version (1)     12 1 replica  13 3 zero
+//   0  8  magic "SLVSRST1"        8  4 format version (1)     12 1 replica
+//  13  1  flags: bit 0 recovering, other bits zero               14 2 zero
 //  16 16  cluster                32  4 view                   36 4 log_view
 //  40  8  group_count
 //  48 ..  group_count records of 48 bytes: namespace u64, incarnation u64,
@@ -52,12 +60,14 @@ struct VsrState {
   uint32_t view = 0;
   uint32_t log_view = 0;  // <= view
   std::vector<GroupViewState> groups;  // sorted by group, unique
+  bool recovering = false;  // formatted with --recover and not caught up yet (B17)
   friend bool operator==(const VsrState&, const VsrState&) = default;
 };
 
 Bytes EncodeVsrState(const VsrState& state, absl::uint128 cluster, uint8_t replica);
 // DataLoss for a bad checksum or length; FailedPrecondition for another cluster,
-// replica or format version; InvalidArgument for log_view > view or unsorted groups.
+// replica or format version; InvalidArgument for log_view > view, unsorted groups or
+// unknown flags.
 absl::StatusOr<VsrState> DecodeVsrState(ByteSpan bytes, absl::uint128 cluster, uint8_t replica);
 
 // Durably replaces the state file (the atomic protocol above). `done` runs on the

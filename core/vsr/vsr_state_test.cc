@@ -21,6 +21,17 @@ TEST(VsrStateTest, RoundTrips) {
   EXPECT_EQ(*decoded, Sample());
 }
 
+TEST(VsrStateTest, RecoveringFlagRoundTrips_B17) {
+  VsrState state = Sample();
+  state.recovering = true;
+  const Bytes bytes = EncodeVsrState(state, kCluster, 2);
+  EXPECT_EQ(bytes[13], 1);
+  absl::StatusOr<VsrState> decoded = DecodeVsrState(bytes, kCluster, 2);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(decoded->recovering);
+  EXPECT_FALSE(DecodeVsrState(EncodeVsrState(Sample(), kCluster, 2), kCluster, 2)->recovering);
+}
+
 TEST(VsrStateTest, EveryFlippedByteIsDetected) {
   const Bytes bytes = EncodeVsrState(Sample(), kCluster, 2);
   for (size_t i = 0; i < bytes.size(); ++i) {

@@ -1,0 +1,60 @@
+// Replica: a replica formatted with `--recover` (rule B17) — learning the view from
+// a quorum of peers, and becoming a voter once it has caught up.
+#include <algorithm>
+#include <bit>
+#include <utility>
+
+#include "core/base/assert.h"
+#include "core/vsr/replica.h"
+#include "core/vsr/replica_internal.h"
+
+namespace sluice::vsr {
+
+void Replica::SendPing() {
+  SLUICE_ASSERT(recovering_, "only a recovering replica pings");
+  ++counters_.pings;
+  Broadcast(EncodePing(options_.cluster, Ping{.from = From(), .nonce = ping_nonce_}));
+}
+
+void Replica::OnPing(uint8_t from, const Ping& message) {
+  Send(from, EncodePong(options_.cluster,
+                        Pong{.from = From(), .nonce = message.nonce, .normal = status_ == Status::kNormal}));
+  // The primary of a view in normal status tells it the view (the replica asks no
+  // other way: a start_view_change would be a vote).
+  if (status_ == Status::kNormal && is_primary() && !recovering_) SendStartView(from);
+}
+
+void Replica::OnPong(uint8_t from, const Pong& message) {
+  if (!recovering_ || message.nonce != ping_nonce_) return;  // an answer to another boot's ping
+  pong_replies_ |= uint32_t{1} << from;
+  view_floor_ = std::max(view_floor_, message.from.view);
+  if (message.from.view > view_) EnterViewChange(message.from.view);  // follow, silently
+}
+
+bool Replica::RecoveringMayInstall(uint32_t view) const {
+  // A view a quorum promised before this replica lost its directory may have counted
+  // this replica's lost promise; a quorum of the *others* intersects every such
+  // quorum in a replica that still holds the promise, so the highest view they
+  // report (answering this boot's nonce) is at least that view.
+  return static_cast<uint64_t>(std::popcount(pong_replies_)) >= options_.quorum() && view >= view_floor_;
+}
+
+void Replica::MaybeBecomeVoter() {
+  if (!recovering_ || voter_persisting_ || !recovery_view_installed_ || failed() ||
+      status_ != Status::kNormal) {
+    return;
+  }
+  for (const auto& group : groups_) {
+    if (group->commit < group->recovery_target) return;
+  }
+  voter_persisting_ = true;
+  VsrState state = StateWith(view_, log_view_, nullptr);
+  state.recovering = false;
+  Persist(std::move(state), [this] {
+    voter_persisting_ = false;
+    recovering_ = false;
+    if (observer_ != nullptr) observer_->OnVoter(options_.replica_index);
+  });
+}
+
+}  // namespace sluice::vsr
