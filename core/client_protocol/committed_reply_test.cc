@@ -35,11 +35,7 @@ ApplyResult OkWithId(uint32_t id) {
   return result;
 }
 
-DecodedReply Reply(const Bytes& frame) {
-  absl::StatusOr<DecodedReply> reply = DecodeReplyFrame(frame);
-  SLUICE_ASSERT(reply.ok(), reply.status().ToString());
-  return *reply;
-}
+DecodedReply Reply(Bytes frame) { return DecodeKept(std::move(frame)); }
 
 TEST(CommittedReplyTest, CreateStreamRepliesStreamDetailsStampedWithTheOpTime) {
   const ClientRequest request = Decode(CreateStreamRequest{"orders"});

@@ -71,11 +71,8 @@ class MappingTest : public ::testing::Test {
                                       .client = request.header.client,
                                       .request = request.header.request};
     const ApplyResult result = metadata::Apply(driver_.state, context, submission.body);
-    const Bytes frame = EncodeCommittedReply(
-        request, result, driver_.state, {.op = context.op, .timestamp_us = context.timestamp_us});
-    absl::StatusOr<DecodedReply> reply = DecodeReplyFrame(frame);
-    SLUICE_ASSERT(reply.ok(), reply.status().ToString());
-    return *reply;
+    return DecodeKept(EncodeCommittedReply(
+        request, result, driver_.state, {.op = context.op, .timestamp_us = context.timestamp_us}));
   }
 
   // Sends `command` as kClient's next request and commits it.

@@ -187,19 +187,21 @@ TEST(ReplyFrameTest, RejectionPayloadSurvivesAnnotation) {
 }
 
 TEST(ReplyFrameTest, DecodeReplyStripsTheResultSection) {
-  const absl::StatusOr<DecodedReply> success =
-      DecodeReplyFrame(EncodeReply(Header(Operation::kCreateStream), Bytes{9, 8}));
+  // DecodedReply views the frame: keep each alive while using it.
+  const Bytes success_frame = EncodeReply(Header(Operation::kCreateStream), Bytes{9, 8});
+  const absl::StatusOr<DecodedReply> success = DecodeReplyFrame(success_frame);
   ASSERT_TRUE(success.ok()) << success.status();
   EXPECT_EQ(success->result, 0u);
   EXPECT_EQ(Bytes(success->payload.begin(), success->payload.end()), (Bytes{9, 8}));
   EXPECT_EQ(success->Error(), IggyError::kOk);
-  const absl::StatusOr<DecodedReply> rejected = DecodeReplyFrame(
-      EncodeResultRejection(Header(Operation::kCreateStream), IggyError::kStreamIdNotFound));
+  const Bytes rejected_frame =
+      EncodeResultRejection(Header(Operation::kCreateStream), IggyError::kStreamIdNotFound);
+  const absl::StatusOr<DecodedReply> rejected = DecodeReplyFrame(rejected_frame);
   ASSERT_TRUE(rejected.ok()) << rejected.status();
   EXPECT_EQ(rejected->Error(), IggyError::kStreamIdNotFound);
   EXPECT_TRUE(rejected->payload.empty());
-  const absl::StatusOr<DecodedReply> raw =
-      DecodeReplyFrame(EncodeReply(Header(Operation::kNonReplicated), Bytes{1, 2, 3}));
+  const Bytes raw_frame = EncodeReply(Header(Operation::kNonReplicated), Bytes{1, 2, 3});
+  const absl::StatusOr<DecodedReply> raw = DecodeReplyFrame(raw_frame);
   ASSERT_TRUE(raw.ok());
   EXPECT_EQ(raw->result, std::nullopt);
   EXPECT_EQ(raw->payload.size(), 3u);

@@ -1,5 +1,7 @@
 #include "core/client_protocol/testing/frames.h"
 
+#include <deque>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
@@ -98,6 +100,14 @@ Bytes AppendixBSendMessagesBody() {
   return Concat({FromHex("13000000 020173 010400000000 020400000000 01000000"), batch_header,
                  FromHex("dc8e00ca420b92a9 01000000000000000000000000000000 "
                          "00000000 00000000 00000000 02000000 0000000000000000 6869")});
+}
+
+DecodedReply DecodeKept(Bytes frame) {
+  static auto* kept = new std::deque<Bytes>();
+  kept->push_back(std::move(frame));
+  absl::StatusOr<DecodedReply> reply = DecodeReplyFrame(kept->back());
+  SLUICE_ASSERT(reply.ok(), reply.status().ToString());
+  return *reply;
 }
 
 Rejection StatusReplyOf(IggyError error) {

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "core/base/bytes.h"
 #include "core/client_protocol/rejection.h"
+#include "core/client_protocol/reply_frame.h"
 #include "core/client_protocol/request_header.h"
 #include "core/wire/operation.h"
 
@@ -40,6 +41,10 @@ Bytes ReplicatedFrame(wire::Operation operation, const Bytes& body);
 Bytes AppendixBPingFrame();
 Bytes AppendixBLoginBody();
 Bytes AppendixBSendMessagesBody();
+
+// Decodes a server frame that must be valid (asserted), keeping the frame alive for
+// the rest of the test binary so the reply's payload view stays valid.
+DecodedReply DecodeKept(Bytes frame);
 
 // The rejection a status carries, for EXPECT_EQ.
 Rejection StatusReplyOf(IggyError error);
