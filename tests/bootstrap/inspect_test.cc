@@ -13,26 +13,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/testing/determinism_check.h"
+#include "tests/testing/run_process.h"
 
 namespace sluice {
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
-
-Outcome RunShell(const std::string& command) {
-  Outcome outcome;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  char buffer[4096];
-  size_t count;
-  while ((count = fread(buffer, 1, sizeof(buffer), pipe)) > 0) outcome.output.append(buffer, count);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+using Outcome = testing::ProcessOutcome;
+using testing::RunToEnd;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -55,7 +42,7 @@ class InspectTest : public ::testing::Test {
   std::string Healthy() const {
     const std::string directory = root_ + "/healthy";
     const Outcome written =
-        RunShell(absl::StrCat(testing::RunfilesBinary("tests/metadata_store/live_or_restored"),
+        RunToEnd(absl::StrCat(testing::RunfilesBinary("tests/metadata_store/live_or_restored"),
                          " --mode write --seed 5 --ops 0 --image ", directory));
     EXPECT_EQ(written.exit_code, 0) << written.output;
     return directory;
@@ -66,7 +53,7 @@ class InspectTest : public ::testing::Test {
 TEST_F(InspectTest, AHealthyDirectoryExitsZeroAndIsLeftUnchanged) {
   const std::string directory = Healthy();
   const std::string wal_before = ReadFile(directory + "/metadata/journal.wal");
-  const Outcome outcome = RunShell(Inspect(directory));
+  const Outcome outcome = RunToEnd(Inspect(directory));
   EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_TRUE(absl::StrContains(outcome.output, "healthy")) << outcome.output;
   EXPECT_TRUE(absl::StrContains(outcome.output, "metadata: ")) << outcome.output;
@@ -81,7 +68,7 @@ TEST_F(InspectTest, ACorruptSuperblockCopyIsRepairableAndNamed) {
     file.put('\x5A');
   }
   const std::string before = ReadFile(directory + "/superblock");
-  const Outcome outcome = RunShell(Inspect(directory));
+  const Outcome outcome = RunToEnd(Inspect(directory));
   EXPECT_EQ(outcome.exit_code, 1) << outcome.output;
   EXPECT_TRUE(absl::StrContains(outcome.output, "copy 1 (offset 4096): checksum mismatch"))
       << outcome.output;
@@ -91,14 +78,14 @@ TEST_F(InspectTest, ACorruptSuperblockCopyIsRepairableAndNamed) {
 
 TEST_F(InspectTest, ADirectoryWithoutASuperblockIsRefused_B17) {
   std::filesystem::create_directories(root_ + "/empty");
-  const Outcome outcome = RunShell(Inspect(root_ + "/empty"));
+  const Outcome outcome = RunToEnd(Inspect(root_ + "/empty"));
   EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
   EXPECT_TRUE(absl::StrContains(outcome.output, "rule B17")) << outcome.output;
 }
 
 TEST_F(InspectTest, BadUsageExits64) {
-  EXPECT_EQ(RunShell(Inspect(root_ + "/does-not-exist")).exit_code, 64);
-  EXPECT_EQ(RunShell(testing::RunfilesBinary("sim/sluice_inspect")).exit_code, 64);
+  EXPECT_EQ(RunToEnd(Inspect(root_ + "/does-not-exist")).exit_code, 64);
+  EXPECT_EQ(RunToEnd(testing::RunfilesBinary("sim/sluice_inspect")).exit_code, 64);
 }
 
 }  // namespace

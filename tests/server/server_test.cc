@@ -17,28 +17,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/testing/determinism_check.h"
+#include "tests/testing/run_process.h"
 
 namespace sluice {
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
+using Outcome = testing::ProcessOutcome;
+using testing::RunToEnd;
 
 std::string Server() { return testing::RunfilesBinary("server/sluice-server"); }
-
-Outcome RunToEnd(const std::string& command) {
-  Outcome outcome;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  char buffer[4096];
-  size_t count;
-  while ((count = fread(buffer, 1, sizeof(buffer), pipe)) > 0) outcome.output.append(buffer, count);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
 
 // Starts the server, reads its output until it says it is serving (or exits), sends
 // SIGTERM, and collects the rest and the exit code.
