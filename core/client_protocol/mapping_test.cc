@@ -8,6 +8,7 @@
 #include "core/client_protocol/committed_reply.h"
 #include "core/client_protocol/login.h"
 #include "core/client_protocol/reads.h"
+#include "core/client_protocol/request_class.h"
 #include "core/client_protocol/request_encoder.h"
 #include "core/client_protocol/session_gate.h"
 #include "core/client_protocol/submissions.h"
@@ -313,6 +314,22 @@ TEST_F(MappingTest, SubmissionBodiesDecodeWithTheMetadataCodec) {
   ASSERT_TRUE(update_body.ok());
   EXPECT_EQ(update_body->present, metadata::kUpdateMessageExpiry | metadata::kUpdateMaxTopicSize);
   EXPECT_EQ(update_body->message_expiry_us, 5u);
+}
+
+TEST(RequestClassTest, MetadataWritesAreExactlyTheCommandsWithASubmission) {
+  for (const Command& command : SampleCommands()) {
+    EXPECT_EQ(ClassOf(command) == RequestClass::kMetadataWrite,
+              MetadataSubmissionFor(command).has_value())
+        << CommandCodeName(CodeOf(command));
+    EXPECT_EQ(ClassOf(command) == RequestClass::kMetadataRead,
+              AnswerMetadataRead(metadata::MetadataState{}, command, 0).has_value())
+        << CommandCodeName(CodeOf(command));
+  }
+  EXPECT_EQ(ClassOf(PingRequest{}), RequestClass::kPing);
+  EXPECT_EQ(ClassOf(RegisterRequest{}), RequestClass::kLogin);
+  EXPECT_EQ(ClassOf(GetClusterMetadataRequest{}), RequestClass::kServerRead);
+  EXPECT_EQ(ClassOf(PollMessagesRequest{}), RequestClass::kPartitionRead);
+  EXPECT_EQ(ClassOf(DeleteConsumerOffsetRequest{}), RequestClass::kOffsetWrite);
 }
 
 // --- session gate ---
