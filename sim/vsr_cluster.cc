@@ -145,6 +145,7 @@ void VsrCluster::Wipe(uint8_t index) {
   vsr::VsrState formatted{.view = 0, .log_view = 0, .groups = {}, .recovering = true};
   for (const vsr::GroupId& group : groups_) formatted.groups.push_back({.group = group});
   node.formatting = true;
+  node.lost_directory = true;
   const uint64_t boot = node.boot;
   vsr::PersistVsrState(*node.storage, formatted, kCluster, index, [this, index, boot](absl::Status status) {
     if (nodes_[index].boot != boot) return;

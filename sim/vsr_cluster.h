@@ -91,6 +91,8 @@ class VsrCluster final : private vsr::ReplicaObserver {
   // Restart() once formatting() is false.
   void Wipe(uint8_t index);
   bool formatting(uint8_t index) const { return nodes_[index].formatting; }
+  // From Wipe() until the replica became a voter again (up or down meanwhile).
+  bool lost_directory(uint8_t index) const { return nodes_[index].lost_directory; }
 
   // The current primary in normal status, if exactly one replica claims it.
   std::optional<uint8_t> Primary();
@@ -148,6 +150,7 @@ class VsrCluster final : private vsr::ReplicaObserver {
     std::vector<vsr::testing::MemoryLog*> logs;  // the replica's, while it is up
     std::vector<uint64_t> reported;  // per group: the last op this process reported
     bool formatting = false;
+    bool lost_directory = false;
     uint64_t boot = 0;               // bumped at every crash: stale boots do nothing
     uint64_t persists = 0;
   };
@@ -162,7 +165,10 @@ class VsrCluster final : private vsr::ReplicaObserver {
   void OnPersist(uint8_t replica, const vsr::VsrState& state) override { ++nodes_[replica].persists; }
   void OnFailStop(uint8_t replica, const absl::Status& cause) override;
   void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;
-  void OnVoter(uint8_t replica) override { ++voters_restored_; }
+  void OnVoter(uint8_t replica) override {
+    ++voters_restored_;
+    nodes_[replica].lost_directory = false;
+  }
 
   VsrClusterOptions options_;
   base::Prng prng_;

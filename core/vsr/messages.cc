@@ -522,15 +522,25 @@ Bytes EncodePong(absl::uint128 cluster, const Pong& message) {
   Bytes frame = NewFrame(cluster, message.from, Command::kPong, 0);
   StoreLittleEndian<uint64_t>(frame, 128, message.nonce);
   frame[136] = message.normal ? 0 : 1;
+  StoreLittleEndian<uint32_t>(frame, 140, message.durable_view);
   Seal(frame);
   return frame;
 }
 
 absl::StatusOr<Pong> DecodePong(ByteSpan frame, absl::uint128 cluster) {
-  if (absl::Status status = CheckMessage(frame, cluster, Command::kPong, 137); !status.ok()) return status;
+  if (absl::Status status = CheckMessage(frame, cluster, Command::kPong, 144); !status.ok()) return status;
+  if (absl::Status status = CheckZeroRange(frame, 137, 140, Command::kPong); !status.ok()) return status;
   if (frame.size() != kHeaderSize) return absl::InvalidArgumentError("pong has a body");
   if (frame[136] > 1) return absl::InvalidArgumentError(absl::StrCat("pong status ", int{frame[136]}));
-  return Pong{.from = FromOf(frame), .nonce = LoadLittleEndian<uint64_t>(frame, 128), .normal = frame[136] == 0};
+  Pong pong{.from = FromOf(frame),
+            .nonce = LoadLittleEndian<uint64_t>(frame, 128),
+            .normal = frame[136] == 0,
+            .durable_view = LoadLittleEndian<uint32_t>(frame, 140)};
+  if (pong.durable_view > pong.from.view) {
+    return absl::InvalidArgumentError(absl::StrCat("pong durable view ", pong.durable_view, " above its view ",
+                                                   pong.from.view));
+  }
+  return pong;
 }
 
 }  // namespace sluice::vsr

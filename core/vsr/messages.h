@@ -216,12 +216,15 @@ struct Ping {
   uint64_t nonce = 0;
 };
 
-// pong (2): the answer, naming the sender's view (the header's view field).
-//   128 nonce u64, 136 status u8 (0 normal, 1 view change), 137..256 zero.
+// pong (2): the answer. The header's view field is the sender's view; durable_view is
+// the highest view it persisted (promised: views it only heard of are not promises).
+//   128 nonce u64, 136 status u8 (0 normal, 1 view change), 137..140 zero,
+//   140 durable_view u32, 144..256 zero.
 struct Pong {
   MessageFrom from;
   uint64_t nonce = 0;
   bool normal = false;
+  uint32_t durable_view = 0;
 };
 
 // Record sizes, for chunking.

@@ -182,11 +182,14 @@ TEST(MessagesTest, PingAndPongRoundTrip_B17) {
   EXPECT_EQ(ping->nonce, 77u);
   EXPECT_EQ(ping->from.replica, 4);
   absl::StatusOr<Pong> pong = DecodePong(
-      EncodePong(kCluster, {.from = {.view = 9, .replica = 1}, .nonce = 77, .normal = true}), kCluster);
+      EncodePong(kCluster, {.from = {.view = 9, .replica = 1}, .nonce = 77, .normal = true, .durable_view = 8}),
+      kCluster);
   ASSERT_TRUE(pong.ok()) << pong.status();
   EXPECT_EQ(pong->nonce, 77u);
   EXPECT_EQ(pong->from.view, 9u);
+  EXPECT_EQ(pong->durable_view, 8u);
   EXPECT_TRUE(pong->normal);
+  EXPECT_FALSE(DecodePong(EncodePong(kCluster, {.from = {.view = 3, .replica = 1}, .durable_view = 4}), kCluster).ok());
   EXPECT_FALSE(DecodePing(EncodePong(kCluster, {.nonce = 1}), kCluster).ok());
 }
 

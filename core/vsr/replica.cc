@@ -68,17 +68,21 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
     // prepares ops in it, one per op number, so they are canonical in it).
     uint64_t head = durable.head_op;
     absl::uint128 head_checksum = durable.head_checksum;
-    if (head >= log.base_op() && log.ChecksumAt(head) == std::optional<absl::uint128>(head_checksum)) {
+    if (head <= log.base_op()) {
+      // A checkpoint (or installed snapshot) at or beyond the head: the base is
+      // committed, so canonical in every view, and the ops of the log view above it
+      // extend it as below. Not extending would let Advance truncate them as stale,
+      // though this replica may have acknowledged them.
+      head = log.base_op();
+      head_checksum = log.base_checksum();
+    }
+    if (log.ChecksumAt(head) == std::optional<absl::uint128>(head_checksum)) {
       while (head < log.last_op()) {
         const std::optional<ByteSpan> header = log.Header(head + 1);
         if (!header.has_value() || wire::LoadPrepareFields(*header).view != group->log_view) break;
         ++head;
         head_checksum = *log.ChecksumAt(head);
       }
-    }
-    if (head < log.base_op()) {  // a checkpoint beyond the head: the log's base is committed
-      head = log.base_op();
-      head_checksum = log.base_checksum();
     }
     group->commit_max = std::max(log.recovered_commit(), log.base_op());
     group->commit = std::min(group->commit_max, log.last_op());
@@ -404,8 +408,10 @@ void Replica::SendPrepareOk(Group& group, uint64_t op) {
   if (recovering_) return;  // B17: its acknowledgements must not count toward a commit quorum
   const std::optional<ByteSpan> header = group.log->Header(op);
   const std::optional<absl::uint128> checksum = group.log->ChecksumAt(op);
-  if (!header.has_value() || !checksum.has_value()) return;
-  const wire::PrepareHeader fields = wire::LoadPrepareFields(*header);
+  // The base has no header (a checkpoint): its prepare_ok names only the op and its
+  // checksum, which is all a primary reads besides the commit point.
+  if (!checksum.has_value() || (!header.has_value() && op != group.log->base_op())) return;
+  const wire::PrepareHeader fields = header.has_value() ? wire::LoadPrepareFields(*header) : wire::PrepareHeader{};
   Send(PrimaryOf(view_), EncodePrepareOk(options_.cluster,
                                          PrepareOk{.from = From(),
                                                    .group = group.id,
@@ -424,6 +430,13 @@ void Replica::OnPrepareOk(uint8_t from, const PrepareOk& message) {
   if (group == nullptr) {
     ++counters_.frames_rejected;
     return;
+  }
+  // A backup commits only committed ops: its commit point is the cluster's too (and
+  // committed ops are canonical in this view). A view change can leave this primary
+  // below it; the backup will not acknowledge those ops again.
+  if (message.commit > group->commit_max) {
+    group->commit_max = message.commit;
+    CommitProgress(*group);
   }
   if (message.op <= group->commit || message.op > group->head_op) return;
   if (Canonical(*group, message.op) != std::optional<absl::uint128>(message.prepare_checksum)) return;
@@ -501,6 +514,7 @@ void Replica::OnCommit(uint8_t from, const CommitChunk& message) {
       Learn(*group, point.commit, point.commit_checksum, std::nullopt);
     }
     group->commit_max = std::max(group->commit_max, point.commit);
+    group->primary_commit = point.commit;
     Advance(*group);
   }
   MaybeBecomeVoter();
@@ -520,6 +534,8 @@ void Replica::RetransmitPrepares() {
 
 void Replica::ResendPrepareOks() {
   for (const auto& group : groups_) {
+    // The primary is behind this replica's commit point: tell it (see primary_commit).
+    if (group->commit > group->primary_commit) SendPrepareOk(*group, group->commit);
     const uint64_t top = std::min(group->verified_op, group->log->durable_op());
     const uint64_t bottom = std::max(group->commit_max, top > 2 * options_.pipeline_max
                                                             ? top - 2 * options_.pipeline_max

@@ -19,6 +19,11 @@ struct Replica::Group {
   uint64_t commit = 0;
   // The highest op known committed in the cluster (>= commit; may be above the log).
   uint64_t commit_max = 0;
+  // Backup: the primary's commit point as its heartbeats (or start_view) last said. A
+  // new primary's can be below this replica's (the view change's quorum did not
+  // include it): this replica then tells it, since it will never acknowledge ops at
+  // or below its own commit again (and may have checkpointed them).
+  uint64_t primary_commit = 0;
   // The canonical head of the current log view as far as this replica knows it.
   uint64_t head_op = 0;
   absl::uint128 head_checksum = 0;

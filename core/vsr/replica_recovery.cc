@@ -17,8 +17,10 @@ void Replica::SendPing() {
 }
 
 void Replica::OnPing(uint8_t from, const Ping& message) {
-  Send(from, EncodePong(options_.cluster,
-                        Pong{.from = From(), .nonce = message.nonce, .normal = status_ == Status::kNormal}));
+  Send(from, EncodePong(options_.cluster, Pong{.from = From(),
+                                               .nonce = message.nonce,
+                                               .normal = status_ == Status::kNormal,
+                                               .durable_view = durable_.view}));
   // The primary of a view in normal status tells it the view (the replica asks no
   // other way: a start_view_change would be a vote).
   if (status_ == Status::kNormal && is_primary() && !recovering_) SendStartView(from);
@@ -27,16 +29,21 @@ void Replica::OnPing(uint8_t from, const Ping& message) {
 void Replica::OnPong(uint8_t from, const Pong& message) {
   if (!recovering_ || message.nonce != ping_nonce_) return;  // an answer to another boot's ping
   pong_replies_ |= uint32_t{1} << from;
-  view_floor_ = std::max(view_floor_, message.from.view);
+  // Only a persisted view is a promise (a backup persists its view before its
+  // do_view_change, a new primary before it decides): views held only in memory may
+  // be forgotten by a crash, and the cluster may settle below them.
+  view_floor_ = std::max(view_floor_, message.durable_view);
   if (message.from.view > view_) EnterViewChange(message.from.view);  // follow, silently
 }
 
 bool Replica::RecoveringMayInstall(uint32_t view) const {
-  // A view a quorum promised before this replica lost its directory may have counted
-  // this replica's lost promise; a quorum of the *others* intersects every such
-  // quorum in a replica that still holds the promise, so the highest view they
-  // report (answering this boot's nonce) is at least that view.
-  return static_cast<uint64_t>(std::popcount(pong_replies_)) >= options_.quorum() && view >= view_floor_;
+  // A view decided before this replica lost its directory may have counted its lost
+  // do_view_change; every other member of that quorum persisted the view, and a
+  // quorum of the *others* intersects that quorum, so the highest durable view they
+  // report (answering this boot's nonce) is at least that view. Below its own
+  // in-memory view is fine: a recovering replica promised nothing in this boot.
+  return static_cast<uint64_t>(std::popcount(pong_replies_)) >= options_.quorum() && view >= view_floor_ &&
+         view >= durable_.view;
 }
 
 void Replica::MaybeBecomeVoter() {

@@ -12,7 +12,9 @@
 namespace sluice::vsr {
 
 void Replica::EnterViewChange(uint32_t new_view) {
-  SLUICE_ASSERT(new_view >= view_, "view ", new_view, " below ", view_);
+  // A recovering replica may go back below a view it only heard of (B17): it never
+  // voted in it, and the cluster may have settled below it.
+  SLUICE_ASSERT(new_view >= view_ || (recovering_ && new_view >= durable_.view), "view ", new_view, " below ", view_);
   view_ = new_view;
   status_ = Status::kViewChange;
   svc_votes_ = uint32_t{1} << options_.replica_index;
@@ -231,17 +233,17 @@ void Replica::SendStartView(std::optional<uint8_t> to) {
 
 void Replica::OnStartView(uint8_t from, const StartViewChunk& message) {
   const uint32_t view = message.from.view;
-  if (view < view_ || from != PrimaryOf(view) || from == options_.replica_index) return;
+  if ((view < view_ && !recovering_) || from != PrimaryOf(view) || from == options_.replica_index) return;
   if (view == view_ && status_ == Status::kNormal) return;
   if (sv_persisting_ && view == view_) return;
-  if (recovering_ && !RecoveringMayInstall(view)) return;  // B17: it asks again (ping)
+  if (recovering_ && (persist_in_flight_ || !RecoveringMayInstall(view))) return;  // B17: it asks again (ping)
   if (sv_ == nullptr || sv_->view != view) sv_ = std::make_unique<Assembly>();
   sv_->Accept(message.chunk, view);
   sv_->sv_chunks[message.chunk.chunk_index] = message.records;
   if (!sv_->complete()) return;
   std::vector<StartViewRecord> records;
   for (const auto& chunk : sv_->sv_chunks) records.insert(records.end(), chunk.begin(), chunk.end());
-  if (view > view_) EnterViewChange(view);
+  if (view != view_) EnterViewChange(view);
   sv_persisting_ = true;
   Persist(StateWith(view, view, &records), [this, view, records] {
     if (view_ != view || status_ != Status::kViewChange || !sv_persisting_) return;
@@ -271,6 +273,7 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
                   " above the view's head ", record.head_op);
     group->log_view = view;
     group->commit_max = std::max(group->commit_max, record.commit);
+    group->primary_commit = record.commit;
     ResetCanonical(*group, record.head_op, record.head_checksum);
     group->vouched_op = record.head_op;
     group->vouched_checksum = record.head_checksum;

@@ -23,6 +23,8 @@ class Scenario : public ::testing::TestWithParam<uint8_t> {
     ASSERT_TRUE(cluster.RunUntil([&] { return cluster.committed(0) == ops; }, 1000)) << cluster.violation();
   }
 
+  void BackupCrashesRightAfterPrepareOk(const sim::VsrClusterOptions& options, uint64_t ops);
+
   // Waits for a primary in a view above `view` among the live replicas.
   void ExpectNewPrimary(sim::VsrCluster& cluster, uint32_t view) {
     const bool elected = cluster.RunUntil(
@@ -94,8 +96,22 @@ TEST_P(Scenario, PartitionedPrimary_ViewChangeAndOldPrimaryRejoinsAsBackup) {
 // Rule B4: the acknowledged op survives the backup's crash because the backup is
 // rebuilt from its durable view state and log, not from fresh-zero state.
 TEST_P(Scenario, BackupCrashesRightAfterPrepareOk_OpStillCommittedAfterFailover_B4) {
-  sim::VsrCluster cluster(ScenarioOptions(n(), 13));
-  StartAndCommit(cluster, 10);
+  BackupCrashesRightAfterPrepareOk(ScenarioOptions(n(), 13), 10);
+}
+
+// The same with checkpoints: the logs' bases pass the head the view's start_view
+// named (op 0 here), so the restored backup must find the ops of its log view above
+// its checkpoint, not only above that head, or it drops the one it acknowledged.
+TEST_P(Scenario, BackupCrashesRightAfterPrepareOkWithItsCheckpointAboveTheViewHead_B4) {
+  sim::VsrClusterOptions options = ScenarioOptions(n(), 13);
+  options.checkpoint_interval_ops = 8;
+  options.checkpoint_lag_ops = 0;
+  BackupCrashesRightAfterPrepareOk(options, 30);
+}
+
+void Scenario::BackupCrashesRightAfterPrepareOk(const sim::VsrClusterOptions& options, uint64_t ops) {
+  sim::VsrCluster cluster(options);
+  StartAndCommit(cluster, ops);
   const uint8_t primary = *cluster.Primary();
   const uint8_t acker = Other(primary);
   // Only `acker` hears the primary: primary + acker is a quorum of 3, so for 5 we
@@ -106,7 +122,7 @@ TEST_P(Scenario, BackupCrashesRightAfterPrepareOk_OpStillCommittedAfterFailover_
   }
   cluster.packets().Partition(cut, sim::PartitionMode::kSymmetric);
   ASSERT_TRUE(cluster.Submit(0, base::AsBytes("acknowledged")).ok());
-  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.committed(0) == 11; }, 500)) << cluster.violation();
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.committed(0) == ops + 1; }, 500)) << cluster.violation();
   // The op is committed, so the acker's prepare_ok was sent: crash it at once, then
   // fail the primary (and, for 5, the other holder) over too.
   cluster.Crash(acker);
@@ -119,7 +135,7 @@ TEST_P(Scenario, BackupCrashesRightAfterPrepareOk_OpStillCommittedAfterFailover_
   ASSERT_TRUE(cluster.RunUntil(
       [&] {
         for (uint8_t r = 0; r < n(); ++r) {
-          if (cluster.replica(r) != nullptr && cluster.replica(r)->commit(cluster.groups()[0]) < 11) return false;
+          if (cluster.replica(r) != nullptr && cluster.replica(r)->commit(cluster.groups()[0]) < ops + 1) return false;
         }
         return true;
       },
@@ -128,7 +144,7 @@ TEST_P(Scenario, BackupCrashesRightAfterPrepareOk_OpStillCommittedAfterFailover_
   cluster.Restart(primary);
   if (n() == 5) cluster.Restart(Other(primary, 2));
   ExpectConverges(cluster, 3000);
-  EXPECT_EQ(cluster.committed(0), 11u);
+  EXPECT_EQ(cluster.committed(0), ops + 1);
 }
 
 TEST_P(Scenario, CorruptCommittedEntryIsRepairedFromAPeer_B7) {
