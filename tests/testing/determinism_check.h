@@ -20,6 +20,17 @@
 
 namespace sluice::testing {
 
+// How many seeds a cross-process replay check runs: all of `full` in the optimized
+// builds; a tenth (at least 10) under the sanitizers (`--config=asan` sets
+// SLUICE_SANITIZER), where every seed costs ~20x and two processes per seed. The
+// sanitizer run looks for memory errors, which a tenth of the seeds exercise in the
+// same code; determinism itself is proven over every seed by the g++ stage and
+// compared across toolchains by the cross-toolchain CI stage.
+inline uint64_t SeedsForThisBuild(uint64_t full) {
+  if (std::getenv("SLUICE_SANITIZER") == nullptr) return full;
+  return full / 10 > 10 ? full / 10 : (full < 10 ? full : 10);
+}
+
 // A binary of this workspace, from the test's runfiles.
 inline std::string RunfilesBinary(absl::string_view relative) {
   const char* runfiles = std::getenv("TEST_SRCDIR");
