@@ -55,51 +55,10 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
   std::unique_ptr<Replica> replica(new Replica(options, loop, network, storage, state, observer));
   for (RecoveredGroup& recovered : groups) {
     if (recovered.log == nullptr) return absl::InvalidArgumentError("group without a log");
-    auto group = std::make_unique<Group>();
-    group->id = recovered.id;
-    group->log = std::move(recovered.log);
-    const GroupLog& log = *group->log;
-    GroupViewState durable{.group = recovered.id, .log_view = 0, .head_op = log.base_op(),
-                           .head_checksum = log.base_checksum()};
+    GroupViewState durable{.group = recovered.id, .log_view = 0, .head_op = recovered.log->base_op(),
+                           .head_checksum = recovered.log->base_checksum()};
     if (auto it = durable_groups.find(recovered.id); it != durable_groups.end()) durable = it->second;
-    group->log_view = durable.log_view;
-    // The canonical head of the log view: the one start_view named, extended by the
-    // local ops prepared in that very view on top of it (only the primary of a view
-    // prepares ops in it, one per op number, so they are canonical in it).
-    uint64_t head = durable.head_op;
-    absl::uint128 head_checksum = durable.head_checksum;
-    if (head <= log.base_op()) {
-      // A checkpoint (or installed snapshot) at or beyond the head: the base is
-      // committed, so canonical in every view, and the ops of the log view above it
-      // extend it as below. Not extending would let Advance truncate them as stale,
-      // though this replica may have acknowledged them.
-      head = log.base_op();
-      head_checksum = log.base_checksum();
-    }
-    if (log.ChecksumAt(head) == std::optional<absl::uint128>(head_checksum)) {
-      while (head < log.last_op()) {
-        const std::optional<ByteSpan> header = log.Header(head + 1);
-        if (!header.has_value() || wire::LoadPrepareFields(*header).view != group->log_view) break;
-        ++head;
-        head_checksum = *log.ChecksumAt(head);
-      }
-    }
-    group->commit_max = std::max(log.recovered_commit(), log.base_op());
-    group->commit = std::min(group->commit_max, log.last_op());
-    group->verified_op = group->commit;
-    group->head_op = std::max(head, group->commit);
-    group->head_checksum = group->head_op == head ? head_checksum : *log.ChecksumAt(group->commit);
-    group->vouched_op = group->head_op;
-    group->vouched_checksum = group->head_checksum;
-    if (group->head_op > group->verified_op) group->canonical[group->head_op] = group->head_checksum;
-    // A state sync the last process left staged resumes (B15); it is acted on only
-    // once complete and verified (GroupLog::InstallSnapshot).
-    if (const std::optional<StagedSnapshot> staged = log.Staged();
-        staged.has_value() && staged->id.op > group->verified_op) {
-      group->sync = Group::Sync{.id = staged->id, .staged_bytes = staged->staged_bytes, .stalled_rounds = 1};
-      group->sync->peer = static_cast<uint8_t>((options.replica_index + 1) % options.replica_count);
-      replica->counters_.sync_bytes_resumed += staged->staged_bytes;
-    }
+    std::unique_ptr<Group> group = replica->RestoreGroup(recovered, durable);
     replica->group_index_[group->id] = replica->groups_.size();
     replica->groups_.push_back(std::move(group));
   }
@@ -122,6 +81,52 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
   for (auto& group : replica->groups_) replica->Advance(*group);
   replica->ScheduleTick();
   return replica;
+}
+
+std::unique_ptr<Replica::Group> Replica::RestoreGroup(RecoveredGroup& recovered, const GroupViewState& durable) {
+  auto group = std::make_unique<Group>();
+  group->id = recovered.id;
+  group->log = std::move(recovered.log);
+  const GroupLog& log = *group->log;
+  group->log_view = durable.log_view;
+  // The canonical head of the log view: the one start_view named, extended by the
+  // local ops prepared in that very view on top of it (only the primary of a view
+  // prepares ops in it, one per op number, so they are canonical in it).
+  uint64_t head = durable.head_op;
+  absl::uint128 head_checksum = durable.head_checksum;
+  if (head <= log.base_op()) {
+    // A checkpoint (or installed snapshot) at or beyond the head: the base is
+    // committed, so canonical in every view, and the ops of the log view above it
+    // extend it as below. Not extending would let Advance truncate them as stale,
+    // though this replica may have acknowledged them.
+    head = log.base_op();
+    head_checksum = log.base_checksum();
+  }
+  if (log.ChecksumAt(head) == std::optional<absl::uint128>(head_checksum)) {
+    while (head < log.last_op()) {
+      const std::optional<ByteSpan> header = log.Header(head + 1);
+      if (!header.has_value() || wire::LoadPrepareFields(*header).view != group->log_view) break;
+      ++head;
+      head_checksum = *log.ChecksumAt(head);
+    }
+  }
+  group->commit_max = std::max(log.recovered_commit(), log.base_op());
+  group->commit = std::min(group->commit_max, log.last_op());
+  group->verified_op = group->commit;
+  group->head_op = std::max(head, group->commit);
+  group->head_checksum = group->head_op == head ? head_checksum : *log.ChecksumAt(group->commit);
+  group->vouched_op = group->head_op;
+  group->vouched_checksum = group->head_checksum;
+  if (group->head_op > group->verified_op) group->canonical[group->head_op] = group->head_checksum;
+  // A state sync the last process left staged resumes (B15); it is acted on only
+  // once complete and verified (GroupLog::InstallSnapshot).
+  if (const std::optional<StagedSnapshot> staged = log.Staged();
+      staged.has_value() && staged->id.op > group->verified_op) {
+    group->sync = Group::Sync{.id = staged->id, .staged_bytes = staged->staged_bytes, .stalled_rounds = 1};
+    group->sync->peer = static_cast<uint8_t>((options_.replica_index + 1) % options_.replica_count);
+    counters_.sync_bytes_resumed += staged->staged_bytes;
+  }
+  return group;
 }
 
 Replica::Group* Replica::FindGroup(GroupId id) {

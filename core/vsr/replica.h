@@ -211,6 +211,8 @@ class Replica final : public io::NetworkHandler {
     return static_cast<uint8_t>(view % options_.replica_count);
   }
   MessageFrom From() const { return {.view = view_, .replica = options_.replica_index}; }
+  // One group as recovery left it (rule B4), with the durable view state of it.
+  std::unique_ptr<Group> RestoreGroup(RecoveredGroup& recovered, const GroupViewState& durable);
   Group* FindGroup(GroupId id);
   void Send(uint8_t to, ByteSpan frame);
   void Broadcast(ByteSpan frame);
