@@ -21,14 +21,17 @@
 namespace sluice::testing {
 
 // How many seeds a cross-process replay check runs: all of `full` in the optimized
-// builds; a tenth (at least 10) under the sanitizers (`--config=asan` sets
-// SLUICE_SANITIZER), where every seed costs ~20x and two processes per seed. The
+// builds; a tenth (at least 10) under the sanitizers (`--config=asan` defines
+// SLUICE_SANITIZED), where every seed costs ~20x and two processes per seed. The
 // sanitizer run looks for memory errors, which a tenth of the seeds exercise in the
 // same code; determinism itself is proven over every seed by the g++ stage and
 // compared across toolchains by the cross-toolchain CI stage.
 inline uint64_t SeedsForThisBuild(uint64_t full) {
-  if (std::getenv("SLUICE_SANITIZER") == nullptr) return full;
+#ifdef SLUICE_SANITIZED
   return full / 10 > 10 ? full / 10 : (full < 10 ? full : 10);
+#else
+  return full;
+#endif
 }
 
 // A binary of this workspace, from the test's runfiles.
