@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -41,6 +42,33 @@ io::Task<absl::StatusOr<bool>> HasStateRecord(io::Storage& storage, const std::s
     if (entry.name == partition::kStateRecordName) co_return true;
   }
   co_return false;
+}
+
+// The first segment log in `directory` that holds bytes, if any. Create writes the
+// state record last and entries are appended only after it, so a partition whose
+// record is missing while a segment holds entries was created completely: its record
+// was lost, and recreating the partition would drop acknowledged entries (rule B5).
+io::Task<absl::StatusOr<std::optional<std::string>>> NonEmptySegment(io::Storage& storage,
+                                                                     const std::string& directory) {
+  absl::StatusOr<std::vector<io::DirectoryEntry>> entries =
+      co_await io::ListDirectory(storage, directory);
+  if (io::IsEnoent(entries.status())) co_return std::nullopt;
+  CO_RETURN_IF_ERROR(entries.status(), "listing ", directory);
+  for (const io::DirectoryEntry& entry : *entries) {
+    if (!partition::ParseSegmentFileName(entry.name).has_value() ||
+        !absl::EndsWith(entry.name, ".log")) {
+      continue;
+    }
+    const std::string path = io::JoinPath(directory, entry.name);
+    CO_ASSIGN_OR_RETURN(const io::FileHandle file,
+                        co_await io::OpenFile(storage, path, io::OpenMode::kExisting), "opening ",
+                        path);
+    const absl::StatusOr<uint64_t> size = co_await io::FileSize(storage, file);
+    CO_RETURN_IF_ERROR(co_await io::CloseFile(storage, file), "closing ", path);
+    CO_RETURN_IF_ERROR(size.status(), "sizing ", path);
+    if (*size > 0) co_return path;
+  }
+  co_return std::nullopt;
 }
 
 // "P-I" → (P, I).
@@ -90,6 +118,17 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
           create = !has_record;
         }
         if (create) {
+          CO_ASSIGN_OR_RETURN(const std::optional<std::string> written,
+                              co_await NonEmptySegment(storage, directory));
+          if (written.has_value()) {
+            co_return absl::DataLossError(absl::StrCat(
+                "partition ", directory, " (created by op ", incarnation,
+                ", replayed at boot) has no state record, but ", *written,
+                " holds entries: its creation completed and the record was lost. Refusing to "
+                "start rather than recreate it empty (rule B5); restore ",
+                io::JoinPath(directory, partition::kStateRecordName),
+                " from a replica or a backup."));
+          }
           // Created by an op this boot replayed; the crash cut its files short.
           CO_RETURN_IF_ERROR(co_await RemoveTree(storage, directory));
           CO_ASSIGN_OR_RETURN(std::unique_ptr<partition::PartitionLog> created,
@@ -172,6 +211,17 @@ io::Task<absl::Status> RemoveStaleIncarnations(io::Storage& storage,
         if (pending(s, t, p, incarnation)) {
           log.decisions.push_back(absl::StrCat(path, ": kept for its pending deletion step"));
           continue;
+        }
+        if (incarnation > state.last_applied_op) {
+          // Partitions are created only once their op is committed, so this directory
+          // proves op `incarnation` committed although the metadata lost it: it is not
+          // stale, and removing it would drop acknowledged data (rule B7).
+          co_return absl::DataLossError(absl::StrCat(
+              path, ": incarnation ", incarnation, " is above the recovered metadata's last op ",
+              state.last_applied_op, ": the op that created it was committed but the metadata "
+              "no longer has it. Refusing to start rather than remove the directory (rule B7); "
+              "restore the metadata from a replica or a backup, or inspect it with `sluice "
+              "inspect`."));
         }
         CO_RETURN_IF_ERROR(co_await RemoveTree(storage, path));
         log.decisions.push_back(absl::StrCat(

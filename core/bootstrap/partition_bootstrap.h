@@ -17,7 +17,11 @@
 // Stale directories: a `streams/S/topics/T/partitions/P-I` directory is removed when
 // no partition (S, T, P) of incarnation I exists and no pending step names it (a
 // pending deletion is the replicated operation's job, not bootstrap's). Names that
-// are not ours are left alone, with a warning.
+// are not ours are left alone, with a warning. A directory whose incarnation is above
+// the recovered metadata's last op is not stale but proof that the metadata lost a
+// committed op: a clear error (rule B7), never removed. Likewise a partition created
+// by a replayed op whose state record is missing while a segment holds entries was
+// created completely and lost its record: a clear error (rule B5), never recreated.
 
 #include <cstdint>
 #include <map>

@@ -76,6 +76,33 @@ class PartitionRecovery {
   io::Task<absl::Status> RemoveStrayFiles() {
     CO_ASSIGN_OR_RETURN(const std::vector<io::DirectoryEntry> entries,
                         co_await io::ListDirectory(log_.storage_, log_.directory_));
+    // A roll writes entries into its new segment only once the record listing it is
+    // durable, and a truncation names its new end (log_end_op) before its files go. So
+    // a segment above the last listed one that holds bytes, with no truncation below
+    // it, means the record is older than the log (its newer slot was lost): removing
+    // it would silently promote the previous segment to active (rule B5).
+    const uint64_t last_listed = log_.record_.segments.back().first_op;
+    for (const io::DirectoryEntry& entry : entries) {
+      const std::optional<uint64_t> first_op = ParseSegmentFileName(entry.name);
+      if (!first_op.has_value() || !absl::EndsWith(entry.name, ".log") || *first_op <= last_listed ||
+          (log_.record_.log_end_op != kNoLogEnd && *first_op > log_.record_.log_end_op)) {
+        continue;
+      }
+      CO_ASSIGN_OR_RETURN(const io::FileHandle file,
+                          co_await io::OpenFile(log_.storage_, Path(entry.name), io::OpenMode::kExisting),
+                          "opening ", Path(entry.name));
+      const absl::StatusOr<uint64_t> size = co_await io::FileSize(log_.storage_, file);
+      CO_RETURN_IF_ERROR(co_await io::CloseFile(log_.storage_, file), "closing ", Path(entry.name));
+      CO_RETURN_IF_ERROR(size.status(), "sizing ", Path(entry.name));
+      if (*size > 0) {
+        co_return absl::DataLossError(absl::StrCat(
+            Path(entry.name), ": ", *size, " bytes of entries from op ", *first_op,
+            " in a segment the state record does not list (its last segment starts at op ", last_listed,
+            "): the record is older than the log. Refusing to start rather than drop them and promote the "
+            "previous segment to active (rule B5); restore ", Path(kStateRecordName),
+            " from a replica or a backup."));
+      }
+    }
     bool removed = false;
     for (const io::DirectoryEntry& entry : entries) {
       const std::optional<uint64_t> first_op = ParseSegmentFileName(entry.name);
