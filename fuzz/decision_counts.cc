@@ -3,7 +3,8 @@
 //
 //   decision_counts [--require_all] TARGET FILE_OR_DIRECTORY...
 //
-// TARGET is journal_recovery or segment_scan (with or without "_fuzzer"). Output:
+// TARGET is journal_recovery, segment_scan or bootstrap (with or without "_fuzzer").
+// Output:
 //
 //   journal_recovery_fuzzer: 31 inputs
 //     verdict:valid: 28
@@ -27,6 +28,7 @@
 
 #include "absl/strings/match.h"
 #include "core/base/bytes.h"
+#include "fuzz/bootstrap_target.h"
 #include "fuzz/decisions.h"
 #include "fuzz/journal_recovery_target.h"
 #include "fuzz/segment_scan_target.h"
@@ -34,7 +36,8 @@
 namespace sluice::fuzz {
 namespace {
 
-constexpr DecisionTarget kTargets[] = {kJournalRecoveryTarget, kSegmentScanTarget};
+constexpr DecisionTarget kTargets[] = {kJournalRecoveryTarget, kSegmentScanTarget,
+                                       kBootstrapTarget};
 
 const DecisionTarget* FindTarget(std::string name) {
   if (!absl::EndsWith(name, "_fuzzer")) name += "_fuzzer";
@@ -79,7 +82,7 @@ bool ReadFile(const std::string& path, Bytes& contents) {
 int Usage() {
   std::fprintf(stderr,
                "usage: decision_counts [--require_all] TARGET FILE_OR_DIRECTORY...\n"
-               "TARGET: journal_recovery or segment_scan\n");
+               "TARGET: journal_recovery, segment_scan or bootstrap\n");
   return 2;
 }
 

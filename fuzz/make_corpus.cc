@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
 #include "core/base/bytes.h"
 #include "core/base/prng.h"
@@ -37,6 +38,10 @@
 #include "core/wire/batch_encoder.h"
 #include "core/wire/header.h"
 #include "core/wire/operation.h"
+#include "core/client_protocol/request_encoder.h"
+#include "core/client_protocol/requests.h"
+#include "core/client_protocol/testing/sample_requests.h"
+#include "fuzz/bootstrap_program.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/journal_program.h"
 
@@ -569,6 +574,172 @@ void WriteJournalPrograms(CorpusWriter& out) {
         ProgramWriter(BaseLogKind::kWrapped, false, CheckpointMode::kNone));
 }
 
+// Programs over the bootstrap target's base directory (bootstrap_image.h). Files are
+// named by class and ordinal, sorted by path: segment logs 0..6 are partition 0/0/0's
+// seven segments (6 the active one), 7..10 the other partitions' single segments (9:
+// partition 1/0/1, created by op 40, above the checkpoint op 39); state records and
+// partitions 0..4 are 0/0/0, 0/0/1, 1/0/0, 1/0/1, 1/1/0. WAL units 0..15 are header
+// copies, 16..31 prepares (op 40 in slot 8, op 41 in slot 9).
+void WriteBootstrapPrograms(CorpusWriter& out) {
+  namespace program = bootstrap_program;
+  using program::CloneKind;
+  using program::EntryField;
+  using program::FileClass;
+  using program::ProgramWriter;
+  using program::RecordField;
+  using program::StateEdit;
+  using program::SuperblockField;
+  using File = ProgramWriter::File;
+  const auto write = [&out](const std::string& name, const ProgramWriter& writer) {
+    out.Write("bootstrap_fuzzer", name, writer.bytes());
+  };
+  constexpr File kSuperblock{FileClass::kSuperblock, 0};
+  constexpr File kWal{FileClass::kWal, 0};
+  constexpr File kSnapshot{FileClass::kSnapshot, 0};
+  const auto log = [](uint8_t ordinal) { return File{FileClass::kSegmentLog, ordinal}; };
+  const auto index = [](uint8_t ordinal) { return File{FileClass::kSegmentIndex, ordinal}; };
+  const auto record = [](uint8_t ordinal) { return File{FileClass::kStateRecord, ordinal}; };
+  const auto offsets = [](uint8_t ordinal) {
+    return File{FileClass::kConsumerOffsets, ordinal};
+  };
+  constexpr uint16_t kLast = program::kFromLast;  // the last unit (entry) of a file
+
+  // The directory as the replica left it, and with rule B3's opt-in.
+  write("clean", ProgramWriter());
+  write("clean_clamp", ProgramWriter(program::kClampFlag));
+  // Rule B17: no superblock, or three copies of four damaged.
+  write("superblock_removed", ProgramWriter().Remove(kSuperblock));
+  write("superblock_three_copies_zeroed", ProgramWriter()
+                                              .ZeroRange(kSuperblock, {0, 0}, 4095)
+                                              .ZeroRange(kSuperblock, {1, 0}, 4095)
+                                              .ZeroRange(kSuperblock, {2, 0}, 4095));
+  write("superblock_one_copy_flipped", ProgramWriter().FlipBit(kSuperblock, {3, 100}, 2));
+  // Rule B6: the snapshot damaged, or another snapshot than the superblock names.
+  write("snapshot_flipped", ProgramWriter().FlipBit(kSnapshot, {3, 5}, 4));
+  write("snapshot_resealed_not_named", ProgramWriter().EditSnapshot(20, 0x41, false));
+  write("wal_removed", ProgramWriter().Remove(kWal));
+  write("wal_truncated", ProgramWriter().Truncate(kWal, {31, 0}));
+  // Rule B5: files the state record or the checkpoint names are missing.
+  write("active_segment_removed", ProgramWriter().Remove(log(6)));
+  write("sealed_segment_removed", ProgramWriter().Remove(log(2)));
+  write("state_record_removed", ProgramWriter().Remove(record(0)));
+  write("consumer_offsets_removed", ProgramWriter().Remove(offsets(0)));
+  // ... and the record's newer slot damaged after a roll: the active segment is not a
+  // stray (found by this target; refused, never dropped).
+  write("state_record_newer_slot_flipped", ProgramWriter().FlipBit(record(0), {0, 0}, 0));
+  write("state_record_older_slot_flipped", ProgramWriter().FlipBit(record(0), {1, 40}, 3));
+  // Rule B7: committed entries damaged (a sealed segment; a proven WAL op).
+  write("sealed_entry_flipped", ProgramWriter().FlipBit(log(1), {5, 600}, 1));
+  write("active_entry_below_watermark_flipped", ProgramWriter().FlipBit(log(6), {1, 700}, 6));
+  write("wal_proven_op_flipped", ProgramWriter().FlipBit(kWal, {24, 300}, 0));
+  write("segments_swapped", ProgramWriter().SwapFiles(log(2), log(3)));
+  write("segment_duplicated", ProgramWriter().CopyFile(log(4), log(5)));
+  write("sealed_segment_truncated", ProgramWriter().Truncate(log(3), {4, 100}));
+  write("bad_sector_in_segment", ProgramWriter().LatentError(log(0), {2, 10}));
+  // An uncertain tail: the last entry torn, nothing proves it durable (cut).
+  write("last_entry_torn", ProgramWriter().FlipBit(log(6), {kLast, 300}, 5));
+  write("last_entry_cut_short", ProgramWriter().Truncate(log(6), {kLast, 1000}));
+  write("small_partition_tail_torn", ProgramWriter().ZeroRange(log(8), {kLast, 200}, 300));
+  // Rule B2: the index is derived data, rebuilt from the log.
+  write("index_entry_rewritten", ProgramWriter().EditIndex(0, 3, 3, 12345));
+  write("index_removed", ProgramWriter().Remove(index(6)));
+  write("index_truncated", ProgramWriter().Truncate(index(2), {4, 0}));
+  write("index_extended", ProgramWriter().Extend(index(6), 40, 0xAB));
+  // Strays and stale incarnations: removed (a stray above the record's last segment
+  // that holds entries is refused instead, see above).
+  write("stray_segment_below", ProgramWriter().CloneAs(log(3), CloneKind::kSegmentLog, 5));
+  write("stray_segment_above", ProgramWriter().CloneAs(log(3), CloneKind::kSegmentLog, 500));
+  write("stray_temporary", ProgramWriter().CloneAs(record(1), CloneKind::kTemporary, 0));
+  write("stale_incarnation_directory",
+        ProgramWriter().CloneAs(log(7), CloneKind::kStaleIncarnation, 2));
+  write("future_incarnation_directory",
+        ProgramWriter().CloneAs(log(7), CloneKind::kStaleIncarnation, 900));
+  // A partition created by an op replayed at boot (1/0/1, op 40): with no record and
+  // no entries it is created again; with entries and no record it is refused.
+  write("replayed_partition_cut_short",
+        ProgramWriter().Remove(record(3)).Truncate(log(9), {0, 0}));
+  write("replayed_partition_record_lost", ProgramWriter().Remove(record(3)));
+  // The WAL's last ops lost together (nothing proves them), so op 40's partition
+  // directory is the only evidence that it committed: refused (found by this target).
+  write("wal_tail_zeroed", ProgramWriter()
+                               .ZeroRange(kWal, {8, 0}, 255)
+                               .ZeroRange(kWal, {24, 0}, 4095)
+                               .ZeroRange(kWal, {9, 0}, 255)
+                               .ZeroRange(kWal, {25, 0}, 4095));
+  write("wal_last_op_zeroed",
+        ProgramWriter().ZeroRange(kWal, {9, 0}, 255).ZeroRange(kWal, {25, 0}, 4095));
+  // Rule B3: an offset beyond the log end (refused; clamped with the opt-in).
+  write("consumer_offset_beyond_end", ProgramWriter().EditOffsets(0, 36, 0x01));
+  write("consumer_offset_beyond_end_clamp",
+        ProgramWriter(program::kClampFlag).EditOffsets(0, 36, 0x01));
+  // Resealed edits: consistent writes the recovery must judge on content.
+  write("entry_payload_resealed", ProgramWriter().EditEntry(4, 3, EntryField::kBodyByte, 0x1234));
+  write("entry_op_resealed", ProgramWriter().EditEntry(6, 2, EntryField::kOp, 7));
+  write("entry_commit_resealed", ProgramWriter().EditEntry(6, kLast, EntryField::kCommit, 1000));
+  write("batch_offset_resealed",
+        ProgramWriter().EditEntry(6, 4, EntryField::kBatchBaseOffset, 9));
+  write("entry_edit_relinked",
+        ProgramWriter().EditEntry(2, 1, EntryField::kBodyByte, (600 << 8) | 0x42).Relink(0));
+  write("entry_resealed_after_damage",
+        ProgramWriter().FlipBit(log(6), {3, 500}, 1).ResealEntry(6, 3));
+  write("record_watermark_raised",
+        ProgramWriter().EditRecord(0, 0, RecordField::kCommitWatermark, 1000));
+  write("record_last_segment_dropped",
+        ProgramWriter().EditRecord(0, 2, RecordField::kDropLastSegment, 0));
+  write("record_log_end_set", ProgramWriter().EditRecord(0, 0, RecordField::kLogEndOp, 130));
+  write("record_start_offset_moved",
+        ProgramWriter().EditRecord(0, 0, RecordField::kSegmentStartOffset,
+                                   (uint64_t{3} << 48) | 77));
+  write("record_incarnation_changed",
+        ProgramWriter().EditRecord(2, 2, RecordField::kIncarnation, 6));
+  write("superblock_watermark_raised",
+        ProgramWriter().EditSuperblock(0, SuperblockField::kCommitWatermark, 41));
+  write("superblock_checkpoint_moved",
+        ProgramWriter().EditSuperblock(0, SuperblockField::kCheckpointOp, 30));
+  write("superblock_two_copies_newer",
+        ProgramWriter().EditSuperblock(3, SuperblockField::kSequence, 99));
+  write("snapshot_resealed_and_named", ProgramWriter().EditSnapshot(30, 0x20, true));
+  write("state_topic_removed", ProgramWriter().EditState(StateEdit::kRemoveTopic, 0, 0));
+  write("state_partition_added",
+        ProgramWriter().EditState(StateEdit::kAddPartition, 1, 35));
+  write("state_partition_added_uncovered",
+        ProgramWriter().EditState(StateEdit::kAddPartition, 1, 45));
+  write("state_incarnation_changed",
+        ProgramWriter().EditState(StateEdit::kSetIncarnation, 2, 3));
+  write("state_pending_deletion",
+        ProgramWriter().EditState(StateEdit::kAddPendingDeletion, 1, 0));
+  write("wal_op_resealed", ProgramWriter().EditWal(9, EntryField::kBodyByte, 0x0105));
+  write("wal_commit_resealed", ProgramWriter().EditWal(8, EntryField::kCommit, 41));
+}
+
+// Client request frames: every sample request as the SDK encodes it (mode 1, and raw
+// in mode 0), some with a stamped request checksum, and a few malformed ones.
+void WriteClientFrames(CorpusWriter& out) {
+  const std::vector<client_protocol::Command> samples =
+      client_protocol::testing::SampleCommands();
+  for (size_t index = 0; index < samples.size(); ++index) {
+    const std::string code(client_protocol::CommandCodeName(client_protocol::CodeOf(samples[index])));
+    const std::string name = absl::StrCat(index, "_", code);
+    out.Write("client_frame_fuzzer", "sample_" + name,
+              Bytes{1, static_cast<uint8_t>(index), static_cast<uint8_t>(index % 2 ? 8 : 0)});
+    const bool registering =
+        client_protocol::OperationOf(samples[index]) == wire::Operation::kRegister;
+    Bytes raw{0};
+    const Bytes frame = client_protocol::EncodeClientFrame(
+        {.client = 7, .request = registering ? 0u : 3u, .session = registering ? 0u : 5u},
+        samples[index]);
+    raw.insert(raw.end(), frame.begin(), frame.end());
+    out.Write("client_frame_fuzzer", "raw_" + name, raw);
+  }
+  // A body replaced by garbage; a header-only frame for a command with a body.
+  out.Write("client_frame_fuzzer", "garbage_body", Bytes{2, 23, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  out.Write("client_frame_fuzzer", "empty_body", Bytes{2, 11, 0});
+  // Edits of a SendMessages frame: a message count and a payload byte.
+  out.Write("client_frame_fuzzer", "send_messages_edited",
+            Bytes{1, 23, 0, 0x10, 0x01, 0x05, 0x40, 0x01, 0x7A});
+  out.Write("client_frame_fuzzer", "short_frame", Bytes{0, 1, 2, 3});
+}
+
 }  // namespace
 }  // namespace sluice::fuzz
 
@@ -592,6 +763,8 @@ int main(int argc, char** argv) {
   sluice::fuzz::WriteSegments(out);
   sluice::fuzz::WriteJournalPrograms(out);
   sluice::fuzz::WriteMetadata(out);
+  sluice::fuzz::WriteBootstrapPrograms(out);
+  sluice::fuzz::WriteClientFrames(out);
   std::printf("wrote %d seed inputs under %s\n", out.written(), root.c_str());
   return 0;
 }
