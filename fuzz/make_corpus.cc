@@ -635,6 +635,10 @@ void WriteBootstrapPrograms(CorpusWriter& out) {
   write("segments_swapped", ProgramWriter().SwapFiles(log(2), log(3)));
   write("segment_duplicated", ProgramWriter().CopyFile(log(4), log(5)));
   write("sealed_segment_truncated", ProgramWriter().Truncate(log(3), {4, 100}));
+  // The active segment cut at an entry boundary below its record's watermark: the
+  // scan sees a clean log, the watermark proves entries are missing (found by this
+  // target; refused).
+  write("active_segment_cut_at_entry_boundary", ProgramWriter().Truncate(log(7), {5, 0}));
   write("bad_sector_in_segment", ProgramWriter().LatentError(log(0), {2, 10}));
   // An uncertain tail: the last entry torn, nothing proves it durable (cut).
   write("last_entry_torn", ProgramWriter().FlipBit(log(6), {kLast, 300}, 5));
@@ -672,6 +676,9 @@ void WriteBootstrapPrograms(CorpusWriter& out) {
   write("consumer_offset_beyond_end", ProgramWriter().EditOffsets(0, 36, 0x01));
   write("consumer_offset_beyond_end_clamp",
         ProgramWriter(program::kClampFlag).EditOffsets(0, 36, 0x01));
+  // Another partition's offsets checkpoint in place of this one's (accepted: a known
+  // finding, README.md; asserted only with SLUICE_FUZZ_STRICT).
+  write("consumer_offsets_of_another_partition", ProgramWriter().CopyFile(offsets(1), offsets(3)));
   // Resealed edits: consistent writes the recovery must judge on content.
   write("entry_payload_resealed", ProgramWriter().EditEntry(4, 3, EntryField::kBodyByte, 0x1234));
   write("entry_op_resealed", ProgramWriter().EditEntry(6, 2, EntryField::kOp, 7));

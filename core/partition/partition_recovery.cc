@@ -230,6 +230,18 @@ class PartitionRecovery {
     active_scan_ = ScanSegment(active_bytes_, ContextFor(segment));
     const ScanResult& scan = active_scan_;
     Decide(scan.Describe(log_path));
+    // The record's watermark proves every op up to it durable: a valid prefix ending
+    // below it lost proven entries even when it ends cleanly at an entry boundary (the
+    // file cut behind our back), which the scan alone cannot see (rule B7).
+    const uint64_t last_valid = scan.entries.empty() ? segment.info.first_op - 1 : scan.entries.back().op;
+    if (log_.options_.single_node && scan.verdict != TailVerdict::kCorrupt &&
+        last_valid < log_.record_.commit_watermark) {
+      co_return absl::DataLossError(absl::StrCat(
+          log_path, ": the log ends at op ", last_valid, " (", active_bytes_.size(),
+          " bytes) but the state record's commit watermark proves ops up to ", log_.record_.commit_watermark,
+          " durable (rule B7). Refusing to start: on a single node there is no intact copy to repair from. "
+          "Restore the partition from a backup, or inspect it with `sluice inspect`."));
+    }
     if (scan.verdict == TailVerdict::kCorrupt) {
       if (log_.options_.single_node) {
         co_return absl::DataLossError(absl::StrCat(
