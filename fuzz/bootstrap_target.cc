@@ -1207,22 +1207,6 @@ uint64_t ProvenMetadataOp(const BaseImage& base, const Directory& dir) {
   return std::min(proven, base.last_op);
 }
 
-// SLUICE_FUZZ_STRICT=1: also assert what a known, unfixed finding breaks (README.md).
-bool Strict() {
-  static const bool strict = std::getenv("SLUICE_FUZZ_STRICT") != nullptr;
-  return strict;
-}
-
-// Whether `path` still holds bytes that are its own base file's (edited or not), not
-// another file's copied, swapped or cloned onto it.
-bool OwnBytes(const Directory& dir, const std::string& path) {
-  const auto found = dir.files.find(path);
-  if (found == dir.files.end()) return false;
-  const BaseImage& base = image::Base();
-  if (found->second.base >= 0) return base.files[found->second.base].path == path;
-  return found->second.origin == path;
-}
-
 std::optional<int> BasePartitionOf(const BaseImage& base, const std::string& directory) {
   for (size_t p = 0; p < base.partitions.size(); ++p) {
     if (base.partitions[p].directory == directory) return static_cast<int>(p);
@@ -1286,12 +1270,9 @@ void CheckAgainstBase(const Boot& boot, const Directory& dir, Machine& machine) 
                     " is proven durable and holds messages up to offset ", required,
                     " (rules B5, B7: refuse, never drop them)");
       // Offsets change only by committed stores and deletes (B3): with every entry
-      // back, they are the base's. Not asserted (unless SLUICE_FUZZ_STRICT is set) when
-      // the consumer-offsets file was replaced by another file's bytes: the checkpoint
-      // names no partition and its op is not checked against the log, so another
-      // partition's checkpoint is accepted (a known finding: README.md).
-      if (summary.last_op == original.last_op &&
-          (Strict() || OwnBytes(dir, original.directory + "/consumer_offsets"))) {
+      // back, they are the base's — also when another partition's checkpoint was
+      // copied over this one's (the checkpoint names its owner).
+      if (summary.last_op == original.last_op) {
         SLUICE_ASSERT(summary.consumer_offsets == original.consumer_offsets, what, ": ",
                       summary.directory, ": every entry recovered, yet the consumer offsets "
                       "differ from the base's");

@@ -265,9 +265,10 @@ void WriteRecords(CorpusWriter& out) {
   offsets.offsets[{partition::ConsumerKind::kConsumer, 1}] = 10;
   offsets.offsets[{partition::ConsumerKind::kConsumer, 9}] = 0;
   offsets.offsets[{partition::ConsumerKind::kGroup, 1}] = 77;
-  out.WriteRecord(1, "consumer_offsets_three", partition::EncodeConsumerOffsets(offsets));
+  out.WriteRecord(1, "consumer_offsets_three",
+                  partition::EncodeConsumerOffsets(offsets, {.namespace_id = 0x10001, .incarnation = 7}));
   out.WriteRecord(1, "consumer_offsets_empty",
-                  partition::EncodeConsumerOffsets({.applied_op = 3, .offsets = {}}));
+                  partition::EncodeConsumerOffsets({.applied_op = 3, .offsets = {}}, {}));
 
   out.WriteRecord(2, "store_offset",
                   partition::EncodeStoreOffset({{partition::ConsumerKind::kGroup, 5}, 1234}));
@@ -676,8 +677,8 @@ void WriteBootstrapPrograms(CorpusWriter& out) {
   write("consumer_offset_beyond_end", ProgramWriter().EditOffsets(0, 36, 0x01));
   write("consumer_offset_beyond_end_clamp",
         ProgramWriter(program::kClampFlag).EditOffsets(0, 36, 0x01));
-  // Another partition's offsets checkpoint in place of this one's (accepted: a known
-  // finding, README.md; asserted only with SLUICE_FUZZ_STRICT).
+  // Another partition's offsets checkpoint in place of this one's (refused: the
+  // checkpoint names its owner, rule B3).
   write("consumer_offsets_of_another_partition", ProgramWriter().CopyFile(offsets(1), offsets(3)));
   // Resealed edits: consistent writes the recovery must judge on content.
   write("entry_payload_resealed", ProgramWriter().EditEntry(4, 3, EntryField::kBodyByte, 0x1234));

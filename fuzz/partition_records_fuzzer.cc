@@ -80,19 +80,19 @@ void CheckStateRecord(ByteSpan slot) {
 }
 
 void CheckConsumerOffsets(ByteSpan file) {
-  const absl::StatusOr<partition::ConsumerOffsets> offsets = partition::DecodeConsumerOffsets(file);
-  if (!offsets.ok()) {
-    CheckRejection(offsets.status());
+  const absl::StatusOr<partition::OwnedConsumerOffsets> decoded = partition::DecodeConsumerOffsets(file);
+  if (!decoded.ok()) {
+    CheckRejection(decoded.status());
     return;
   }
   const uint32_t count = base::LoadLittleEndian<uint32_t>(file, 28);
-  SLUICE_ASSERT(offsets->offsets.size() <= count, offsets->offsets.size(), " offsets from ", count,
+  SLUICE_ASSERT(decoded->offsets.offsets.size() <= count, decoded->offsets.offsets.size(), " offsets from ", count,
                 " entries");
-  for (const auto& [key, offset] : offsets->offsets) SLUICE_ASSERT(ValidKind(key.kind));
-  const Bytes reencoded = partition::EncodeConsumerOffsets(*offsets);
-  const absl::StatusOr<partition::ConsumerOffsets> again =
-      partition::DecodeConsumerOffsets(reencoded);
-  SLUICE_ASSERT(again.ok() && *again == *offsets, "re-encoded consumer offsets decode differently");
+  for (const auto& [key, offset] : decoded->offsets.offsets) SLUICE_ASSERT(ValidKind(key.kind));
+  const Bytes reencoded = partition::EncodeConsumerOffsets(decoded->offsets, decoded->owner);
+  const absl::StatusOr<partition::OwnedConsumerOffsets> again = partition::DecodeConsumerOffsets(reencoded);
+  SLUICE_ASSERT(again.ok() && again->offsets == decoded->offsets && again->owner == decoded->owner,
+                "re-encoded consumer offsets decode differently");
 }
 
 void CheckStoreOffset(ByteSpan body) {

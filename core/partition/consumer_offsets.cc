@@ -6,17 +6,19 @@
 namespace sluice::partition {
 namespace {
 constexpr uint64_t kMagic = 0x544553464F4C53ULL;  // "SLOFFSET"-ish tag
-constexpr uint32_t kVersion = 1;
-constexpr size_t kHeaderSize = 40;
+constexpr uint32_t kVersion = 2;
+constexpr size_t kHeaderSize = 56;
 constexpr size_t kEntrySize = 13;
 }  // namespace
 
-Bytes EncodeConsumerOffsets(const ConsumerOffsets& offsets) {
+Bytes EncodeConsumerOffsets(const ConsumerOffsets& offsets, const OffsetsOwner& owner) {
   Bytes bytes(kHeaderSize + kEntrySize * offsets.offsets.size());
   base::StoreLittleEndian<uint64_t>(bytes, 16, kMagic);
   base::StoreLittleEndian<uint32_t>(bytes, 24, kVersion);
   base::StoreLittleEndian<uint32_t>(bytes, 28, static_cast<uint32_t>(offsets.offsets.size()));
   base::StoreLittleEndian<uint64_t>(bytes, 32, offsets.applied_op);
+  base::StoreLittleEndian<uint64_t>(bytes, 40, owner.namespace_id);
+  base::StoreLittleEndian<uint64_t>(bytes, 48, owner.incarnation);
   size_t position = kHeaderSize;
   for (const auto& [key, offset] : offsets.offsets) {
     bytes[position] = static_cast<uint8_t>(key.kind);
@@ -28,7 +30,7 @@ Bytes EncodeConsumerOffsets(const ConsumerOffsets& offsets) {
   return bytes;
 }
 
-absl::StatusOr<ConsumerOffsets> DecodeConsumerOffsets(ByteSpan bytes) {
+absl::StatusOr<OwnedConsumerOffsets> DecodeConsumerOffsets(ByteSpan bytes) {
   if (bytes.size() < kHeaderSize) {
     return absl::DataLossError(absl::StrCat("consumer offsets file too short: ", bytes.size(), " bytes"));
   }
@@ -45,14 +47,16 @@ absl::StatusOr<ConsumerOffsets> DecodeConsumerOffsets(ByteSpan bytes) {
                                             kHeaderSize + kEntrySize * uint64_t{count}, " bytes, file has ",
                                             bytes.size()));
   }
-  ConsumerOffsets offsets;
-  offsets.applied_op = base::LoadLittleEndian<uint64_t>(bytes, 32);
+  OwnedConsumerOffsets decoded;
+  decoded.offsets.applied_op = base::LoadLittleEndian<uint64_t>(bytes, 32);
+  decoded.owner.namespace_id = base::LoadLittleEndian<uint64_t>(bytes, 40);
+  decoded.owner.incarnation = base::LoadLittleEndian<uint64_t>(bytes, 48);
   for (size_t position = kHeaderSize; position < bytes.size(); position += kEntrySize) {
     absl::StatusOr<StoreOffsetBody> entry = DecodeStoreOffset(bytes.subspan(position, kEntrySize));
     if (!entry.ok()) return entry.status();
-    offsets.offsets[entry->consumer] = entry->offset;
+    decoded.offsets.offsets[entry->consumer] = entry->offset;
   }
-  return offsets;
+  return decoded;
 }
 
 }  // namespace sluice::partition

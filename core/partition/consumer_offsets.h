@@ -7,8 +7,15 @@
 // store. It is replaced atomically (write tmp -> sync -> rename -> sync directory)
 // and written before any segment holding entries newer than it is dropped.
 //
-// File layout: checksum u128 over bytes 16.., magic u64 "SLOFFSET", version u32,
-// count u32, applied_op u64, then count × (kind u8, id u32, offset u64).
+// The file names its owner — the partition's namespace and incarnation, as in its
+// state record — because its bytes alone cannot tell one partition's checkpoint
+// from another's: a misdirected write or an operator's copy of another partition's
+// file decodes, and its offsets would be adopted (rule B3: a committed offset
+// changes only by a store or delete in this partition's log).
+//
+// File layout (version 2): checksum u128 over bytes 16.., magic u64 "SLOFFSET",
+// version u32, count u32, applied_op u64, namespace_id u64, incarnation u64, then
+// count × (kind u8, id u32, offset u64).
 
 #include <cstdint>
 #include <map>
@@ -25,7 +32,21 @@ struct ConsumerOffsets {
   friend bool operator==(const ConsumerOffsets&, const ConsumerOffsets&) = default;
 };
 
-Bytes EncodeConsumerOffsets(const ConsumerOffsets& offsets);
-absl::StatusOr<ConsumerOffsets> DecodeConsumerOffsets(ByteSpan bytes);
+// Which partition group a checkpoint belongs to.
+struct OffsetsOwner {
+  uint64_t namespace_id = 0;
+  uint64_t incarnation = 0;
+  friend bool operator==(const OffsetsOwner&, const OffsetsOwner&) = default;
+};
+
+struct OwnedConsumerOffsets {
+  OffsetsOwner owner;
+  ConsumerOffsets offsets;
+};
+
+Bytes EncodeConsumerOffsets(const ConsumerOffsets& offsets, const OffsetsOwner& owner);
+// DataLoss for a torn, corrupt, truncated or unknown-version file. The owner is
+// returned, not checked: the caller compares it with the partition it recovers.
+absl::StatusOr<OwnedConsumerOffsets> DecodeConsumerOffsets(ByteSpan bytes);
 
 }  // namespace sluice::partition

@@ -336,7 +336,9 @@ class PartitionRecovery {
     const std::string path = Path(kConsumerOffsetsName);
     CO_ASSIGN_OR_RETURN(const Bytes bytes, co_await io::ReadWholeFile(log_.storage_, path),
                         "consumer offsets checkpoint (rule B5: never recreated)");
-    CO_ASSIGN_OR_RETURN(log_.consumer_offsets_, DecodeConsumerOffsets(bytes), path);
+    CO_ASSIGN_OR_RETURN(OwnedConsumerOffsets checkpoint, DecodeConsumerOffsets(bytes), path);
+    CO_RETURN_IF_ERROR(CheckOffsetsCheckpoint(path, checkpoint));
+    log_.consumer_offsets_ = std::move(checkpoint.offsets);
     uint64_t replayed = 0;
     for (size_t i = 0; i < log_.segments_.size(); ++i) {
       for (const IndexEntry& index : log_.segments_[i]->entries) {
@@ -383,6 +385,34 @@ class PartitionRecovery {
       segment_steps_.push_back({entry.op, entry.operation, entry.checksum,
                                 Bytes(begin, bytes.begin() + static_cast<ptrdiff_t>(entry.position + entry.size))});
     }
+  }
+
+  // The checkpoint must be this partition's (rule B3: offsets change only by stores
+  // and deletes in its own log), and the ops it reflects must be in the log: its
+  // applied_op proves that op committed, so a log ending below it lost committed
+  // entries (rule B7's evidence of durability), and replaying from it would skip the
+  // ops a later write gives those numbers.
+  absl::Status CheckOffsetsCheckpoint(const std::string& path, const OwnedConsumerOffsets& checkpoint) {
+    const OffsetsOwner own{.namespace_id = log_.options_.namespace_id, .incarnation = log_.options_.address.incarnation};
+    if (checkpoint.owner != own) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": the consumer offsets checkpoint belongs to namespace ", checkpoint.owner.namespace_id,
+          " incarnation ", checkpoint.owner.incarnation, ", not to this partition (namespace ", own.namespace_id,
+          " incarnation ", own.incarnation, "): another partition's file or a misdirected write; its offsets "
+          "were never stored here (rule B3). Refusing to start; restore this partition's own checkpoint."));
+    }
+    const uint64_t applied = checkpoint.offsets.applied_op;
+    if (applied <= log_.last_op_) return absl::OkStatus();
+    if (!log_.options_.single_node) {
+      report_.faulty_ops.push_back(log_.last_op_ + 1);
+      Decide(absl::StrCat(path, ": checkpoint at op ", applied, " but the log ends at op ", log_.last_op_,
+                          ": committed entries are missing here; repair from peers (rules B3, B7)"));
+      return absl::OkStatus();
+    }
+    return absl::DataLossError(absl::StrCat(
+        path, ": the consumer offsets checkpoint reflects ops up to ", applied, ", which committed, but the log ends "
+        "at op ", log_.last_op_, ": committed entries are missing (rules B3, B7). Refusing to start; restore the "
+        "partition's segments from a backup."));
   }
 
   bool ApplyOffsetEntry(const wire::ValidatedPrepare& prepare) {

@@ -197,7 +197,8 @@ size_t PartitionLog::SegmentsBelow(uint64_t op) const {
 }
 
 io::Task<absl::Status> PartitionLog::CheckpointConsumerOffsets() {
-  const Bytes encoded = EncodeConsumerOffsets(consumer_offsets_);
+  const Bytes encoded = EncodeConsumerOffsets(
+      consumer_offsets_, {.namespace_id = options_.namespace_id, .incarnation = options_.address.incarnation});
   CO_RETURN_IF_ERROR(co_await io::WriteFileAtomically(
       storage_, io::JoinPath(directory_, kConsumerOffsetsName), encoded));
   co_return absl::OkStatus();

@@ -6,6 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/io/io_error.h"
+#include "core/io/storage_ops.h"
+#include "core/partition/consumer_offsets.h"
+#include "core/partition/layout.h"
 #include "core/partition/partition_log.h"
 #include "tests/partition/partition_fixture.h"
 
@@ -184,6 +187,80 @@ TEST(PartitionRecoveryTest, B3_WithTheOptInEachOffsetIsClampedAndLogged) {
   EXPECT_TRUE(Contains(report.warnings[0], "clamped consumer 4 offset 25 -> 9")) << report.warnings[0];
   EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 4}), 9u);
   EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 5}), 3u);
+}
+
+// --- B3: the offsets checkpoint names its partition and the ops it reflects ------
+
+// Replaces the partition's consumer-offsets checkpoint with `offsets` owned by
+// `owner`, well formed and checksummed (an operator's copy, a misdirected write).
+absl::Status PlantOffsetsCheckpoint(PartitionFixture& fixture, const PartitionOptions& options,
+                                    const ConsumerOffsets& offsets, const OffsetsOwner& owner) {
+  const std::string path = io::JoinPath(PartitionDirectory(options.address), kConsumerOffsetsName);
+  const Bytes bytes = EncodeConsumerOffsets(offsets, owner);
+  return fixture.Run(io::WriteFileAtomically(fixture.storage_, path, bytes));
+}
+
+TEST(PartitionRecoveryTest, B3_AnotherPartitionsOffsetsCheckpointIsRefusedNeverAdopted) {
+  const PartitionOptions options = testing::TestOptions();
+  PartitionFixture fixture(options);
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 5).ok());  // offsets 0..9
+  ASSERT_TRUE(fixture.StoreOffset(4, 2).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  // Offsets within this log, at an op this log holds: only the owner gives it away.
+  const ConsumerOffsets foreign{.applied_op = 3, .offsets = {{{ConsumerKind::kConsumer, 4}, 8}}};
+  for (const OffsetsOwner& other :
+       {OffsetsOwner{.namespace_id = options.namespace_id + 1, .incarnation = options.address.incarnation},
+        OffsetsOwner{.namespace_id = options.namespace_id, .incarnation = options.address.incarnation + 1}}) {
+    ASSERT_TRUE(PlantOffsetsCheckpoint(fixture, options, foreign, other).ok());
+    const absl::Status status = fixture.Reopen();
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+    EXPECT_TRUE(Contains(status.message(), "not to this partition")) << status;
+    EXPECT_TRUE(Contains(status.message(), "rule B3")) << status;
+  }
+  // Its own checkpoint (here the same offsets) boots: the refusal was the owner's.
+  ASSERT_TRUE(PlantOffsetsCheckpoint(fixture, options, foreign,
+                                     {.namespace_id = options.namespace_id,
+                                      .incarnation = options.address.incarnation})
+                  .ok());
+  ASSERT_TRUE(fixture.Reopen().ok());
+  EXPECT_EQ(fixture.log_->ConsumerOffset({ConsumerKind::kConsumer, 4}), 8u);
+}
+
+TEST(PartitionRecoveryTest, B3_OffsetsCheckpointBeyondTheLogIsAClearErrorOnASingleNode) {
+  const PartitionOptions options = testing::TestOptions();
+  PartitionFixture fixture(options);
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 5).ok());  // ops 1-2
+  ASSERT_TRUE(fixture.Drain().ok());
+  // The checkpoint proves op 6 committed; the log ends at op 2.
+  ASSERT_TRUE(PlantOffsetsCheckpoint(fixture, options, {.applied_op = 6, .offsets = {}},
+                                     {.namespace_id = options.namespace_id,
+                                      .incarnation = options.address.incarnation})
+                  .ok());
+  const absl::Status status = fixture.Reopen();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_TRUE(Contains(status.message(), "reflects ops up to 6")) << status;
+  EXPECT_TRUE(Contains(status.message(), "log ends at op 2")) << status;
+}
+
+TEST(PartitionRecoveryTest, B3_OffsetsCheckpointBeyondTheLogInAClusterMarksTheMissingOpsFaulty) {
+  PartitionOptions options = testing::TestOptions();
+  options.single_node = false;
+  PartitionFixture fixture(options);
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 5).ok());
+  fixture.log_->Commit(2);
+  ASSERT_TRUE(fixture.Drain().ok());
+  ASSERT_TRUE(PlantOffsetsCheckpoint(fixture, options, {.applied_op = 6, .offsets = {}},
+                                     {.namespace_id = options.namespace_id,
+                                      .incarnation = options.address.incarnation})
+                  .ok());
+  RecoveryReport report;
+  ASSERT_TRUE(fixture.Reopen(&report).ok()) << AllDecisions(report);
+  ASSERT_FALSE(report.faulty_ops.empty());
+  EXPECT_EQ(report.faulty_ops.front(), 3u);
+  EXPECT_TRUE(Contains(AllDecisions(report), "repair from peers")) << AllDecisions(report);
 }
 
 // --- B5: files the record names are never recreated ---------------------------------
