@@ -53,7 +53,7 @@ class Workload {
   ReplicaWorkloadResult Run() {
     if (!Format()) return Finish();
     Boot();
-    for (uint64_t step = 0; step < options_.operations && result_.violations.empty(); ++step) {
+    for (uint64_t step = 0; step < options_.operations && Healthy(); ++step) {
       if (replica_ == nullptr) {
         Boot();
         continue;
@@ -77,7 +77,7 @@ class Workload {
         CrashAndBoot();
       }
     }
-    if (result_.violations.empty() && replica_ != nullptr) CrashAndBoot();
+    if (Healthy() && replica_ != nullptr) CrashAndBoot();
     return Finish();
   }
 
@@ -91,6 +91,11 @@ class Workload {
     result_.violations.push_back(what);
     Trace("VIOLATION " + what);
   }
+  void LivenessFailure(const std::string& what) {
+    result_.liveness_failures.push_back(what);
+    Trace("LIVENESS " + what);
+  }
+  bool Healthy() const { return result_.violations.empty() && result_.liveness_failures.empty(); }
 
   replica::SingleNodeReplicaOptions Options() const {
     replica::SingleNodeReplicaOptions options;
@@ -156,8 +161,11 @@ class Workload {
       CrashNow();
       return;
     }
-    Violation(absl::StrCat("boot failed: ",
-                           opened.has_value() ? opened->status().ToString() : "did not finish"));
+    if (!opened.has_value()) {
+      LivenessFailure("boot did not finish: the simulation ran out of events");
+      return;
+    }
+    Violation(absl::StrCat("boot failed: ", opened->status().ToString()));
   }
 
   void CrashNow() {
@@ -295,9 +303,10 @@ class Workload {
 
   void Settle() {
     const std::optional<absl::Status> drained = RunTask(replica_->Drain());
-    if (!drained.has_value() || !drained->ok()) {
-      Violation(absl::StrCat("drain failed without an injected fault: ",
-                             drained.has_value() ? drained->ToString() : "did not finish"));
+    if (!drained.has_value()) {
+      LivenessFailure("drain did not finish: the simulation ran out of events");
+    } else if (!drained->ok()) {
+      Violation("drain failed without an injected fault: " + drained->ToString());
     }
   }
 

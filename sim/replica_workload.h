@@ -31,6 +31,9 @@ struct ReplicaWorkloadOptions {
 struct ReplicaWorkloadResult {
   std::string digest;               // 32 hex digits
   std::vector<std::string> violations;  // empty when every checker passed
+  // Progress stopped: an operation or a boot whose simulation ran out of events
+  // before it finished (no fault was injected that could explain it).
+  std::vector<std::string> liveness_failures;
   uint64_t boots = 0;
   uint64_t crashes = 0;
   uint64_t interrupted_boots = 0;
