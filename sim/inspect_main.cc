@@ -6,7 +6,12 @@
 // are, by construction, the ones the replica's boot would log. Afterwards the copy is
 // compared file by file with the directory: whatever differs is what boot would
 // repair (a torn tail cut, an index rebuilt, a superblock copy rewritten, a stale
-// incarnation removed, a partition created).
+// incarnation removed, a partition created) — except the files every boot rewrites
+// with the same content (rule B1: a partition's state record and its consumer-offsets
+// checkpoint are re-synced because a failed fsync in the last run may have left them
+// only in the page cache; the offsets checkpoint also folds in the stores the log holds
+// above it). Those are listed as re-synced, not as repairs: a directory whose boot
+// only re-syncs, and warns of nothing, is healthy.
 //
 // Exit codes: 0 healthy (boot would change nothing), 1 repairable (boot succeeds
 // and changes the files listed), 2 refused (boot stops with the error printed),
@@ -20,11 +25,15 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/bootstrap/single_node_bootstrap.h"
 #include "core/io/task.h"
+#include "core/partition/consumer_offsets.h"
+#include "core/partition/layout.h"
+#include "core/partition/state_record.h"
 #include "core/superblock/superblock.h"
 #include "sim/disk_image.h"
 #include "sim/sim_loop.h"
@@ -52,6 +61,49 @@ std::map<std::string, std::string> ReadTree(const std::filesystem::path& root) {
     }
   }
   return files;
+}
+
+// The valid state-record slot with the higher sequence in a partition.state file.
+std::optional<partition::StateRecord> NewerRecord(const std::string& bytes) {
+  std::optional<partition::StateRecord> newer;
+  for (uint64_t slot = 0; slot < 2; ++slot) {
+    const uint64_t begin = slot * partition::kStateSlotSize;
+    if (bytes.size() < begin + partition::kStateSlotSize) break;
+    const absl::StatusOr<partition::StateRecord> record = partition::DecodeStateRecord(
+        ByteSpan(reinterpret_cast<const uint8_t*>(bytes.data()) + begin, partition::kStateSlotSize));
+    if (record.ok() && (!newer.has_value() || record->sequence > newer->sequence)) newer = *record;
+  }
+  return newer;
+}
+
+// Whether boot's new version of `path` says what the old one said (rule B1's
+// re-sync): the same state record but for its sequence and a commit watermark that
+// caught up, or the same owner's consumer offsets checkpointed at the same or a later
+// applied op.
+bool SameContent(const std::string& path, const std::string& before, const std::string& after) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (name == partition::kStateRecordName) {
+    std::optional<partition::StateRecord> old_record = NewerRecord(before);
+    std::optional<partition::StateRecord> new_record = NewerRecord(after);
+    if (!old_record.has_value() || !new_record.has_value()) return false;
+    if (new_record->commit_watermark < old_record->commit_watermark) return false;
+    old_record->sequence = new_record->sequence;
+    old_record->commit_watermark = new_record->commit_watermark;
+    return *old_record == *new_record;
+  }
+  if (name == partition::kConsumerOffsetsName) {
+    auto decode = [](const std::string& bytes) {
+      return partition::DecodeConsumerOffsets(ByteSpan(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    };
+    const absl::StatusOr<partition::OwnedConsumerOffsets> old_offsets = decode(before);
+    const absl::StatusOr<partition::OwnedConsumerOffsets> new_offsets = decode(after);
+    // The stores and deletes the log holds above the old checkpoint are folded into
+    // the new one; a clamp (rule B3 opt-in) would change offsets too, but it is a
+    // warning, and warnings alone make a directory repairable.
+    return old_offsets.ok() && new_offsets.ok() && old_offsets->owner == new_offsets->owner &&
+           new_offsets->offsets.applied_op >= old_offsets->offsets.applied_op;
+  }
+  return false;
 }
 
 template <typename T>
@@ -131,6 +183,7 @@ int Inspect(const std::string& directory, uint64_t wal_slots, uint64_t wal_messa
   for (const std::string& decision : booted->log.decisions) std::printf("  %s\n", decision.c_str());
   if (!booted->log.warnings.empty()) std::printf("warnings:\n");
   for (const std::string& warning : booted->log.warnings) std::printf("  %s\n", warning.c_str());
+  const std::vector<std::string> booted_warnings = booted->log.warnings;
   for (auto& [ns, log] : booted->partitions) (void)RunTask(loop, log->Drain());
   (void)RunTask(loop, booted->metadata->Close());
 
@@ -145,11 +198,15 @@ int Inspect(const std::string& directory, uint64_t wal_slots, uint64_t wal_messa
   const std::map<std::string, std::string> after_files = ReadTree(after);
   std::filesystem::remove_all(after);
   int changes = 0;
+  int resynced = 0;
   for (const auto& [path, bytes] : before_files) {
     const auto found = after_files.find(path);
     if (found == after_files.end()) {
       std::printf("  boot would remove %s\n", path.c_str());
       ++changes;
+    } else if (found->second != bytes && SameContent(path, bytes, found->second)) {
+      std::printf("  boot would re-sync %s (same content, rule B1)\n", path.c_str());
+      ++resynced;
     } else if (found->second != bytes) {
       std::printf("  boot would rewrite %s\n", path.c_str());
       ++changes;
@@ -161,8 +218,17 @@ int Inspect(const std::string& directory, uint64_t wal_slots, uint64_t wal_messa
       ++changes;
     }
   }
-  if (changes == 0) {
+  if (!booted_warnings.empty()) {
+    std::printf("repairable: boot warned (%zu warning(s), listed above) and would change %d file(s)\n",
+                booted_warnings.size(), changes);
+    return kRepairable;
+  }
+  if (changes == 0 && resynced == 0) {
     std::printf("healthy: boot would change nothing\n");
+    return kHealthy;
+  }
+  if (changes == 0) {
+    std::printf("healthy: boot would repair nothing (it re-syncs %d file(s) with the same content)\n", resynced);
     return kHealthy;
   }
   std::printf("repairable: boot would change %d file(s), listed above\n", changes);
