@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/checksum.h"
 #include "core/base/prng.h"
@@ -14,6 +15,7 @@
 #include "core/metadata_store/format_metadata.h"
 #include "core/replica/single_node_replica.h"
 #include "core/wire/batch.h"
+#include "core/wire/header.h"
 #include "core/wire/batch_encoder.h"
 #include "sim/sim_loop.h"
 #include "sim/sim_storage.h"
@@ -51,6 +53,9 @@ class Workload {
         interrupting_(storage_, loop_) {}
 
   ReplicaWorkloadResult Run() {
+    // Swarm: half of the seeds damage files while the replica is down, each at its
+    // own rate per crash.
+    if (prng_.Chance({1, 2})) damage_per_crash_ = {1, 2 + prng_.UniformBelow(6)};
     if (!Format()) return Finish();
     Boot();
     for (uint64_t step = 0; step < options_.operations && Healthy(); ++step) {
@@ -149,6 +154,11 @@ class Workload {
       replica_ = *std::move(*opened);
       interrupting_.StopAfterCompletions(UINT64_MAX);
       Trace(absl::StrCat("boot ok at metadata op ", replica_->metadata().last_applied_op));
+      if (damage_.has_value() && damage_->kind == DamageKind::kDurableEntryFlipped) {
+        Violation("boot succeeded over a corrupt entry proven durable (rule B7: never cut, refuse on one node): " +
+                  damage_->what);
+      }
+      damage_.reset();
       CheckAfterBoot();
       return;
     }
@@ -163,6 +173,12 @@ class Workload {
     }
     if (!opened.has_value()) {
       LivenessFailure("boot did not finish: the simulation ran out of events");
+      return;
+    }
+    if (RefusedForDamage(opened->status())) {
+      CrashNow();  // the refused process exits; its unsynced writes are gone
+      RestoreDamagedFile();
+      Boot();
       return;
     }
     Violation(absl::StrCat("boot failed: ", opened->status().ToString()));
@@ -182,7 +198,136 @@ class Workload {
     Trace(absl::StrCat("process dies after ", k, " more storage operations; machine crashes"));
     interrupting_.StopAfterCompletions(interrupting_.completions() + k);
     CrashNow();
+    if (!damage_.has_value() && prng_.Chance(damage_per_crash_)) DamageFiles();
     Boot();
+  }
+
+  // --- files damaged behind the replica's back while it is down (DESIGN.md fault
+  // model: corruption, files removed or truncated). One copy only: after damage to
+  // data that is proven durable, a clear refusal naming the file is the correct
+  // outcome; the workload then restores the file (the operator's backup) and boots
+  // again. A boot that succeeds is checked as always (nothing acknowledged lost).
+
+  struct SegmentEntry {
+    uint64_t position = 0;
+    uint64_t size = 0;
+    uint64_t op = 0;
+    uint64_t commit = 0;
+  };
+
+  enum class DamageKind { kIndexTruncated, kSegmentRemoved, kDurableEntryFlipped };
+
+  struct Damage {
+    DamageKind kind;
+    std::string path;
+    Bytes saved;  // the file before the damage (restored after a refusal)
+    uint64_t offset = 0;
+    uint8_t bit = 0;
+    std::string what;
+  };
+
+  static uint64_t LoadLittleEndian(const Bytes& bytes, uint64_t at, int width) {
+    uint64_t value = 0;
+    for (int i = width - 1; i >= 0; --i) value = value << 8 | bytes[at + static_cast<uint64_t>(i)];
+    return value;
+  }
+
+  // The valid entries of a segment file, walking from its start (as written: each
+  // entry's size field leads to the next).
+  static std::vector<SegmentEntry> EntriesOf(const Bytes& bytes) {
+    std::vector<SegmentEntry> entries;
+    uint64_t position = 0;
+    while (position + wire::kHeaderSize <= bytes.size()) {
+      const uint64_t size = LoadLittleEndian(bytes, position + wire::header_offset::kSize, 4);
+      if (size < wire::kHeaderSize || position + size > bytes.size()) break;
+      if (!wire::DecodePrepare(ByteSpan(bytes).subspan(position, size), kCluster).ok()) break;
+      entries.push_back({position, size, LoadLittleEndian(bytes, position + wire::header_offset::kOp, 8),
+                         LoadLittleEndian(bytes, position + wire::header_offset::kCommit, 8)});
+      position += size;
+    }
+    return entries;
+  }
+
+  void DamageFiles() {
+    std::vector<TreeEntry> logs, indexes;
+    for (TreeEntry& entry : storage_.file_system().Tree()) {
+      if (entry.is_directory || !absl::StrContains(entry.path, "/partitions/")) continue;
+      if (absl::EndsWith(entry.path, ".log")) logs.push_back(std::move(entry));
+      if (absl::EndsWith(entry.path, ".index") && !entry.contents.empty()) indexes.push_back(std::move(entry));
+    }
+    const uint64_t kind = prng_.UniformBelow(3);
+    if (kind == 0 && !indexes.empty()) {  // rule B2: the index is a hint
+      TreeEntry& index = indexes[prng_.UniformBelow(indexes.size())];
+      const uint64_t size = prng_.UniformBelow(index.contents.size());
+      SLUICE_ASSERT(storage_.TruncateBehindBack(index.path, size).ok());
+      damage_ = Damage{DamageKind::kIndexTruncated, index.path, std::move(index.contents), 0, 0,
+                       absl::StrCat("index ", index.path, " truncated to ", size, " bytes")};
+    } else if (kind == 1 && !logs.empty()) {  // rule B5: never recreated empty
+      TreeEntry& log = logs[prng_.UniformBelow(logs.size())];
+      SLUICE_ASSERT(storage_.RemoveBehindBack(log.path).ok());
+      damage_ = Damage{DamageKind::kSegmentRemoved, log.path, std::move(log.contents), 0, 0,
+                       absl::StrCat("segment ", log.path, " removed")};
+    } else if (kind == 2 && !logs.empty()) {  // rule B7: a corrupt durable entry is never cut
+      TreeEntry& log = logs[prng_.UniformBelow(logs.size())];
+      const std::vector<SegmentEntry> entries = EntriesOf(log.contents);
+      // Proven durable: a valid later entry's commit field covers it.
+      std::vector<SegmentEntry> proven;
+      for (size_t i = 0; i < entries.size(); ++i) {
+        for (size_t j = i + 1; j < entries.size(); ++j) {
+          if (entries[j].commit >= entries[i].op) {
+            proven.push_back(entries[i]);
+            break;
+          }
+        }
+      }
+      if (proven.empty()) return;
+      const SegmentEntry& victim = proven[prng_.UniformBelow(proven.size())];
+      const uint64_t offset = victim.position + prng_.UniformBelow(victim.size);
+      const uint8_t bit = static_cast<uint8_t>(prng_.UniformBelow(8));
+      SLUICE_ASSERT(storage_.InjectBitFlip(log.path, offset, bit).ok());
+      damage_ = Damage{DamageKind::kDurableEntryFlipped, log.path, {}, offset, bit,
+                       absl::StrCat("bit ", static_cast<int>(bit), " flipped at offset ", offset, " of ", log.path,
+                                    " (entry op ", victim.op, ", proven durable)")};
+    }
+    if (damage_.has_value()) {
+      ++result_.damaged_files;
+      Trace("while down: " + damage_->what);
+    }
+  }
+
+  // The operator's repair after a clear refusal: the damaged file back from a backup.
+  void RestoreDamagedFile() {
+    SimFileSystem& files = storage_.file_system();
+    if (damage_->kind == DamageKind::kDurableEntryFlipped) {
+      SLUICE_ASSERT(files.FlipBit(damage_->path, damage_->offset, damage_->bit).ok());
+    } else {
+      const absl::StatusOr<io::FileHandle> file = files.Open(damage_->path, io::OpenMode::kCreate);
+      SLUICE_ASSERT(file.ok(), file.status().ToString());
+      SLUICE_ASSERT(files.Truncate(*file, 0).ok());
+      SLUICE_ASSERT(files.Write(*file, 0, damage_->saved).ok());
+      SLUICE_ASSERT(files.Sync(*file, SyncOutcome::kOk).ok());
+      SLUICE_ASSERT(files.Close(*file).ok());
+      SLUICE_ASSERT(files.SyncDirectory(damage_->path.substr(0, damage_->path.rfind('/'))).ok());
+    }
+    Trace("restored " + damage_->path + " from a backup");
+    damage_.reset();
+  }
+
+  // After a boot with damage pending: a refusal must name the damaged file (then the
+  // file is restored and the replica booted again); a boot that accepted a corrupt
+  // entry proven durable violates rule B7.
+  bool RefusedForDamage(const absl::Status& status) {
+    if (!damage_.has_value()) return false;
+    // The partition directory and the file name, e.g. "partitions/0-12/…042.log".
+    const size_t name = damage_->path.rfind('/');
+    const size_t directory = damage_->path.rfind('/', name - 1);
+    const std::string where = damage_->path.substr(damage_->path.rfind('/', directory - 1) + 1);
+    if (damage_->kind == DamageKind::kIndexTruncated || !absl::StrContains(status.message(), where)) {
+      return false;
+    }
+    ++result_.refusals;
+    Trace(absl::StrCat("boot refused after damage (", damage_->what, "): ", status.ToString()));
+    return true;
   }
 
   // Runs the loop until the metadata op in flight is replied to (or everything stops).
@@ -405,6 +550,8 @@ class Workload {
   std::unique_ptr<replica::SingleNodeReplica> replica_;
   std::map<PartitionKey, PartitionModel> partitions_;
   uint64_t next_message_id_ = 0;
+  base::Ratio damage_per_crash_ = base::Ratio::Never();
+  std::optional<Damage> damage_;
   base::Checksum128Builder digest_;
   ReplicaWorkloadResult result_;
 };

@@ -4,9 +4,14 @@
 // send messages with unique ids to random partitions, while the process dies after a
 // random number of storage operations — in the middle of a group commit, a segment
 // roll, a checkpoint, a partition's creation or deletion, or bootstrap itself — and
-// the machine crashes with random landing of unsynced writes. After every boot the
-// checkers run:
-//   - boot succeeds (crashes alone never make a directory unbootable: rules B1-B7);
+// the machine crashes with random landing of unsynced writes. While it is down,
+// files are damaged behind its back (swarm: half of the seeds, each at its own rate
+// per crash): an index truncated, a segment removed, a bit flipped in a segment entry
+// that a later entry proves durable. After every boot the checkers run:
+//   - boot succeeds (crashes alone never make a directory unbootable: rules B1-B7),
+//     or, after damage, refuses with an error naming the damaged file (then the file
+//     is restored from a "backup" and the replica boots again); index damage alone
+//     always boots (B2); a boot over a corrupt entry proven durable is a violation (B7);
 //   - metadata: every acknowledged stream/topic is there with its partitions, and
 //     nothing acknowledged as deleted came back (B16: only committed ops applied);
 //   - messages: each partition's committed messages are, in offset order, a prefix
@@ -38,6 +43,9 @@ struct ReplicaWorkloadResult {
   uint64_t crashes = 0;
   uint64_t interrupted_boots = 0;
   uint64_t acked_messages = 0;
+  uint64_t damaged_files = 0;  // files removed, truncated or corrupted while the replica was down
+  uint64_t refusals = 0;       // boots that refused clearly, naming a damaged file
+
   uint64_t simulated_ns = 0;
 };
 

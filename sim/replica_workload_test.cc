@@ -1,6 +1,7 @@
 // The one-replica crash-restart workload: no checker fires over a range of seeds,
 // the same seed replays to the same digest, and the workload really crashes, boots
-// (also interrupted boots) and acknowledges messages — so the checkers have something
+// (also interrupted boots), acknowledges messages, has files damaged while it is down
+// and refuses clearly over some of them — so the checkers have something
 // to check.
 #include "sim/replica_workload.h"
 
@@ -12,7 +13,7 @@ namespace sluice::sim {
 namespace {
 
 TEST(ReplicaWorkloadTest, NoCheckerFiresAcrossSeeds) {
-  uint64_t crashes = 0, interrupted = 0, acked = 0;
+  uint64_t crashes = 0, interrupted = 0, acked = 0, damaged = 0, refusals = 0;
   for (uint64_t seed = 0; seed < 60; ++seed) {
     const ReplicaWorkloadResult result = RunReplicaWorkload(seed, {});
     ASSERT_TRUE(result.violations.empty())
@@ -21,10 +22,16 @@ TEST(ReplicaWorkloadTest, NoCheckerFiresAcrossSeeds) {
     crashes += result.crashes;
     interrupted += result.interrupted_boots;
     acked += result.acked_messages;
+    damaged += result.damaged_files;
+    refusals += result.refusals;
   }
   EXPECT_GT(crashes, 60u);
   EXPECT_GT(interrupted, 5u);
   EXPECT_GT(acked, 500u);
+  // Files were damaged while the replica was down (B2 index, B5 segment, B7 durable
+  // entry) and some boots refused clearly over them.
+  EXPECT_GT(damaged, 20u);
+  EXPECT_GT(refusals, 10u);
 }
 
 TEST(ReplicaWorkloadTest, TheSameSeedReplaysToTheSameDigest) {

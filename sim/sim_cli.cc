@@ -327,7 +327,8 @@ int RunOneSeed(uint64_t seed, const Flags& flags, const SimCliHooks& hooks) {
   if (flags.json) {
     std::printf("{\"seed\":%llu,\"verdict\":\"%s\",\"failure\":%s,\"replay\":%s,\"digest\":\"%s\","
                 "\"storage_digest\":\"%s\",\"network_digest\":\"%s\",\"replica_digest\":\"%s\","
-                "\"replica\":{\"boots\":%llu,\"interrupted_boots\":%llu,\"crashes\":%llu,\"acked_messages\":%llu,"
+                "\"replica\":{\"boots\":%llu,\"interrupted_boots\":%llu,\"refused_boots\":%llu,\"crashes\":%llu,"
+                "\"damaged_files\":%llu,\"acked_messages\":%llu,"
                 "\"simulated_seconds\":%.6f}}\n",
                 static_cast<unsigned long long>(seed), VerdictName(outcome.verdict),
                 outcome.failure.empty() ? "null" : JsonString(outcome.failure).c_str(),
@@ -335,7 +336,9 @@ int RunOneSeed(uint64_t seed, const Flags& flags, const SimCliHooks& hooks) {
                 outcome.storage.digest.c_str(), outcome.network.digest.c_str(), outcome.replica.digest.c_str(),
                 static_cast<unsigned long long>(outcome.replica.boots),
                 static_cast<unsigned long long>(outcome.replica.interrupted_boots),
+                static_cast<unsigned long long>(outcome.replica.refusals),
                 static_cast<unsigned long long>(outcome.replica.crashes),
+                static_cast<unsigned long long>(outcome.replica.damaged_files),
                 static_cast<unsigned long long>(outcome.replica.acked_messages), outcome.replica.simulated_ns / 1e9);
     return ExitCodeOf(outcome.verdict);
   }
@@ -350,11 +353,13 @@ int RunOneSeed(uint64_t seed, const Flags& flags, const SimCliHooks& hooks) {
               static_cast<unsigned long long>(outcome.network.events),
               static_cast<unsigned long long>(outcome.network.crashes), outcome.network.simulated_ns / 1e9,
               outcome.network.digest.c_str());
-  std::printf("replica: boots %llu (%llu interrupted), crashes %llu, acked messages %llu, simulated %.3f s, "
-              "digest %s\n",
+  std::printf("replica: boots %llu (%llu interrupted, %llu refused over damaged files), crashes %llu, files "
+              "damaged %llu, acked messages %llu, simulated %.3f s, digest %s\n",
               static_cast<unsigned long long>(outcome.replica.boots),
               static_cast<unsigned long long>(outcome.replica.interrupted_boots),
+              static_cast<unsigned long long>(outcome.replica.refusals),
               static_cast<unsigned long long>(outcome.replica.crashes),
+              static_cast<unsigned long long>(outcome.replica.damaged_files),
               static_cast<unsigned long long>(outcome.replica.acked_messages),
               outcome.replica.simulated_ns / 1e9, outcome.replica.digest.c_str());
   if (outcome.verdict != Verdict::kPassed) {
