@@ -100,6 +100,17 @@ struct PollResult {
   std::optional<uint64_t> committed_offset;
 };
 
+// One segment as the primary's retention decision sees it (segments are in op order;
+// the last is the active one, never dropped).
+struct SegmentSummary {
+  uint64_t first_op = 0;
+  uint64_t last_op = 0;            // first_op - 1 while the segment holds no entry
+  uint64_t start_offset = 0;       // offset of its first message
+  uint64_t size_bytes = 0;         // of its valid entries
+  uint64_t last_timestamp_us = 0;  // the prepare timestamp of its last entry (0 if none)
+  friend bool operator==(const SegmentSummary&, const SegmentSummary&) = default;
+};
+
 struct RecentRequest {
   absl::uint128 client = 0;
   absl::uint128 request_checksum = 0;
@@ -163,6 +174,10 @@ class PartitionLog {
 
   const absl::Status& failure() const { return failure_; }
   const std::vector<SegmentInfo>& segments() const { return record_.segments; }
+  // Every segment, including entries appended but not yet durable or committed (a
+  // retention cutoff the primary derives from them is applied only once committed,
+  // and only to sealed segments).
+  std::vector<SegmentSummary> SegmentSummaries() const;
   const std::string& directory() const { return directory_; }
 
  private:

@@ -57,6 +57,19 @@ io::Task<absl::StatusOr<PollResult>> PartitionLog::PollByTimestamp(uint64_t time
   co_return PollResult{{}, 0, CommittedOffset()};
 }
 
+std::vector<SegmentSummary> PartitionLog::SegmentSummaries() const {
+  std::vector<SegmentSummary> summaries;
+  summaries.reserve(segments_.size());
+  for (const auto& segment : segments_) {
+    summaries.push_back({.first_op = segment->info.first_op,
+                         .last_op = segment->last_op(),
+                         .start_offset = segment->info.start_offset,
+                         .size_bytes = segment->size,
+                         .last_timestamp_us = segment->entries.empty() ? 0 : segment->entries.back().timestamp});
+  }
+  return summaries;
+}
+
 io::Task<absl::StatusOr<PollResult>> PartitionLog::PollFirst(uint32_t count) {
   co_return co_await PollByOffset(segments_.front()->info.start_offset, count);
 }
