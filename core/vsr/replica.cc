@@ -118,6 +118,15 @@ std::unique_ptr<Replica::Group> Replica::RestoreGroup(RecoveredGroup& recovered,
   group->vouched_op = group->head_op;
   group->vouched_checksum = group->head_checksum;
   if (group->head_op > group->verified_op) group->canonical[group->head_op] = group->head_checksum;
+#ifdef SLUICE_MUTATION_B4
+  // Mutation proof only (tests/mutation/run_mutation_proofs.sh; never in a product
+  // build): the group boots fresh-zero — log view 0, head and commit at its base —
+  // instead of from its recovered state, which rule B4 forbids.
+  group->log_view = 0;
+  group->commit_max = group->commit = group->verified_op = group->head_op = group->vouched_op = log.base_op();
+  group->head_checksum = group->vouched_checksum = log.base_checksum();
+  group->canonical.clear();
+#endif
   // A state sync the last process left staged resumes (B15); it is acted on only
   // once complete and verified (GroupLog::InstallSnapshot).
   if (const std::optional<StagedSnapshot> staged = log.Staged();
