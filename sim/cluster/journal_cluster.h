@@ -1,0 +1,203 @@
+#pragma once
+// JournalCluster: a simulated cluster of VSR replicas (core/vsr) whose metadata group
+// runs on the real metadata WAL — core/journal adapted by vsr::JournalGroupLog — each
+// replica on its own SimStorage (the WAL and its durable VSR state file), its own
+// SimNetwork endpoint, all on one SimLoop with the packet simulator's faults.
+//
+// Unlike sim/vsr_cluster.h (crash-faithful in-memory logs), nothing here models the
+// log: a crash is SimStorage::CrashMachine (unsynced sectors land, vanish or tear per
+// the odds given), and a restart is the real bootstrap path for the group — LoadVsrState,
+// RecoverJournal (cluster mode: corrupt and uncertain entries are reported faulty, rule
+// B7), JournalGroupLog::FromRecovery, then Replica::Restore (rule B4).
+//
+// The checker runs on every commit any replica reports:
+//  - hash-chain agreement: every replica's committed op N has the checksum the first
+//    report of op N fixed;
+//  - in order: each replica reports ops without gaps, from its restored commit point;
+//  - nothing committed is lost or changed: a restarted replica's recovered chain holds
+//    the committed checksums up to its recovered commit watermark; CheckLogs compares
+//    every live log with the committed checksums; CheckDurable crashes every machine at
+//    once (unsynced sectors lost) and requires every replica's recovered WAL to hold
+//    every committed op — an acknowledged op is on disk, not only in memory.
+// A process dies with its storage and network operations in flight (process_io.h):
+// its coroutines finish with Aborted, and its objects are destroyed once idle.
+// A violation is recorded (violation()) rather than aborting, so a test can print the
+// seed and the replay command.
+//
+// Not here yet: WAL checkpoints (the ring must hold every op of a run: Submit is
+// refused with ResourceExhausted once it is full, rule B8) and so no state sync (B15).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/prng.h"
+#include "core/journal/journal_layout.h"
+#include "core/vsr/journal_group_log.h"
+#include "core/vsr/replica.h"
+#include "sim/cluster/process_io.h"
+#include "sim/packet_simulator.h"
+#include "sim/sim_loop.h"
+#include "sim/sim_network.h"
+#include "sim/sim_storage.h"
+
+namespace sluice::sim {
+
+struct JournalClusterOptions {
+  uint64_t seed = 1;
+  uint8_t replica_count = 3;
+  NetworkFaultProfile network = NetworkFaultProfile::None();
+  // The metadata WAL of every replica (cluster is set here).
+  uint64_t slot_count = 1024;
+  uint64_t message_size_max = 1024;
+  uint64_t sector_size_bytes = 512;
+  // Odds that an unsynced sector survives a machine crash (entries torn at sector
+  // granularity in between), unless Crash() is given its own.
+  base::Ratio crash_sector_lands = {1, 2};
+  vsr::ReplicaOptions replica;  // cluster, replica_index and replica_count are set here
+};
+
+// What the journal recoveries of a run found (for reports: the runs must exercise
+// the recovery paths they claim to).
+struct JournalRecoveryCounts {
+  uint64_t recoveries = 0;
+  uint64_t faulty_ops = 0;        // corrupt or uncertain ops handed to VSR (B7)
+  uint64_t uncertain_tails = 0;   // recoveries that found one
+  uint64_t rewritten_ops = 0;     // rule B1: tails made durable again
+};
+
+class JournalCluster final {
+ public:
+  explicit JournalCluster(JournalClusterOptions options);
+  ~JournalCluster();
+
+  // Formats every replica (an empty WAL, then its initial VSR state) and boots it;
+  // returns once all are up.
+  void Start();
+
+  SimLoop& loop() { return loop_; }
+  PacketSimulator& packets() { return packets_; }
+  const JournalClusterOptions& options() const { return options_; }
+  vsr::GroupId group() const { return {.namespace_id = 0, .incarnation = 0}; }
+
+  // nullptr while the replica is down or booting.
+  vsr::Replica* replica(uint8_t index) {
+    return nodes_[index].process == nullptr ? nullptr : nodes_[index].process->replica.get();
+  }
+  SimStorage& storage(uint8_t index) { return *nodes_[index].storage; }
+  // The live replica's metadata log (nullptr while down).
+  const vsr::GroupLog* log(uint8_t index);
+
+  // The process dies and the machine crashes: unsynced sectors of the WAL land,
+  // vanish or tear (`sector_lands`, else the options'). Completions in flight are
+  // dropped with the process.
+  void Crash(uint8_t index, std::optional<base::Ratio> sector_lands = std::nullopt);
+  // Whether the replica may hold an uncertain tail: it crashed with tearing odds and
+  // has not since booted with a log free of faulty entries.
+  bool MayBeTorn(uint8_t index);
+  // Boots the replica from its disk (LoadVsrState, RecoverJournal, Restore: B4).
+  // Asynchronous: replica(index) is non-null once it is up. A crash meanwhile cancels it.
+  void Restart(uint8_t index);
+  bool booting(uint8_t index) const {
+    return nodes_[index].process != nullptr && nodes_[index].process->replica == nullptr;
+  }
+
+  std::optional<uint8_t> Primary();
+  // Submits a metadata request to whichever replica accepts it (the primary).
+  absl::Status Submit(ByteSpan body);
+
+  void RunTicks(uint64_t ticks) { RunNs(ticks * io::kTickNs); }
+  // Runs the loop for `duration_ns` of simulated time (a crash inside a tick lands
+  // between a WAL write's completion and its sync: an unsynced tail).
+  void RunNs(uint64_t duration_ns);
+  // Runs until `done()` (checked once per tick) or `max_ticks` pass; false on timeout
+  // or a violation.
+  template <typename Predicate>
+  bool RunUntil(Predicate done, uint64_t max_ticks) {
+    for (uint64_t tick = 0; violation_.empty() && !done(); ++tick) {
+      if (tick >= max_ticks) return false;
+      RunTicks(1);
+    }
+    return violation_.empty();
+  }
+
+  // Every replica up, normal in one view, committed to the same op, which is the
+  // highest op ever committed, and its head there.
+  bool Converged();
+  // After Converged(): every live log holds the committed checksums.
+  void CheckLogs();
+  // After Converged(): waits until every replica's log is durable, crashes every
+  // machine at once with every unsynced sector lost, restarts all, and checks that
+  // each recovered WAL holds every committed op with its committed checksum.
+  // Returns once all are up again (or a violation was recorded).
+  void CheckDurable(uint64_t max_ticks);
+
+  uint64_t committed() const { return committed_.size(); }
+  const std::vector<absl::uint128>& committed_checksums() const { return committed_; }
+  const std::string& violation() const { return violation_; }
+  const JournalRecoveryCounts& recovery_counts() const { return recovery_counts_; }
+  std::string Describe();
+
+ private:
+  // Forwards one process's reports to the cluster until the process dies.
+  class ProcessObserver final : public vsr::ReplicaObserver {
+   public:
+    explicit ProcessObserver(JournalCluster& cluster) : cluster_(cluster) {}
+    void Kill() { dead_ = true; }
+    void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override {
+      if (!dead_) cluster_.OnCommit(replica, group, op, checksum);
+    }
+    void OnFailStop(uint8_t replica, const absl::Status& cause) override {
+      if (!dead_) cluster_.OnFailStop(replica, cause);
+    }
+    void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override {
+      if (!dead_) cluster_.OnStateSync(replica, group, op, checksum);
+    }
+
+   private:
+    JournalCluster& cluster_;
+    bool dead_ = false;
+  };
+  // One process of a replica: its view of the machine's storage and network.
+  struct Process {
+    Process(JournalCluster& cluster, SimStorage& storage, SimNetwork& network, SimLoop& loop)
+        : storage(storage, loop), network(network), observer(cluster) {}
+    ProcessStorage storage;
+    ProcessNetwork network;
+    ProcessObserver observer;
+    std::unique_ptr<vsr::Replica> replica;  // declared last: destroyed first
+  };
+  struct Node {
+    std::unique_ptr<SimStorage> storage;
+    std::unique_ptr<SimNetwork> network;
+    std::unique_ptr<Process> process;  // null while down
+    uint64_t reported = 0;  // the last op this process reported committed
+    uint64_t boot = 0;      // bumped at every crash: stale boots do nothing
+    bool may_be_torn = false;
+  };
+
+  journal::JournalOptions JournalOptions() const;
+  void Boot(uint8_t index);
+  // Destroys the dead processes that have nothing left to run (between loop events).
+  void Reap();
+  void Restored(uint8_t index, vsr::VsrState state, std::unique_ptr<vsr::JournalGroupLog> log);
+  void Violation(std::string message);
+  void CheckChain(uint8_t index, const vsr::GroupLog& log, uint64_t through, const char* what);
+  // What the live processes report (ProcessObserver).
+  void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum);
+  void OnFailStop(uint8_t replica, const absl::Status& cause);
+  void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum);
+
+  JournalClusterOptions options_;
+  SimLoop loop_;
+  PacketSimulator packets_;
+  std::vector<Node> nodes_;
+  std::vector<std::unique_ptr<Process>> dead_;  // killed, with completions left to run
+  std::vector<absl::uint128> committed_;  // op N at [N-1]
+  std::string violation_;
+  JournalRecoveryCounts recovery_counts_;
+};
+
+}  // namespace sluice::sim
