@@ -111,9 +111,10 @@ absl::Status SingleNodeReplica::SubmitPartition(uint64_t namespace_id, uint64_t 
   ASSIGN_OR_RETURN(partition::PartitionLog * log, router_.Route(namespace_id, incarnation));
   if (operation != wire::Operation::kSendMessages &&
       operation != wire::Operation::kStoreConsumerOffset &&
-      operation != wire::Operation::kDeleteConsumerOffset) {
+      operation != wire::Operation::kDeleteConsumerOffset &&
+      operation != wire::Operation::kPartitionRetention) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "operation ", static_cast<int>(operation), " is not a client partition write"));
+        "operation ", static_cast<int>(operation), " is not a partition write"));
   }
   clock_floor_us_ = std::max(clock_floor_us_ + 1, timestamp_us);
   ASSIGN_OR_RETURN(const Bytes frame, log->PrepareNext(operation, body, clock_floor_us_));

@@ -64,8 +64,9 @@ class SingleNodeReplica {
   absl::Status SubmitMetadata(metadata_store::MetadataRequest request, MetadataReply on_reply);
 
   // A partition write (SendMessages with a validated batch, StoreConsumerOffset,
-  // DeleteConsumerOffset) for the group (namespace, incarnation): routed with no
-  // fallback (rule B10), prepared, appended and committed once durable.
+  // DeleteConsumerOffset; or PartitionRetention, the primary's own decision made by
+  // retention_driver.h — never a client's) for the group (namespace, incarnation):
+  // routed with no fallback (rule B10), prepared, appended and committed once durable.
   absl::Status SubmitPartition(uint64_t namespace_id, uint64_t incarnation,
                                wire::Operation operation, ByteSpan body, uint64_t timestamp_us,
                                PartitionReply on_reply);
