@@ -36,6 +36,7 @@
 #include "core/replica/single_node_replica.h"
 #include "io_backends/uring/uring_loop.h"
 #include "io_backends/uring/uring_storage.h"
+#include "server/client_listener.h"
 #include "server/replica_options.h"
 
 extern char** environ;
@@ -178,6 +179,16 @@ int Format(const config::Config& config, bool recover) {
   return kExitOk;
 }
 
+ClientListenerOptions ClientListenerOptionsFromConfig(const config::Config& config) {
+  ClientListenerOptions options;
+  options.address = {.host = config.tcp.address.host, .port = config.tcp.address.port};
+  options.frame_size_max_bytes = config.tcp.client_frame_size_max_bytes;
+  options.batch_size_bytes_max = config.limits.prepare_size_max_bytes;
+  options.clients_max = config.limits.clients_max;
+  options.identity.data_directory = config.data.directory;
+  return options;
+}
+
 // Salts for password hashes: the OS's randomness (production only; the simulator
 // seeds its own).
 Bytes OsSalt() {
@@ -226,6 +237,16 @@ int Start(const config::Config& config) {
                  written.ToString().c_str());
     return kExitRefused;
   }
+  ClientListenerOptions listener_options = ClientListenerOptionsFromConfig(config);
+  listener_options.identity.start_time_us = (*loop)->RealtimeNs() / 1000;
+  absl::StatusOr<std::unique_ptr<ClientListener>> listener =
+      ClientListener::Start(**loop, **replica, std::move(listener_options));
+  if (!listener.ok()) {
+    std::fprintf(stderr, "start refused: %s\n", listener.status().ToString().c_str());
+    return kExitRefused;
+  }
+  std::printf("listening for clients on %s:%u\n", config.tcp.address.host.c_str(),
+              static_cast<unsigned>((*listener)->port()));
   std::printf("serving: metadata at op %llu, %zu partition(s); stop with SIGTERM\n",
               static_cast<unsigned long long>((*replica)->metadata().last_applied_op),
               (*replica)->partition_count());
@@ -238,6 +259,10 @@ int Start(const config::Config& config) {
   };
   watch();
   while (!stop_requested) (*loop)->RunOnce();
+  // No new requests from here; polls already reading finish (their replies are
+  // dropped) before the replica closes under them.
+  (*listener)->Stop();
+  while (!(*listener)->Idle()) SLUICE_ASSERT((*loop)->RunOnce(), "the loop ran dry with a poll running");
   const absl::Status closed = RunTask(**loop, (*replica)->Close());
   if (!closed.ok()) {
     std::fprintf(stderr, "shutdown: %s\n", closed.ToString().c_str());

@@ -73,6 +73,19 @@ void SingleNodeMetadata::CommitRecoveredSuffix(std::vector<journal::RecoveredEnt
 }
 
 absl::Status SingleNodeMetadata::Submit(MetadataRequest request, ReplyCallback on_reply) {
+  return SubmitForReply(std::move(request),
+                        [on_reply = std::move(on_reply)](
+                            absl::StatusOr<CommittedResult> committed) mutable {
+                          if (!committed.ok()) {
+                            on_reply(std::move(committed).status());
+                          } else {
+                            on_reply(std::move(committed->result));
+                          }
+                        });
+}
+
+absl::Status SingleNodeMetadata::SubmitForReply(MetadataRequest request,
+                                                CommittedCallback on_reply) {
   if (!failure_.ok()) return failure_;
   if (!metadata::IsMetadataOperation(request.operation)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -130,7 +143,8 @@ void SingleNodeMetadata::OnDurable(uint64_t op, absl::Status status) {
   // Committed: the only replica's WAL holds it durably.
   metadata::ApplyResult result = metadata::Apply(state_, done.context, BodyOf(done.frame));
   applied_checksum_ = done.checksum;
-  done.on_reply(std::move(result));
+  done.on_reply(CommittedResult{
+      .result = std::move(result), .op = done.op, .timestamp_us = done.context.timestamp_us});
   MaybeCheckpoint();
 }
 

@@ -77,9 +77,18 @@ struct MetadataRequest {
   uint64_t timestamp_us = 0;  // the primary's realtime clock
 };
 
+// A committed op as its reply needs it: Apply's result, and the op number and
+// timestamp the primary stamped (a create's created_at; the reply header's op).
+struct CommittedResult {
+  metadata::ApplyResult result;
+  uint64_t op = 0;
+  uint64_t timestamp_us = 0;
+};
+
 class SingleNodeMetadata {
  public:
   using ReplyCallback = absl::AnyInvocable<void(absl::StatusOr<metadata::ApplyResult>)>;
+  using CommittedCallback = absl::AnyInvocable<void(absl::StatusOr<CommittedResult>)>;
 
   // Errors: RecoverMetadata's; InvalidArgument if identity.replica_count != 1.
   static io::Task<absl::StatusOr<std::unique_ptr<SingleNodeMetadata>>> Open(
@@ -94,6 +103,8 @@ class SingleNodeMetadata {
   // over the WAL's prepare size; ResourceExhausted when rule B8 holds writes until a
   // checkpoint completes (one is running; retry later).
   absl::Status Submit(MetadataRequest request, ReplyCallback on_reply);
+  // The same, with the committed op's number and timestamp in the reply.
+  absl::Status SubmitForReply(MetadataRequest request, CommittedCallback on_committed);
 
   // Checkpoints cover only ops whose side effects outside the metadata (a created
   // partition's files) are durable: while `op` < commit_op(), no checkpoint starts,
@@ -123,7 +134,7 @@ class SingleNodeMetadata {
     absl::uint128 checksum = 0;
     metadata::OpContext context;
     Bytes frame;
-    ReplyCallback on_reply;
+    CommittedCallback on_reply;
   };
 
   SingleNodeMetadata(io::Storage& storage, SingleNodeOptions options, RecoveredMetadata recovered);

@@ -88,10 +88,25 @@ absl::Status SingleNodeReplica::CreateRootUser() {
 
 absl::Status SingleNodeReplica::SubmitMetadata(metadata_store::MetadataRequest request,
                                                MetadataReply on_reply) {
-  if (!failure_.ok()) return failure_;
-  return metadata_->Submit(
+  return SubmitMetadataForReply(
       std::move(request),
-      [this, on_reply = std::move(on_reply)](absl::StatusOr<metadata::ApplyResult> result) mutable {
+      [on_reply = std::move(on_reply)](
+          absl::StatusOr<metadata_store::CommittedResult> committed) mutable {
+        if (!committed.ok()) {
+          on_reply(std::move(committed).status());
+        } else {
+          on_reply(std::move(committed->result));
+        }
+      });
+}
+
+absl::Status SingleNodeReplica::SubmitMetadataForReply(metadata_store::MetadataRequest request,
+                                                       CommittedMetadataReply on_reply) {
+  if (!failure_.ok()) return failure_;
+  return metadata_->SubmitForReply(
+      std::move(request),
+      [this, on_reply = std::move(on_reply)](
+          absl::StatusOr<metadata_store::CommittedResult> result) mutable {
         if (!result.ok()) {
           on_reply(std::move(result));
           return;

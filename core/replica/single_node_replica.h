@@ -52,6 +52,7 @@ using SaltSource = absl::AnyInvocable<Bytes()>;
 class SingleNodeReplica {
  public:
   using MetadataReply = metadata_store::SingleNodeMetadata::ReplyCallback;
+  using CommittedMetadataReply = metadata_store::SingleNodeMetadata::CommittedCallback;
   // The op of the committed entry, or why it was not.
   using PartitionReply = absl::AnyInvocable<void(absl::StatusOr<uint64_t>)>;
 
@@ -62,6 +63,9 @@ class SingleNodeReplica {
   // A validated, stamped metadata request (secrets already hashed). The reply runs
   // once the op is committed and its partition effects are done.
   absl::Status SubmitMetadata(metadata_store::MetadataRequest request, MetadataReply on_reply);
+  // The same, with the committed op's number and timestamp (a client's reply needs them).
+  absl::Status SubmitMetadataForReply(metadata_store::MetadataRequest request,
+                                      CommittedMetadataReply on_reply);
 
   // A partition write (SendMessages with a validated batch, StoreConsumerOffset,
   // DeleteConsumerOffset; or PartitionRetention, the primary's own decision made by
@@ -83,6 +87,8 @@ class SingleNodeReplica {
   const bootstrap::BootLog& boot_log() const { return boot_log_; }
   const RouterCounters& router_counters() const { return router_.counters(); }
   size_t partition_count() const { return partitions_.size(); }
+  // The Argon2id cost stored hashes were made with: a login hashes with the same.
+  const metadata::Argon2Cost& password_cost() const { return options_.password_cost; }
 
  private:
   SingleNodeReplica(io::Storage& storage, SingleNodeReplicaOptions options,

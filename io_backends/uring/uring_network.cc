@@ -235,6 +235,19 @@ absl::Status UringNetwork::Send(io::PeerId to, ByteSpan frame) {
   return absl::OkStatus();
 }
 
+absl::Status UringNetwork::DisconnectClient(io::PeerId client, absl::string_view reason) {
+  if (client < replicas_.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replica ", self_, ": ", client, " is a replica, not a client"));
+  }
+  const auto found = clients_.find(client);
+  if (found == clients_.end() || found->second.connection == nullptr) return absl::OkStatus();
+  const std::shared_ptr<Connection> connection = found->second.connection;
+  Log(absl::StrCat("client ", client, " disconnected: ", reason));
+  Close(connection, reason);
+  return absl::OkStatus();
+}
+
 UringNetwork::Peer* UringNetwork::FindPeer(io::PeerId id) {
   if (id < replicas_.size()) return id == self_ ? nullptr : &replicas_[id];
   const auto client = clients_.find(id);

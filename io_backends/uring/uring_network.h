@@ -144,6 +144,12 @@ class UringNetwork final : public io::Network {
   // The replica port's maximum; the client port has client_frame_size_max_bytes().
   size_t frame_size_max_bytes() const override { return frame_size_max_bytes_; }
 
+  // Closes a client's connection now, as a failed one is closed (its queued frames
+  // are dropped): for a client whose frame cannot be answered or that does not read
+  // its replies. OnConnectionChange(client, false) runs inside this call. A client
+  // already gone is a no-op; InvalidArgument for a replica id.
+  absl::Status DisconnectClient(io::PeerId client, absl::string_view reason);
+
   size_t client_frame_size_max_bytes() const { return client_frame_size_max_bytes_; }
   io::PeerId self() const { return self_; }
   size_t replica_count() const { return replicas_.size(); }

@@ -29,7 +29,8 @@ std::string Server() { return testing::RunfilesBinary("server/sluice-server"); }
 
 // Starts the server, reads its output until it says it is serving (or exits), sends
 // SIGTERM, and collects the rest and the exit code.
-Outcome StartThenTerminate(const std::string& data_dir) {
+// The client port is 127.0.0.1:0 (`config`), so no test races another process for 8090.
+Outcome StartThenTerminate(const std::string& data_dir, const std::string& config) {
   int fds[2];
   if (pipe(fds) != 0) return {};
   const pid_t child = fork();
@@ -38,8 +39,8 @@ Outcome StartThenTerminate(const std::string& data_dir) {
     dup2(fds[1], STDERR_FILENO);
     close(fds[0]);
     const std::string binary = Server();
-    execl(binary.c_str(), binary.c_str(), "start", "--data-dir", data_dir.c_str(),
-          static_cast<char*>(nullptr));
+    execl(binary.c_str(), binary.c_str(), "start", "--config", config.c_str(), "--data-dir",
+          data_dir.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   close(fds[1]);
@@ -67,11 +68,14 @@ class ServerTest : public ::testing::Test {
     const char* temp = std::getenv("TEST_TMPDIR");
     data_ = absl::StrCat(temp != nullptr ? temp : "/tmp", "/server-data");
     std::filesystem::remove_all(data_);
+    config_ = absl::StrCat(temp != nullptr ? temp : "/tmp", "/server-test.toml");
+    std::ofstream(config_) << "[tcp]\naddress = \"127.0.0.1:0\"\n";
   }
   std::string Format() const {
     return absl::StrCat(Server(), " format --replica-count 1 --replica-id 0 --data-dir ", data_);
   }
   std::string data_;
+  std::string config_;
 };
 
 TEST_F(ServerTest, FormatStartStopAndRestartRecoversWhatTheFirstBootCreated) {
@@ -79,11 +83,12 @@ TEST_F(ServerTest, FormatStartStopAndRestartRecoversWhatTheFirstBootCreated) {
   ASSERT_EQ(formatted.exit_code, 0) << formatted.output;
   EXPECT_TRUE(absl::StrContains(formatted.output, "replica 0 of 1")) << formatted.output;
 
-  const Outcome first = StartThenTerminate(data_);
+  const Outcome first = StartThenTerminate(data_, config_);
   EXPECT_EQ(first.exit_code, 0) << first.output;
   EXPECT_TRUE(absl::StrContains(first.output, "boot: metadata: superblock: sequence 1"))
       << first.output;
   EXPECT_TRUE(absl::StrContains(first.output, "serving: metadata at op 1")) << first.output;
+  EXPECT_TRUE(absl::StrContains(first.output, "listening for clients on 127.0.0.1:")) << first.output;
   EXPECT_TRUE(absl::StrContains(first.output, "stopped cleanly")) << first.output;
 
   // Rule B11: the effective config is on disk, without the root password.
@@ -92,7 +97,7 @@ TEST_F(ServerTest, FormatStartStopAndRestartRecoversWhatTheFirstBootCreated) {
   EXPECT_TRUE(absl::StrContains(text, "[system.namespace]")) << text;
   EXPECT_FALSE(absl::StrContains(text, "password = \"iggy\"")) << text;
 
-  const Outcome second = StartThenTerminate(data_);
+  const Outcome second = StartThenTerminate(data_, config_);
   EXPECT_EQ(second.exit_code, 0) << second.output;
   EXPECT_TRUE(absl::StrContains(second.output, "state at op 1")) << second.output;
   EXPECT_TRUE(absl::StrContains(second.output, "serving: metadata at op 1"))
@@ -104,7 +109,7 @@ TEST_F(ServerTest, FormattingTwiceIsRefusedAndLosesNothing) {
   const Outcome again = RunToEnd(Format());
   EXPECT_EQ(again.exit_code, 1) << again.output;
   EXPECT_TRUE(absl::StrContains(again.output, "ALREADY_EXISTS")) << again.output;
-  EXPECT_EQ(StartThenTerminate(data_).exit_code, 0);
+  EXPECT_EQ(StartThenTerminate(data_, config_).exit_code, 0);
 }
 
 TEST_F(ServerTest, StartingWithoutASuperblockIsRefused_B17) {

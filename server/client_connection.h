@@ -1,0 +1,40 @@
+#pragma once
+// One client connection as the listener sees it: the session it has bound and the
+// frames waiting their turn.
+//
+// Requests are served one at a time per connection, in arrival order, so replies go
+// out in request order (PROTOCOL.md §1.1: the SDK matches replies to requests by
+// order). Iggy's SDKs never pipeline, but a client may: its later frames wait here,
+// bounded by count and bytes; past either bound the connection is closed (a client
+// that floods without reading its replies gets no unbounded memory).
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+
+#include "absl/numeric/int128.h"
+#include "core/base/bytes.h"
+#include "core/io/network.h"
+
+namespace sluice::server {
+
+inline constexpr size_t kWaitingFramesMax = 64;
+
+struct ClientConnection {
+  io::PeerId peer = 0;
+  // The session a Register bound on this connection (0 = none: not logged in, logged
+  // out, or evicted), and the client id it was bound for.
+  uint64_t bound_session = 0;
+  absl::uint128 bound_client = 0;
+  // Highest request number seen with the bound session: a Logout made for a client
+  // that went away uses the next one (the client table refuses a repeated number).
+  uint64_t last_request = 0;
+  // A request is being served; `serving` holds its frame (a SendMessages batch views
+  // it until the partition write has copied it).
+  bool busy = false;
+  Bytes serving;
+  std::deque<Bytes> waiting;
+  size_t waiting_bytes = 0;
+};
+
+}  // namespace sluice::server

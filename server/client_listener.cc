@@ -1,0 +1,202 @@
+#include "server/client_listener.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/assert.h"
+#include "core/client_protocol/client_frame.h"
+#include "core/client_protocol/reply_frame.h"
+#include "core/client_protocol/request_class.h"
+#include "core/client_protocol/session_gate.h"
+#include "io_backends/uring/tcp_listener.h"
+
+namespace sluice::server {
+
+using client_protocol::ClientRequest;
+using client_protocol::RequestClass;
+
+namespace {
+
+// A wildcard listen address is reached through loopback on a single node.
+std::string AdvertisedIp(const std::string& host) {
+  if (host == "0.0.0.0" || host == "::" || host.empty()) return "127.0.0.1";
+  return host;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(
+    uring::UringLoop& loop, replica::SingleNodeReplica& replica, ClientListenerOptions options) {
+  ASSIGN_OR_RETURN(uring::TcpListener socket, uring::TcpListener::Listen(options.address),
+                   "the client listener");
+  uring::UringNetworkOptions network;
+  network.self = 0;
+  // A single node: its own entry is never dialled, and there is no replica port.
+  network.replicas = {options.address};
+  network.client_listener = std::move(socket);
+  network.client_frame_size_max_bytes = options.frame_size_max_bytes;
+  // Room for a few maximal replies in flight; a client that lets more pile up is
+  // not reading and is disconnected.
+  network.client_send_queue_bytes_max = 4 * options.frame_size_max_bytes;
+  network.clients_max = options.clients_max;
+  network.log = [](absl::string_view line) {
+    std::fprintf(stderr, "client port: %.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  std::unique_ptr<ClientListener> listener(new ClientListener(loop, replica, std::move(options)));
+  ASSIGN_OR_RETURN(listener->network_, uring::UringNetwork::Create(loop, std::move(network)),
+                   "the client listener");
+  listener->identity_.tcp_port = listener->network_->client_port();
+  listener->network_->SetHandler(listener.get());
+  return listener;
+}
+
+ClientListener::ClientListener(uring::UringLoop& loop, replica::SingleNodeReplica& replica,
+                               ClientListenerOptions options)
+    : loop_(loop),
+      replica_(replica),
+      limits_{.frame_size_bytes_max = static_cast<uint32_t>(options.frame_size_max_bytes),
+              .batch_size_bytes_max = options.batch_size_bytes_max},
+      identity_(std::move(options.identity)) {
+  SLUICE_ASSERT(options.frame_size_max_bytes >= 256 &&
+                    options.frame_size_max_bytes <= client_protocol::kFrameSizeBytesMaxDefault,
+                "client frame bound out of range: ", options.frame_size_max_bytes);
+  identity_.advertised_ip = AdvertisedIp(options.address.host);
+}
+
+ClientListener::~ClientListener() { Stop(); }
+
+void ClientListener::Stop() {
+  network_.reset();  // closes the port and every connection, raising no events
+  connections_.clear();
+}
+
+uint64_t ClientListener::NowUs() const { return loop_.RealtimeNs() / 1000; }
+
+ClientConnection* ClientListener::Find(io::PeerId peer) {
+  const auto found = connections_.find(peer);
+  return found == connections_.end() ? nullptr : found->second.get();
+}
+
+void ClientListener::OnFrame(io::PeerId from, ByteSpan frame) {
+  // Clients are presumed connected: the first frame is the first news of one.
+  std::unique_ptr<ClientConnection>& slot = connections_[from];
+  if (slot == nullptr) {
+    slot = std::make_unique<ClientConnection>();
+    slot->peer = from;
+  }
+  ClientConnection& connection = *slot;
+  if (connection.waiting.size() >= kWaitingFramesMax ||
+      connection.waiting_bytes + frame.size() > 2 * size_t{limits_.frame_size_bytes_max}) {
+    Disconnect(from, absl::StrCat("more than ", connection.waiting.size(),
+                                  " requests waiting for replies it does not read"));
+    return;
+  }
+  connection.waiting.emplace_back(frame.begin(), frame.end());
+  connection.waiting_bytes += frame.size();
+  ServeNext(connection);
+}
+
+void ClientListener::OnConnectionChange(io::PeerId peer, bool connected) {
+  if (connected) return;
+  const auto found = connections_.find(peer);
+  if (found == connections_.end()) return;
+  if (found->second->bound_session != 0) LogoutDeparted(*found->second);
+  connections_.erase(found);
+}
+
+void ClientListener::Disconnect(io::PeerId peer, absl::string_view reason) {
+  if (network_ == nullptr) return;
+  // Runs OnConnectionChange(peer, false), which forgets the connection.
+  const absl::Status status = network_->DisconnectClient(peer, reason);
+  SLUICE_ASSERT(status.ok(), status.ToString());
+  connections_.erase(peer);  // in case the network had already forgotten it
+}
+
+void ClientListener::ServeNext(ClientConnection& connection) {
+  if (connection.busy || connection.waiting.empty()) return;
+  connection.busy = true;
+  connection.serving = std::move(connection.waiting.front());
+  connection.waiting.pop_front();
+  connection.waiting_bytes -= connection.serving.size();
+  Serve(connection);
+}
+
+void ClientListener::Serve(ClientConnection& connection) {
+  absl::StatusOr<ClientRequest> request = client_protocol::DecodeClientFrame(connection.serving, limits_);
+  if (!request.ok()) {
+    Refuse(connection, request.status());
+    return;
+  }
+  if (const absl::Status gate = client_protocol::CheckSessionGate(*request, connection.bound_session);
+      !gate.ok()) {
+    Refuse(connection, gate);
+    return;
+  }
+  if (connection.bound_session != 0 && request->header.session == connection.bound_session) {
+    connection.last_request = std::max(connection.last_request, request->header.request);
+  }
+  Dispatch(connection, *std::move(request));
+}
+
+void ClientListener::Dispatch(ClientConnection& connection, ClientRequest request) {
+  switch (client_protocol::ClassOf(request.command)) {
+    case RequestClass::kPing:
+      Reply(connection.peer, client_protocol::EncodeReply(request.header, {}));
+      return;
+    case RequestClass::kLogin:
+      ServeLogin(connection, std::move(request));
+      return;
+    case RequestClass::kMetadataWrite:
+      ServeMetadataWrite(connection, std::move(request));
+      return;
+    case RequestClass::kMetadataRead:
+      ServeMetadataRead(connection, request);
+      return;
+    case RequestClass::kServerRead:
+      ServeServerRead(connection, request);
+      return;
+    case RequestClass::kSendMessages:
+      ServeSend(connection, request);
+      return;
+    case RequestClass::kOffsetWrite:
+      ServeOffsetWrite(connection, request);
+      return;
+    case RequestClass::kPartitionRead:
+      ServePartitionRead(connection, request);
+      return;
+  }
+  SLUICE_ASSERT(false, "a request class without a path");
+}
+
+void ClientListener::Refuse(ClientConnection& connection, const absl::Status& status) {
+  const client_protocol::Rejection rejection = client_protocol::RejectionOf(status);
+  SLUICE_ASSERT(rejection.kind != client_protocol::RejectionKind::kNone, "refusing an OK status");
+  std::optional<Bytes> answer = client_protocol::EncodeRejection(connection.serving, status);
+  if (!answer.has_value()) {
+    Disconnect(connection.peer, status.message());
+    return;
+  }
+  if (rejection.kind == client_protocol::RejectionKind::kEviction) {
+    // Session-terminal (§1.6): the SDK registers again on its next call.
+    connection.bound_session = 0;
+    connection.bound_client = 0;
+  }
+  Reply(connection.peer, *answer);
+}
+
+void ClientListener::Reply(io::PeerId peer, ByteSpan frame) {
+  ClientConnection* connection = Find(peer);
+  if (connection == nullptr || network_ == nullptr) return;  // gone: the reply is lost with it
+  SLUICE_ASSERT(connection->busy, "a reply to client ", peer, " with no request being served");
+  if (const absl::Status sent = network_->Send(peer, frame); !sent.ok()) {
+    // Its send queue is full: it is not reading what it asked for.
+    Disconnect(peer, sent.message());
+    return;
+  }
+  connection->busy = false;
+  connection->serving.clear();
+  ServeNext(*connection);
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,123 @@
+#pragma once
+// ClientListener: sluice-server's client port — Iggy's client protocol
+// (../shared/PROTOCOL.md) over TCP, served by a single-node replica.
+//
+// Per frame (core/client_protocol/README.md has each step's contract):
+//   1. UringNetwork frames the byte stream (a size field below 256 or above the
+//      configured maximum closes that connection only).
+//   2. DecodeClientFrame validates the frame once (rule B13); CheckSessionGate adds
+//      what the connection's session allows. A refusal is answered as
+//      EncodeRejection says: a status reply, an eviction (the session bound here is
+//      dropped, the socket kept), or closing this connection.
+//   3. One dispatch by RequestClass: ping, login (the KDF runs here, on the loop),
+//      metadata writes (committed through the replica, answered from Apply's result),
+//      metadata reads, the server's own reads, sends, offset writes, polls and
+//      offset reads (the partition logs).
+// Every request gets exactly one answer (or its connection is closed): the SDK
+// waits for each reply before sending the next request.
+//
+// Ordering and bounds: requests of one connection are served one at a time, in
+// order (client_connection.h); the network bounds each connection's receive buffer
+// (the maximum frame) and send queue; a client whose replies do not fit its send
+// queue (it does not read) is disconnected. Poll replies are cut to fit one frame
+// (poll_budget.h).
+//
+// Everything runs on the loop's thread; nothing here is thread-safe. The listener
+// must outlive every callback it handed the replica: Stop() closes the port and the
+// connections, after which replies still to come are dropped; destroy the listener
+// only once the replica has been drained (Close) and Idle() holds.
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/client_protocol/requests.h"
+#include "core/io/network.h"
+#include "core/replica/single_node_replica.h"
+#include "io_backends/uring/tcp_address.h"
+#include "io_backends/uring/uring_loop.h"
+#include "io_backends/uring/uring_network.h"
+#include "server/client_connection.h"
+#include "server/server_reads.h"
+
+namespace sluice::server {
+
+struct ClientListenerOptions {
+  uring::TcpAddress address = {"0.0.0.0", 8090};
+  // The largest frame a client may send and the listener may send back, header
+  // included.
+  size_t frame_size_max_bytes = (size_t{1} << 20) + 256;
+  // The largest batch a SendMessages may carry (the partition prepare's body bound).
+  uint64_t batch_size_bytes_max = uint64_t{1} << 20;
+  size_t clients_max = 1024;
+  ServerIdentity identity;  // tcp_port is filled from the bound port
+};
+
+class ClientListener final : public io::NetworkHandler {
+ public:
+  // Binds the address and starts accepting. Errors: the bind's (e.g. EADDRINUSE).
+  static absl::StatusOr<std::unique_ptr<ClientListener>> Start(uring::UringLoop& loop,
+                                                               replica::SingleNodeReplica& replica,
+                                                               ClientListenerOptions options);
+  ~ClientListener() override;
+
+  // The port bound (the kernel's choice when configured as 0).
+  uint16_t port() const { return identity_.tcp_port; }
+  // Stops accepting and closes every connection; later replies are dropped.
+  void Stop();
+  // No poll or login of this listener is still running.
+  bool Idle() const { return tasks_running_ == 0; }
+  size_t connection_count() const { return connections_.size(); }
+
+  // io::NetworkHandler.
+  void OnFrame(io::PeerId from, ByteSpan frame) override;
+  void OnConnectionChange(io::PeerId peer, bool connected) override;
+
+ private:
+  ClientListener(uring::UringLoop& loop, replica::SingleNodeReplica& replica,
+                 ClientListenerOptions options);
+
+  // Connection flow (client_listener.cc).
+  void ServeNext(ClientConnection& connection);
+  void Serve(ClientConnection& connection);
+  void Dispatch(ClientConnection& connection, client_protocol::ClientRequest request);
+  // Sends `frame` to `peer` (if still connected) and serves its next request.
+  void Reply(io::PeerId peer, ByteSpan frame);
+  // Answers a refused frame per EncodeRejection (reply, eviction or close).
+  void Refuse(ClientConnection& connection, const absl::Status& status);
+  void Disconnect(io::PeerId peer, absl::string_view reason);
+  ClientConnection* Find(io::PeerId peer);
+  uint64_t NowUs() const;
+
+  // Metadata paths (client_metadata_paths.cc).
+  void ServeLogin(ClientConnection& connection, client_protocol::ClientRequest request);
+  void ServeMetadataWrite(ClientConnection& connection, client_protocol::ClientRequest request);
+  void ServeMetadataRead(ClientConnection& connection, const client_protocol::ClientRequest& request);
+  void ServeServerRead(ClientConnection& connection, const client_protocol::ClientRequest& request);
+  // Submits a validated metadata op for `request` and replies once it committed.
+  void SubmitMetadata(ClientConnection& connection, client_protocol::ClientRequest request,
+                      wire::Operation operation, Bytes body);
+  // A client that went away with a session: its Logout, so its group memberships end.
+  void LogoutDeparted(const ClientConnection& connection);
+
+  // Partition paths (client_partition_paths.cc).
+  void ServeSend(ClientConnection& connection, const client_protocol::ClientRequest& request);
+  void ServeOffsetWrite(ClientConnection& connection, const client_protocol::ClientRequest& request);
+  void ServePartitionRead(ClientConnection& connection,
+                          const client_protocol::ClientRequest& request);
+  void ServePoll(ClientConnection& connection, const client_protocol::ClientRequest& request);
+  void ServeGetOffset(ClientConnection& connection, const client_protocol::ClientRequest& request);
+
+  uring::UringLoop& loop_;
+  replica::SingleNodeReplica& replica_;
+  const client_protocol::ClientLimits limits_;
+  ServerIdentity identity_;
+  std::unique_ptr<uring::UringNetwork> network_;
+  absl::flat_hash_map<io::PeerId, std::unique_ptr<ClientConnection>> connections_;
+  // Balanced partitioning: one round-robin counter per (stream, topic) (§6.1).
+  absl::flat_hash_map<uint64_t, uint64_t> balanced_counters_;
+  uint64_t tasks_running_ = 0;
+};
+
+}  // namespace sluice::server

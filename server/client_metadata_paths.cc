@@ -1,0 +1,173 @@
+// The metadata side of the client listener: login, metadata writes (Logout
+// included), metadata reads and the server's own reads.
+#include <cstdio>
+#include <utility>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/assert.h"
+#include "core/client_protocol/committed_reply.h"
+#include "core/client_protocol/login.h"
+#include "core/client_protocol/reads.h"
+#include "core/client_protocol/reply_frame.h"
+#include "core/client_protocol/submissions.h"
+#include "core/metadata/password_kdf.h"
+#include "server/client_listener.h"
+
+namespace sluice::server {
+
+using client_protocol::ClientRequest;
+using client_protocol::IggyError;
+
+namespace {
+
+// A submission the replica refused before preparing it: rule B8 holding writes until
+// a checkpoint completes is transient (the SDK re-sends the frame); anything else
+// (a fail-stopped replica) is not.
+IggyError ErrorForRefusedSubmission(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) ? IggyError::kTransientNotAccepted : IggyError::kError;
+}
+
+// The session a committed Register opened: Apply's payload is [user_id:u32][session:u64].
+uint64_t SessionOfRegister(const metadata::ApplyResult& result) {
+  SLUICE_ASSERT(result.ok() && result.payload.size() >= 12, "a Register result without a session");
+  return base::LoadLittleEndian<uint64_t>(result.payload, 4);
+}
+
+absl::StatusOr<Bytes> HashPresentedSecret(const client_protocol::LoginHashInput& input,
+                                          const metadata::Argon2Cost& cost) {
+  if (const auto* password = std::get_if<client_protocol::PasswordHashInput>(&input)) {
+    return metadata::HashPassword(password->salt, password->password, cost);
+  }
+  return metadata::HashToken(std::get<client_protocol::TokenHashInput>(input).token);
+}
+
+}  // namespace
+
+void ClientListener::ServeLogin(ClientConnection& connection, ClientRequest request) {
+  const auto& registration = std::get<client_protocol::RegisterRequest>(request.command);
+  const metadata::MetadataState& state = replica_.metadata();
+  // The plan views `state` and `request`: used up before either changes.
+  const absl::StatusOr<client_protocol::LoginHashInput> plan =
+      client_protocol::PlanLogin(state, registration);
+  if (!plan.ok()) {
+    Refuse(connection, plan.status());
+    return;
+  }
+  // The KDF runs here, on the loop: deliberately slow (Argon2id), it holds every
+  // other client for one login's time. A single node has no other thread to run it.
+  const absl::StatusOr<Bytes> hash = HashPresentedSecret(*plan, replica_.password_cost());
+  if (!hash.ok()) {
+    Refuse(connection, hash.status());
+    return;
+  }
+  absl::StatusOr<client_protocol::MetadataSubmission> submission =
+      client_protocol::RegisterSubmission(state, *plan, *hash, NowUs());
+  if (!submission.ok()) {
+    Refuse(connection, submission.status());
+    return;
+  }
+  SubmitMetadata(connection, std::move(request), submission->operation,
+                 std::move(submission->body));
+}
+
+void ClientListener::ServeMetadataWrite(ClientConnection& connection, ClientRequest request) {
+  if (std::holds_alternative<client_protocol::LogoutRequest>(request.command) &&
+      connection.bound_session == 0) {
+    // Nothing bound: Iggy answers OK all the same (§2.6), and no op is needed.
+    Reply(connection.peer, client_protocol::EncodeReply(request.header, {}));
+    return;
+  }
+  std::optional<client_protocol::MetadataSubmission> submission =
+      client_protocol::MetadataSubmissionFor(request.command);
+  SLUICE_ASSERT(submission.has_value(), "a metadata write without a submission, code ",
+                static_cast<uint32_t>(request.code));
+  SubmitMetadata(connection, std::move(request), submission->operation,
+                 std::move(submission->body));
+}
+
+void ClientListener::SubmitMetadata(ClientConnection& connection, ClientRequest request,
+                                    wire::Operation operation, Bytes body) {
+  const io::PeerId peer = connection.peer;
+  const client_protocol::RequestHeader header = request.header;
+  metadata_store::MetadataRequest submitted{.operation = operation,
+                                            .body = std::move(body),
+                                            .client = header.client,
+                                            .request = header.request,
+                                            .timestamp_us = NowUs()};
+  const absl::Status status = replica_.SubmitMetadataForReply(
+      std::move(submitted),
+      [this, peer, request = std::move(request)](
+          absl::StatusOr<metadata_store::CommittedResult> committed) mutable {
+        if (!committed.ok()) {
+          std::fprintf(stderr, "client %llu: metadata op lost: %s\n",
+                       static_cast<unsigned long long>(peer), committed.status().ToString().c_str());
+          Reply(peer, client_protocol::EncodeStatusReply(request.header, IggyError::kError));
+          return;
+        }
+        if (ClientConnection* connection = Find(peer); connection != nullptr) {
+          if (std::holds_alternative<client_protocol::RegisterRequest>(request.command) &&
+              committed->result.ok()) {
+            connection->bound_session = SessionOfRegister(committed->result);
+            connection->bound_client = request.header.client;
+            connection->last_request = 0;
+          } else if (std::holds_alternative<client_protocol::LogoutRequest>(request.command)) {
+            connection->bound_session = 0;
+            connection->bound_client = 0;
+          }
+        }
+        Reply(peer, client_protocol::EncodeCommittedReply(
+                        request, committed->result, replica_.metadata(),
+                        {.op = committed->op,
+                         .timestamp_us = committed->timestamp_us,
+                         .commit = committed->op}));
+      });
+  if (!status.ok()) {
+    Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedSubmission(status)));
+  }
+}
+
+void ClientListener::LogoutDeparted(const ClientConnection& connection) {
+  // Iggy ends a departed client's session (its group memberships go with it); here
+  // through the same replicated Logout the client would have sent.
+  std::optional<client_protocol::MetadataSubmission> logout =
+      client_protocol::MetadataSubmissionFor(client_protocol::LogoutRequest{});
+  SLUICE_ASSERT(logout.has_value(), "Logout has a submission");
+  const absl::Status status = replica_.SubmitMetadata(
+      {.operation = logout->operation,
+       .body = std::move(logout->body),
+       .client = connection.bound_client,
+       .request = connection.last_request + 1,
+       .timestamp_us = NowUs()},
+      [](absl::StatusOr<metadata::ApplyResult>) {});
+  if (!status.ok()) {
+    std::fprintf(stderr, "client %llu departed; its session stays: %s\n",
+                 static_cast<unsigned long long>(connection.peer), status.ToString().c_str());
+  }
+}
+
+void ClientListener::ServeMetadataRead(ClientConnection& connection, const ClientRequest& request) {
+  const auto stats = [this](const metadata::PartitionKey& key, const metadata::Partition& partition) {
+    return PartitionStatsOf(replica_, key, partition);
+  };
+  const std::optional<client_protocol::ReadAnswer> answer = client_protocol::AnswerMetadataRead(
+      replica_.metadata(), request.command, connection.bound_session, stats);
+  SLUICE_ASSERT(answer.has_value(), "a metadata read without an answer, code ",
+                static_cast<uint32_t>(request.code));
+  Reply(connection.peer, client_protocol::EncodeReadReply(request.header, *answer));
+}
+
+void ClientListener::ServeServerRead(ClientConnection& connection, const ClientRequest& request) {
+  Bytes payload;
+  if (std::holds_alternative<client_protocol::GetStatsRequest>(request.command)) {
+    payload = client_protocol::EncodeStats(
+        CollectStats(replica_, identity_, NowUs(), static_cast<uint32_t>(connections_.size())));
+  } else {
+    SLUICE_ASSERT(std::holds_alternative<client_protocol::GetClusterMetadataRequest>(request.command),
+                  "a server read that is neither GetStats nor GetClusterMetadata");
+    payload = client_protocol::EncodeClusterMetadata(SingleNodeRoster(identity_));
+  }
+  Reply(connection.peer, client_protocol::EncodeReply(request.header, payload));
+}
+
+}  // namespace sluice::server
