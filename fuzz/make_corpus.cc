@@ -301,7 +301,7 @@ void WriteSegments(CorpusWriter& out) {
   const SegmentBuilder clean = CleanSegment();
   out.Write("segment_scan_fuzzer", "clean_five_entries", clean.log());
   SegmentBuilder six = CleanSegment();
-  six.Append(Operation::kPartitionPurge, {}, 5);
+  six.Append(Operation::kPartitionPurge, partition::EncodePurge(1), 5);
   out.Write("segment_scan_fuzzer", "clean_six_entries_truncated_scan", six.log());
 
   // A torn group commit: the last entry is cut short (uncertain tail, cut on one node).

@@ -58,4 +58,11 @@ absl::StatusOr<uint64_t> DecodeRetention(ByteSpan body) {
   return base::LoadLittleEndian<uint64_t>(body, 0);
 }
 
+Bytes EncodePurge(uint64_t step_id) { return EncodeRetention(step_id); }
+
+absl::StatusOr<uint64_t> DecodePurge(ByteSpan body) {
+  if (body.size() != 8) return WrongSize("purge", 8, body.size());
+  return base::LoadLittleEndian<uint64_t>(body, 0);
+}
+
 }  // namespace sluice::partition

@@ -11,8 +11,13 @@
 //                                   "delete the oldest N segments" into the first op
 //                                   of the segment that stays, so applying the step
 //                                   twice (recovery re-applies) drops nothing more
-//   PartitionPurge (165)            empty: every message goes; the next entry starts
-//                                   a new segment at offset 0 (ops continue)
+//   PartitionPurge (165)            step_id u64: every message goes; the next entry
+//                                   starts a new segment at offset 0 (ops continue).
+//                                   step_id names the metadata's pending purge step
+//                                   (PurgeTopic / PurgeStream) it carries out, kept in
+//                                   the state record once applied, so a primary
+//                                   resuming the step after a crash or a view change
+//                                   sees it done and never purges twice (8 bytes)
 
 #include <cstdint>
 
@@ -40,5 +45,7 @@ Bytes EncodeDeleteOffset(const ConsumerKey& consumer);
 absl::StatusOr<ConsumerKey> DecodeDeleteOffset(ByteSpan body);
 Bytes EncodeRetention(uint64_t cutoff_op);
 absl::StatusOr<uint64_t> DecodeRetention(ByteSpan body);
+Bytes EncodePurge(uint64_t step_id);
+absl::StatusOr<uint64_t> DecodePurge(ByteSpan body);
 
 }  // namespace sluice::partition

@@ -174,6 +174,9 @@ class PartitionLog {
 
   const absl::Status& failure() const { return failure_; }
   const std::vector<SegmentInfo>& segments() const { return record_.segments; }
+  // The metadata step id of the last purge applied (entry_body.h), durable in the
+  // state record: a purge step at or below it is done.
+  uint64_t purged_through_step() const { return record_.purge_step; }
   // Every segment, including entries appended but not yet durable or committed (a
   // retention cutoff the primary derives from them is applied only once committed,
   // and only to sealed segments).

@@ -176,9 +176,16 @@ io::Task<absl::Status> PartitionLog::DropSegmentsFor(uint64_t op, wire::Operatio
                                                       absl::uint128 checksum, ByteSpan body) {
   uint64_t cutoff = op + 1;
   if (operation == wire::Operation::kPartitionPurge) {
+    CO_ASSIGN_OR_RETURN(const uint64_t step, DecodePurge(body), "op ", op);
     if (segments_.back()->info.first_op <= op) {
       CO_RETURN_IF_ERROR(co_await Roll(op + 1, 0, checksum));
       active_bytes_planned_ = 0;
+    }
+    // The step is recorded with the drop below (or on its own when nothing is left to
+    // drop): only then is the purge done, and a step found recorded is never redone.
+    if (record_.purge_step < step) {
+      record_.purge_step = step;
+      if (SegmentsBelow(cutoff) == 0) CO_RETURN_IF_ERROR(co_await WriteStateRecord());
     }
   } else {
     CO_ASSIGN_OR_RETURN(cutoff, DecodeRetention(body), "op ", op);

@@ -32,6 +32,7 @@ Bytes EncodeStateRecord(const StateRecord& record) {
   base::StoreLittleEndian<uint64_t>(slot, 64, record.anchor_op);
   base::StoreU128(slot, 72, record.anchor_parent);
   base::StoreLittleEndian<uint64_t>(slot, 88, record.log_end_op);
+  base::StoreLittleEndian<uint64_t>(slot, 96, record.purge_step);
   size_t offset = kStateRecordHeaderSize;
   for (const SegmentInfo& segment : record.segments) {
     base::StoreLittleEndian<uint64_t>(slot, offset, segment.first_op);
@@ -74,6 +75,7 @@ absl::StatusOr<StateRecord> DecodeStateRecord(ByteSpan slot) {
   record.anchor_op = base::LoadLittleEndian<uint64_t>(slot, 64);
   record.anchor_parent = base::LoadU128(slot, 72);
   record.log_end_op = base::LoadLittleEndian<uint64_t>(slot, 88);
+  record.purge_step = base::LoadLittleEndian<uint64_t>(slot, 96);
   for (size_t offset = kStateRecordHeaderSize; offset < end; offset += 16) {
     const SegmentInfo segment{base::LoadLittleEndian<uint64_t>(slot, offset),
                               base::LoadLittleEndian<uint64_t>(slot, offset + 8)};

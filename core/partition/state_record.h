@@ -22,7 +22,8 @@
 //    64   8  anchor_op         oldest retained op (the first entry of the first segment)
 //    72  16  anchor_parent     the `parent` that entry must carry (chain anchor)
 //    88   8  log_end_op        entries above it are a truncated suffix (UINT64_MAX: none)
-//    96  16  reserved          zero
+//    96   8  purge_step        the metadata step id of the last purge applied (0: none)
+//   104   8  reserved          zero
 //   112  16 * segment_count    per segment: first_op u64, start_offset u64
 //                              (ascending; the last is the active segment)
 
@@ -56,6 +57,7 @@ struct StateRecord {
   uint64_t anchor_op = 1;
   absl::uint128 anchor_parent = 0;
   uint64_t log_end_op = kNoLogEnd;
+  uint64_t purge_step = 0;
   std::vector<SegmentInfo> segments;
   friend bool operator==(const StateRecord&, const StateRecord&) = default;
 };

@@ -123,7 +123,7 @@ TEST(PartitionCrashTest, CrashAtEveryStepOfAPurge) {
         for (int i = 0; i < 10; ++i) ASSERT_TRUE(fixture.AppendBatchesDurably(1, 3).ok());
       },
       [](PartitionFixture& fixture) {
-        (void)fixture.AppendEntry(wire::Operation::kPartitionPurge, {});
+        (void)fixture.AppendEntry(wire::Operation::kPartitionPurge, EncodePurge(1));
         (void)fixture.Drain();
       });
 }

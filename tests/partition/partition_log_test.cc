@@ -206,7 +206,7 @@ TEST_P(PartitionLogTest, PurgeRestartsOffsetsAtZeroWhileOpsContinue) {
   ASSERT_TRUE(fixture.Create().ok());
   ASSERT_TRUE(fixture.AppendBatchesDurably(3, 2).ok());
   ASSERT_TRUE(fixture.StoreOffset(1, 4).ok());
-  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kPartitionPurge, {}).ok());
+  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kPartitionPurge, EncodePurge(1)).ok());
   ASSERT_TRUE(fixture.Drain().ok());
   EXPECT_EQ(fixture.log_->committed_next_offset(), 0u);
   EXPECT_TRUE(fixture.PollAllIds().empty());
@@ -217,6 +217,24 @@ TEST_P(PartitionLogTest, PurgeRestartsOffsetsAtZeroWhileOpsContinue) {
   ASSERT_TRUE(fixture.Reopen().ok());
   EXPECT_EQ(fixture.PollAllIds(), Ids(7, 8));
   EXPECT_EQ(fixture.log_->appended_next_offset(), 2u);
+}
+
+TEST_P(PartitionLogTest, APurgeRecordsItsStepDurablyAlsoOnAnEmptyPartition) {
+  auto fixture_holder = std::make_unique<testing::PartitionFixture>(testing::TestOptions(), 1, GetParam());
+  testing::PartitionFixture& fixture = *fixture_holder;
+  ASSERT_TRUE(fixture.Create().ok());
+  EXPECT_EQ(fixture.log_->purged_through_step(), 0u);
+  // Nothing to drop: the step is still recorded.
+  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kPartitionPurge, EncodePurge(3)).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->purged_through_step(), 3u);
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 2).ok());
+  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kPartitionPurge, EncodePurge(9)).ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->purged_through_step(), 9u);
+  ASSERT_TRUE(fixture.Reopen().ok());
+  EXPECT_EQ(fixture.log_->purged_through_step(), 9u) << "kept in the state record";
+  EXPECT_TRUE(fixture.PollAllIds().empty());
 }
 
 TEST_P(PartitionLogTest, TruncateAfterDropsTheUncommittedSuffixAcrossSegments) {
