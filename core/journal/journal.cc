@@ -1,6 +1,8 @@
 // Journal: construction, Append's checks and grouping, checkpoints (rule B8).
 #include "core/journal/journal.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "core/io/storage_ops.h"
@@ -104,6 +106,31 @@ absl::Status Journal::SetCheckpoint(uint64_t op) {
   }
   checkpoint_op_ = op;
   checkpoint_checksum_ = *checksum;
+  return absl::OkStatus();
+}
+
+absl::Status Journal::InstallCheckpoint(uint64_t op, absl::uint128 checksum) {
+  if (op <= checkpoint_op_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("installing checkpoint op ", op, " at or below checkpoint op ", checkpoint_op_));
+  }
+  if (running_ || !groups_.empty() || truncating_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("installing checkpoint op ", op, " while appends or a truncation are in flight"));
+  }
+  if (!failure_.ok()) return failure_;
+  const bool linked = op <= last_op_ && ChecksumOf(op) == std::optional<absl::uint128>(checksum);
+  if (!linked) {
+    // What this process holds above op does not continue the peer's chain: the
+    // chain restarts at the installed checkpoint (recovery sees the same: the ops
+    // on disk above it do not link to its checksum).
+    last_op_ = op;
+    last_checksum_ = checksum;
+    durable_op_ = op;  // every op <= op is covered by the durable snapshot
+    extent_op_ = std::max(extent_op_, op);
+  }
+  checkpoint_op_ = op;
+  checkpoint_checksum_ = checksum;
   return absl::OkStatus();
 }
 

@@ -26,6 +26,15 @@
 //       for op < commit_watermark or op < checkpoint_op(): committed ops are never
 //       truncated. A crash before it completes leaves a prefix of the dropped ops,
 //       possibly followed by a tail recovery classifies as uncertain.
+//   InstallCheckpoint(op, checksum)  state sync (rule B15): a snapshot of a peer's
+//       checkpoint at `op` (whose prepare checksum is `checksum`) is durable and a
+//       durable superblock names it. The chain is anchored there from now on: if the
+//       ring holds op with that checksum, it simply becomes the checkpoint; otherwise
+//       last_op() jumps to op (last_checksum() = checksum, durable_op() = op) and the
+//       entries this process appended above op no longer count (they stay on disk
+//       until overwritten or truncated; recovery sees they do not link). Refused
+//       (FailedPrecondition) while appends are in flight (Drain() first) and for
+//       op <= checkpoint_op().
 //   SetCheckpoint(op)  records that a durable snapshot covers every op <= op (call
 //       it only once the superblock naming that snapshot is durable). Rule B8: the
 //       ring never overwrites an op the checkpoint does not cover, so Append of op
@@ -74,6 +83,7 @@ class Journal {
   io::Task<absl::StatusOr<Bytes>> ReadEntry(uint64_t op);
   io::Task<absl::Status> TruncateAfter(uint64_t op, uint64_t commit_watermark);
   absl::Status SetCheckpoint(uint64_t op);
+  absl::Status InstallCheckpoint(uint64_t op, absl::uint128 checksum);
   uint64_t ops_until_checkpoint_needed() const;
 
   // Waits until every appended group finished (durable, or failed). Returns failure().

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
+#include "core/base/status_macros.h"
 #include "core/io/task.h"
 #include "core/wire/header.h"
 
@@ -14,8 +16,8 @@ JournalGroupLog::JournalGroupLog(std::unique_ptr<journal::Journal> journal, io::
 
 JournalGroupLog::~JournalGroupLog() = default;
 
-std::unique_ptr<JournalGroupLog> JournalGroupLog::FromRecovery(journal::JournalRecovery recovery,
-                                                               io::Loop& loop) {
+std::unique_ptr<JournalGroupLog> JournalGroupLog::FromRecovery(journal::JournalRecovery recovery, io::Loop& loop,
+                                                               std::optional<MetadataSync> sync) {
   SLUICE_ASSERT(recovery.journal != nullptr, "recovery without a journal");
   std::unique_ptr<JournalGroupLog> log(new JournalGroupLog(std::move(recovery.journal), loop));
   const uint64_t last = log->journal_->last_op();
@@ -29,6 +31,17 @@ std::unique_ptr<JournalGroupLog> JournalGroupLog::FromRecovery(journal::JournalR
   }
   log->faulty_head_op_ = std::max(recovery.head_op, last);
   log->recovered_commit_ = recovery.commit_op;
+  if (sync.has_value()) {
+    log->sync_storage_ = &sync->storage;
+    log->superblock_ = std::move(sync->state.superblock);
+    // Serve only the snapshot of the WAL's own checkpoint (its chain's anchor).
+    if (sync->state.served.has_value() && sync->state.served->id.op == log->base_op()) {
+      log->served_ = std::move(sync->state.served);
+    }
+    if (sync->state.staged.has_value() && sync->state.staged->id.op > log->base_op()) {
+      log->staged_ = sync->state.staged;
+    }
+  }
   return log;
 }
 
@@ -99,27 +112,96 @@ std::optional<absl::uint128> JournalGroupLog::ChecksumAt(uint64_t op) const {
   return it->second;
 }
 
+void JournalGroupLog::Report(DoneCallback done, absl::Status status) {
+  std::weak_ptr<int> alive = alive_;
+  loop_.Post([alive, done = std::move(done), status = std::move(status)]() mutable {
+    if (alive.lock() != nullptr) done(std::move(status));
+  });
+}
+
+std::optional<SnapshotId> JournalGroupLog::ServedSnapshot() const {
+  if (!served_.has_value() || served_->id.op != base_op()) return std::nullopt;
+  return served_->id;
+}
+
 void JournalGroupLog::ReadSnapshot(const SnapshotId& snapshot, uint64_t offset, uint64_t size_max_bytes,
                                    ReadCallback done) {
+  absl::StatusOr<Bytes> chunk = absl::NotFoundError(absl::StrCat("the metadata snapshot of op ", snapshot.op,
+                                                                 " is not the one this log serves"));
+  if (ServedSnapshot() == std::optional<SnapshotId>(snapshot) && offset < snapshot.size_bytes) {
+    const uint64_t size = std::min<uint64_t>(size_max_bytes, snapshot.size_bytes - offset);
+    chunk = Bytes(served_->bytes.begin() + offset, served_->bytes.begin() + offset + size);
+  }
   std::weak_ptr<int> alive = alive_;
-  loop_.Post([alive, done = std::move(done)]() mutable {
-    if (alive.lock() != nullptr) done(absl::NotFoundError("the metadata log serves no snapshot yet"));
+  loop_.Post([alive, done = std::move(done), chunk = std::move(chunk)]() mutable {
+    if (alive.lock() != nullptr) done(std::move(chunk));
   });
 }
 
 void JournalGroupLog::StageSnapshot(const SnapshotId& snapshot, uint64_t offset, ByteSpan bytes,
                                     DoneCallback done) {
+  if (sync_storage_ == nullptr) {
+    return Report(std::move(done), absl::UnimplementedError("metadata state sync is not wired for this log"));
+  }
+  const bool continues = staged_.has_value() && staged_->id == snapshot && staged_->staged_bytes == offset;
+  if (sync_busy_ || (offset != 0 && !continues) || offset + bytes.size() > snapshot.size_bytes) {
+    return Report(std::move(done), absl::FailedPreconditionError(absl::StrCat(
+                                       "staging ", bytes.size(), " bytes at offset ", offset, " of the snapshot of op ",
+                                       snapshot.op, ": not where its staging ends")));
+  }
+  sync_busy_ = true;
+  if (offset == 0) staged_.reset();  // the file is recreated: an older staging is gone
+  const uint64_t end = offset + bytes.size();
   std::weak_ptr<int> alive = alive_;
-  loop_.Post([alive, done = std::move(done)]() mutable {
-    if (alive.lock() != nullptr) done(absl::UnimplementedError("metadata state sync is not wired yet"));
-  });
+  io::Spawn(StageMetadataChunk(*sync_storage_, snapshot, offset, Bytes(bytes.begin(), bytes.end())),
+            [this, alive, snapshot, end, done = std::move(done)](absl::Status status) mutable {
+              if (alive.lock() == nullptr) return;
+              sync_busy_ = false;
+              if (status.ok()) staged_ = StagedSnapshot{.id = snapshot, .staged_bytes = end};
+              Report(std::move(done), std::move(status));
+            });
 }
 
 void JournalGroupLog::InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) {
+  if (sync_storage_ == nullptr) {
+    return Report(std::move(done), absl::UnimplementedError("metadata state sync is not wired for this log"));
+  }
+  if (sync_busy_ || !staged_.has_value() || staged_->id != snapshot || staged_->staged_bytes != snapshot.size_bytes ||
+      snapshot.op <= base_op()) {
+    return Report(std::move(done), absl::FailedPreconditionError(absl::StrCat(
+                                       "the snapshot of op ", snapshot.op, " is not completely staged above base op ",
+                                       base_op())));
+  }
+  sync_busy_ = true;
   std::weak_ptr<int> alive = alive_;
-  loop_.Post([alive, done = std::move(done)]() mutable {
-    if (alive.lock() != nullptr) done(absl::UnimplementedError("metadata state sync is not wired yet"));
+  io::Spawn(Install(snapshot), [this, alive, done = std::move(done)](absl::Status status) mutable {
+    if (alive.lock() == nullptr) return;
+    sync_busy_ = false;
+    Report(std::move(done), std::move(status));
   });
+}
+
+io::Task<absl::Status> JournalGroupLog::Install(SnapshotId snapshot) {
+  // The appends in flight finish first: the WAL's checkpoint moves only between groups.
+  CO_RETURN_IF_ERROR(co_await journal_->Drain(), "draining the WAL before installing a snapshot");
+  absl::StatusOr<ServedMetadataSnapshot> installed =
+      co_await InstallMetadataSnapshot(*sync_storage_, *superblock_, snapshot);
+  if (!installed.ok()) {
+    if (absl::IsDataLoss(installed.status())) staged_.reset();  // discarded: never installed
+    co_return installed.status();
+  }
+  // The superblock names the snapshot now (durable): only then does the WAL move.
+  const uint64_t previous_last = journal_->last_op();
+  CO_RETURN_IF_ERROR(journal_->InstallCheckpoint(snapshot.op, snapshot.op_checksum));
+  faulty_head_op_ = std::max(faulty_head_op_, previous_last);
+  recovered_commit_ = std::max(recovered_commit_, snapshot.op);
+  checksums_.erase(checksums_.begin(), checksums_.upper_bound(snapshot.op));
+  headers_.erase(headers_.begin(), headers_.upper_bound(snapshot.op));
+  if (journal_->last_op() == snapshot.op) Forget(snapshot.op);  // the chain restarted at the base
+  served_ = *std::move(installed);
+  staged_.reset();
+  CO_RETURN_IF_ERROR(co_await CleanUpAfterInstall(*sync_storage_, snapshot.op));
+  co_return absl::OkStatus();
 }
 
 }  // namespace sluice::vsr

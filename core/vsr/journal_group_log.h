@@ -12,11 +12,13 @@
 // Commit() records nothing: the metadata commit watermark is the superblock's,
 // written by the checkpoint code, not per op.
 //
-// State sync (B15) is not plugged in yet: the metadata group's snapshot is the
-// checkpoint's snapshot file (core/metadata/snapshot_codec.h), which the superblock
-// names together with the WAL checkpoint, so serving and installing it belongs with
-// the bootstrap wiring. Until then this log serves no snapshot and refuses to stage
-// one (Unimplemented): a replica behind the metadata WAL's ring cannot sync it yet.
+// State sync (B15, metadata_sync.h) when built with a MetadataSync: it serves the
+// checkpoint's snapshot file the superblock names, stages a peer's snapshot durably in
+// `metadata/sync-staging.bin` (Staged() after a restart: the sync resumes), and
+// installs it in rule B6's order — verify, write the snapshot, the superblock naming
+// it, then move the WAL's checkpoint (Journal::InstallCheckpoint, after draining the
+// appends in flight). This log then owns the superblock handle for those updates.
+// Built without one, it serves no snapshot and refuses to stage one (Unimplemented).
 //
 // Lifetime: like a Journal, destroy it only when no read or truncation is in
 // flight, or when the storage has dropped their completions (a process death).
@@ -30,12 +32,20 @@
 #include "core/journal/journal.h"
 #include "core/journal/journal_recovery.h"
 #include "core/vsr/group_log.h"
+#include "core/vsr/metadata_sync.h"
 
 namespace sluice::vsr {
 
 class JournalGroupLog final : public GroupLog {
  public:
-  static std::unique_ptr<JournalGroupLog> FromRecovery(journal::JournalRecovery recovery, io::Loop& loop);
+  // What state sync works with: the replica's storage (the journal's) and what
+  // bootstrap read (LoadMetadataSyncState).
+  struct MetadataSync {
+    io::Storage& storage;
+    MetadataSyncState state;
+  };
+  static std::unique_ptr<JournalGroupLog> FromRecovery(journal::JournalRecovery recovery, io::Loop& loop,
+                                                       std::optional<MetadataSync> sync = std::nullopt);
   ~JournalGroupLog() override;
 
   absl::Status Append(ByteSpan frame, DurableCallback on_durable) override;
@@ -53,10 +63,10 @@ class JournalGroupLog final : public GroupLog {
   std::optional<ByteSpan> Header(uint64_t op) const override;
   std::optional<absl::uint128> ChecksumAt(uint64_t op) const override;
 
-  std::optional<SnapshotId> ServedSnapshot() const override { return std::nullopt; }
+  std::optional<SnapshotId> ServedSnapshot() const override;
   void ReadSnapshot(const SnapshotId& snapshot, uint64_t offset, uint64_t size_max_bytes,
                     ReadCallback done) override;
-  std::optional<StagedSnapshot> Staged() const override { return std::nullopt; }
+  std::optional<StagedSnapshot> Staged() const override { return staged_; }
   void StageSnapshot(const SnapshotId& snapshot, uint64_t offset, ByteSpan bytes, DoneCallback done) override;
   void InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) override;
 
@@ -66,6 +76,9 @@ class JournalGroupLog final : public GroupLog {
   JournalGroupLog(std::unique_ptr<journal::Journal> journal, io::Loop& loop);
   void Remember(uint64_t op, absl::uint128 checksum, ByteSpan header);
   void Forget(uint64_t after_op);
+  // Reports `status` to `done` on the loop, never inside the caller (GroupLog's contract).
+  void Report(DoneCallback done, absl::Status status);
+  io::Task<absl::Status> Install(SnapshotId snapshot);
 
   std::unique_ptr<journal::Journal> journal_;
   io::Loop& loop_;
@@ -74,6 +87,12 @@ class JournalGroupLog final : public GroupLog {
   uint64_t recovered_commit_ = 0;
   absl::btree_map<uint64_t, absl::uint128> checksums_;
   absl::btree_map<uint64_t, std::array<uint8_t, 256>> headers_;
+  // State sync (null storage: not wired).
+  io::Storage* sync_storage_ = nullptr;
+  std::optional<superblock::OpenedSuperblock> superblock_;
+  std::optional<ServedMetadataSnapshot> served_;
+  std::optional<StagedSnapshot> staged_;
+  bool sync_busy_ = false;  // a staging or an install in flight
 };
 
 }  // namespace sluice::vsr
