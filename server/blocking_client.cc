@@ -134,6 +134,8 @@ absl::StatusOr<ServerFrame> BlockingClient::ReadFrame() {
   return ServerFrame{.frame = std::move(frame), .decoded = decoded};
 }
 
+void BlockingClient::ShutdownWrite() { shutdown(fd_, SHUT_WR); }
+
 bool BlockingClient::ClosedByServer(absl::Duration wait) {
   pollfd watched{.fd = fd_, .events = POLLIN, .revents = 0};
   if (poll(&watched, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) <= 0) return false;

@@ -55,6 +55,8 @@ class BlockingClient {
   // Raw access for hostile-client tests: bytes as given, and the next whole frame.
   absl::Status SendBytes(ByteSpan bytes);
   absl::StatusOr<ServerFrame> ReadFrame();
+  // Half-closes the connection: the server reads end of file after what was sent.
+  void ShutdownWrite();
   // True once the server has closed the connection: a read returns end of file (or
   // a reset) within `wait`.
   bool ClosedByServer(absl::Duration wait);

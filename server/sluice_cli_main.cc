@@ -1,0 +1,212 @@
+// sluice-cli: a small operator's client of sluice-server's client port, speaking
+// Iggy's client protocol through server/blocking_client.h (the SDK's session flow).
+//
+//   sluice-cli [--address HOST:PORT] [--username U] [--password P] <command> ...
+//     ping
+//     create-stream NAME
+//     create-topic STREAM NAME PARTITIONS
+//     send STREAM TOPIC PARTITION MESSAGE...     one batch, one message per argument
+//     poll STREAM TOPIC PARTITION OFFSET COUNT   prints "offset<TAB>payload" lines
+//     store-offset STREAM TOPIC PARTITION CONSUMER_ID OFFSET
+//
+// STREAM / TOPIC: a number is an id, anything else a name. Defaults: 127.0.0.1:8090,
+// iggy / iggy (Iggy's). Exit codes: 0 ok, 1 refused by the server or unreachable,
+// 2 usage.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/base/bytes.h"
+#include "core/client_protocol/requests.h"
+#include "core/wire/batch.h"
+#include "core/wire/batch_encoder.h"
+#include "server/blocking_client.h"
+
+namespace sluice::server {
+namespace {
+
+using client_protocol::IggyError;
+using metadata::Identifier;
+
+constexpr int kExitOk = 0, kExitRefused = 1, kExitUsage = 2;
+
+const char kHelp[] = R"(usage: sluice-cli [--address HOST:PORT] [--username U] [--password P] <command>
+  ping
+  create-stream NAME
+  create-topic STREAM NAME PARTITIONS
+  send STREAM TOPIC PARTITION MESSAGE...
+  poll STREAM TOPIC PARTITION OFFSET COUNT
+  store-offset STREAM TOPIC PARTITION CONSUMER_ID OFFSET
+)";
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "sluice-cli: %s\n%s", message.c_str(), kHelp);
+  return kExitUsage;
+}
+
+Identifier IdentifierOf(const std::string& text) {
+  uint32_t id = 0;
+  return absl::SimpleAtoi(text, &id) ? Identifier::Numeric(id) : Identifier::Named(text);
+}
+
+// Prints the server's refusal, if any; the exit code.
+int Report(const absl::StatusOr<ServerFrame>& reply, const std::string& what) {
+  if (!reply.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what.c_str(), reply.status().ToString().c_str());
+    return kExitRefused;
+  }
+  if (reply->decoded.Error() != IggyError::kOk) {
+    std::fprintf(stderr, "%s: refused with error %u%s\n", what.c_str(),
+                 static_cast<uint32_t>(reply->decoded.Error()),
+                 reply->decoded.eviction ? " (evicted)" : "");
+    return kExitRefused;
+  }
+  std::printf("%s: ok\n", what.c_str());
+  return kExitOk;
+}
+
+int Send(BlockingClient& client, const std::vector<std::string>& args) {
+  uint32_t partition = 0;
+  if (args.size() < 4 || !absl::SimpleAtoi(args[2], &partition)) {
+    return Usage("send STREAM TOPIC PARTITION MESSAGE...");
+  }
+  std::vector<wire::MessageToSend> messages;
+  for (size_t i = 3; i < args.size(); ++i) {
+    // Iggy's SDKs mint ids client-side; numbering from the process's clock keeps
+    // them distinct across runs without randomness in the batch.
+    messages.push_back({.id = absl::MakeUint128(static_cast<uint64_t>(time(nullptr)), i),
+                        .payload = base::AsBytes(args[i])});
+  }
+  absl::StatusOr<Bytes> batch = wire::EncodeBatch(messages);
+  if (!batch.ok()) return Usage(std::string(batch.status().message()));
+  absl::StatusOr<wire::ValidatedBatch> validated = wire::DecodeBatch(*batch);
+  if (!validated.ok()) return Usage(std::string(validated.status().message()));
+  const absl::StatusOr<ServerFrame> reply = client.Call(client_protocol::SendMessagesRequest{
+      .stream = IdentifierOf(args[0]),
+      .topic = IdentifierOf(args[1]),
+      .partitioning = {.kind = client_protocol::Partitioning::Kind::kPartitionId,
+                       .partition_id = partition},
+      .batch = *validated});
+  if (reply.ok() && reply->decoded.Error() == IggyError::kOk && reply->decoded.payload.size() == 24) {
+    std::printf("base offset %llu\n", static_cast<unsigned long long>(
+                                          base::LoadLittleEndian<uint64_t>(reply->decoded.payload, 16)));
+  }
+  return Report(reply, absl::StrCat("send ", messages.size(), " message(s)"));
+}
+
+int Poll(BlockingClient& client, const std::vector<std::string>& args) {
+  uint32_t partition = 0, count = 0;
+  uint64_t offset = 0;
+  if (args.size() != 5 || !absl::SimpleAtoi(args[2], &partition) ||
+      !absl::SimpleAtoi(args[3], &offset) || !absl::SimpleAtoi(args[4], &count)) {
+    return Usage("poll STREAM TOPIC PARTITION OFFSET COUNT");
+  }
+  const absl::StatusOr<ServerFrame> reply = client.Call(client_protocol::PollMessagesRequest{
+      .consumer = {client_protocol::Consumer::Kind::kConsumer, Identifier::Numeric(0)},
+      .stream = IdentifierOf(args[0]),
+      .topic = IdentifierOf(args[1]),
+      .partition = partition,
+      .strategy = {client_protocol::PollingStrategy::Kind::kOffset, offset},
+      .count = count});
+  if (!reply.ok() || reply->decoded.Error() != IggyError::kOk) return Report(reply, "poll");
+  const ByteSpan payload = reply->decoded.payload;
+  // Records as the SDK walks them (PROTOCOL.md §6.5): offset = base + offset_delta.
+  size_t position = 16;
+  while (position + 256 <= payload.size()) {
+    const uint64_t base_offset = base::LoadLittleEndian<uint64_t>(payload, position + 8);
+    const uint64_t length = base::LoadLittleEndian<uint64_t>(payload, position + 32);
+    const uint32_t messages = base::LoadLittleEndian<uint32_t>(payload, position + 48);
+    if (length < 256 || position + length > payload.size()) break;
+    size_t frame = position + 256;
+    for (uint32_t i = 0; i < messages && frame + 48 <= position + length; ++i) {
+      const uint32_t headers = base::LoadLittleEndian<uint32_t>(payload, frame + 32);
+      const uint32_t size = base::LoadLittleEndian<uint32_t>(payload, frame + 36);
+      if (frame + 48 + size + headers > position + length) break;
+      std::printf("%llu\t%.*s\n",
+                  static_cast<unsigned long long>(
+                      base_offset + base::LoadLittleEndian<uint32_t>(payload, frame + 24)),
+                  static_cast<int>(size), reinterpret_cast<const char*>(payload.data() + frame + 48));
+      frame += 48 + size + headers;
+    }
+    position += length;
+  }
+  return kExitOk;
+}
+
+int Run(BlockingClient& client, const std::string& command, const std::vector<std::string>& args) {
+  if (command == "ping") return Report(client.Call(client_protocol::PingRequest{}), "ping");
+  if (command == "create-stream" && args.size() == 1) {
+    return Report(client.Call(client_protocol::CreateStreamRequest{args[0]}), "create-stream");
+  }
+  uint32_t number = 0;
+  if (command == "create-topic" && args.size() == 3 && absl::SimpleAtoi(args[2], &number)) {
+    return Report(client.Call(client_protocol::CreateTopicRequest{
+                      .stream = IdentifierOf(args[0]), .partitions_count = number, .name = args[1]}),
+                  "create-topic");
+  }
+  uint32_t partition = 0, consumer = 0;
+  uint64_t offset = 0;
+  if (command == "store-offset" && args.size() == 5 && absl::SimpleAtoi(args[2], &partition) &&
+      absl::SimpleAtoi(args[3], &consumer) && absl::SimpleAtoi(args[4], &offset)) {
+    return Report(client.Call(client_protocol::StoreConsumerOffsetRequest{
+                      .consumer = {client_protocol::Consumer::Kind::kConsumer, Identifier::Numeric(consumer)},
+                      .stream = IdentifierOf(args[0]),
+                      .topic = IdentifierOf(args[1]),
+                      .partition = partition,
+                      .offset = offset}),
+                  "store-offset");
+  }
+  if (command == "send") return Send(client, args);
+  if (command == "poll") return Poll(client, args);
+  return Usage(absl::StrCat("unknown command or bad arguments: ", command));
+}
+
+int Main(int argc, char** argv) {
+  std::string address = "127.0.0.1:8090", username = "iggy", password = "iggy";
+  int i = 1;
+  for (; i + 1 < argc && std::string(argv[i]).rfind("--", 0) == 0; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--address") {
+      address = argv[i + 1];
+    } else if (flag == "--username") {
+      username = argv[i + 1];
+    } else if (flag == "--password") {
+      password = argv[i + 1];
+    } else {
+      return Usage(absl::StrCat("unknown flag: ", flag));
+    }
+  }
+  if (i >= argc) return Usage("missing command");
+  const std::string command = argv[i];
+  if (command == "--help" || command == "help") {
+    std::printf("%s", kHelp);
+    return kExitOk;
+  }
+  const std::vector<std::string> args(argv + i + 1, argv + argc);
+  const size_t colon = address.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
+      port == 0 || port > 65535) {
+    return Usage(absl::StrCat("bad address: ", address));
+  }
+  absl::StatusOr<std::unique_ptr<BlockingClient>> client = BlockingClient::Connect(
+      address.substr(0, colon), static_cast<uint16_t>(port), absl::Seconds(5));
+  if (!client.ok()) {
+    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
+    return kExitRefused;
+  }
+  if (command != "ping") {
+    if (const absl::Status login = (*client)->Login(username, password); !login.ok()) {
+      std::fprintf(stderr, "login as %s: %s\n", username.c_str(), login.ToString().c_str());
+      return kExitRefused;
+    }
+  }
+  return Run(**client, command, args);
+}
+
+}  // namespace
+}  // namespace sluice::server
+
+int main(int argc, char** argv) { return sluice::server::Main(argc, argv); }
