@@ -6,6 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
 #include "core/base/status_macros.h"
+#include "core/io/storage_ops.h"
+#include "core/metadata/snapshot_codec.h"
+#include "core/metadata/snapshot_store.h"
 #include "core/io/task.h"
 #include "core/wire/header.h"
 
@@ -201,6 +204,46 @@ io::Task<absl::Status> JournalGroupLog::Install(SnapshotId snapshot) {
   served_ = *std::move(installed);
   staged_.reset();
   CO_RETURN_IF_ERROR(co_await CleanUpAfterInstall(*sync_storage_, snapshot.op));
+  co_return absl::OkStatus();
+}
+
+void JournalGroupLog::TakeCheckpoint(const metadata::MetadataState& state, DoneCallback done) {
+  const uint64_t op = state.last_applied_op;
+  const std::optional<absl::uint128> prepare_checksum = ChecksumAt(op);
+  if (sync_storage_ == nullptr || sync_busy_ || op <= base_op() || op > last_op() || !prepare_checksum.has_value()) {
+    return Report(std::move(done), absl::FailedPreconditionError(absl::StrCat(
+                                       "no checkpoint at op ", op, " (base op ", base_op(), ", last op ", last_op(),
+                                       sync_busy_ ? ", a sync or checkpoint in flight)" : ")")));
+  }
+  sync_busy_ = true;
+  metadata::EncodedSnapshot encoded = metadata::EncodeSnapshot(state);
+  std::weak_ptr<int> alive = alive_;
+  io::Spawn(Checkpoint(op, *prepare_checksum, std::move(encoded.bytes), encoded.checksum),
+            [this, alive, done = std::move(done)](absl::Status status) mutable {
+              if (alive.lock() == nullptr) return;
+              sync_busy_ = false;
+              Report(std::move(done), std::move(status));
+            });
+}
+
+io::Task<absl::Status> JournalGroupLog::Checkpoint(uint64_t op, absl::uint128 prepare_checksum, Bytes snapshot,
+                                                   absl::uint128 snapshot_checksum) {
+  // Rule B6's order: the snapshot durable, then the superblock naming it, then the WAL.
+  CO_RETURN_IF_ERROR(co_await io::WriteFileAtomically(*sync_storage_, metadata::SnapshotPath(op), snapshot),
+                     "writing the snapshot of op ", op);
+  superblock::SuperblockState next = superblock_->state;
+  next.metadata_checkpoint = {.op = op, .snapshot_checksum = snapshot_checksum, .prepare_checksum = prepare_checksum};
+  next.metadata_commit_watermark = std::max(next.metadata_commit_watermark, op);
+  CO_RETURN_IF_ERROR(co_await superblock::UpdateSuperblock(*sync_storage_, *superblock_, next),
+                     "naming the snapshot of op ", op, " in the superblock");
+  CO_RETURN_IF_ERROR(journal_->SetCheckpoint(op), "moving the WAL's checkpoint to op ", op);
+  SLUICE_ASSERT(journal_->checkpoint_checksum() == prepare_checksum, "checkpoint op ", op, " changed its checksum");
+  checksums_.erase(checksums_.begin(), checksums_.upper_bound(op));
+  headers_.erase(headers_.begin(), headers_.upper_bound(op));
+  served_ = ServedMetadataSnapshot{.id = MetadataSnapshotId(op, prepare_checksum, snapshot), .bytes = std::move(snapshot)};
+  // A staging at or below the new checkpoint can never be installed.
+  if (staged_.has_value() && staged_->id.op <= op) staged_.reset();
+  CO_RETURN_IF_ERROR(co_await metadata::DeleteSnapshotsOlderThan(*sync_storage_, op));
   co_return absl::OkStatus();
 }
 

@@ -31,6 +31,7 @@
 #include "core/io/loop.h"
 #include "core/journal/journal.h"
 #include "core/journal/journal_recovery.h"
+#include "core/metadata/metadata_state.h"
 #include "core/vsr/group_log.h"
 #include "core/vsr/metadata_sync.h"
 
@@ -72,6 +73,18 @@ class JournalGroupLog final : public GroupLog {
 
   journal::Journal& journal() { return *journal_; }
 
+  // Takes a checkpoint of the metadata group (the metadata layer's part of rule B6,
+  // for a log built with a MetadataSync, which owns the superblock handle): writes
+  // `state`'s snapshot (state.last_applied_op is the checkpoint op, committed and
+  // in the WAL's ring), durably names it in the superblock with that op's prepare
+  // checksum (and the commit watermark raised to it), then moves the WAL's
+  // checkpoint (Journal::SetCheckpoint), serves the new snapshot and removes older
+  // ones. FailedPrecondition (nothing written) while a sync or checkpoint is in
+  // flight, or for an op outside (base_op(), last_op()] or one whose checksum the log
+  // no longer knows; any other error is fail-stop.
+  void TakeCheckpoint(const metadata::MetadataState& state, DoneCallback done);
+  bool checkpoint_busy() const { return sync_busy_; }
+
  private:
   JournalGroupLog(std::unique_ptr<journal::Journal> journal, io::Loop& loop);
   void Remember(uint64_t op, absl::uint128 checksum, ByteSpan header);
@@ -79,6 +92,8 @@ class JournalGroupLog final : public GroupLog {
   // Reports `status` to `done` on the loop, never inside the caller (GroupLog's contract).
   void Report(DoneCallback done, absl::Status status);
   io::Task<absl::Status> Install(SnapshotId snapshot);
+  io::Task<absl::Status> Checkpoint(uint64_t op, absl::uint128 prepare_checksum, Bytes snapshot,
+                                    absl::uint128 snapshot_checksum);
 
   std::unique_ptr<journal::Journal> journal_;
   io::Loop& loop_;

@@ -6,7 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
 #include "core/io/task.h"
-#include "core/journal/format_journal.h"
+#include "core/metadata/metadata_state.h"
+#include "core/metadata_store/format_metadata.h"
 #include "core/journal/journal_recovery.h"
 #include "core/vsr/vsr_state.h"
 
@@ -68,15 +69,21 @@ journal::JournalOptions JournalCluster::JournalOptions() const {
 }
 
 void JournalCluster::Start() {
-  // Format: the empty WAL first, then the VSR state file (the replica's "superblock"
-  // for now): a directory with a state file has a WAL.
+  // Format: the metadata directory (superblock, empty snapshot, WAL), then the VSR
+  // state file (the durable view state is not in the superblock yet).
   vsr::VsrState initial{.view = 0, .log_view = 0, .groups = {{.group = group()}}};
   uint64_t formatted = 0;
   for (uint8_t index = 0; index < options_.replica_count; ++index) {
     Node& node = nodes_[index];
     node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
     node.network->SetHandler(&node.process->network);
-    io::Spawn(journal::FormatJournal(node.process->storage, JournalOptions()),
+    metadata_store::MetadataFormat format;
+    format.identity.cluster_id = kCluster;
+    format.identity.replica_index = index;
+    format.identity.replica_count = options_.replica_count;
+    format.journal = JournalOptions();
+    format.identity.namespace_widths = format.config.widths;
+    io::Spawn(metadata_store::FormatMetadata(node.process->storage, format),
               [this, index, &formatted, initial](absl::Status status) {
                 if (!status.ok()) return Violation(absl::StrCat("format WAL: ", status.ToString()));
                 vsr::PersistVsrState(nodes_[index].process->storage, initial, kCluster, index,
@@ -110,26 +117,44 @@ void JournalCluster::Boot(uint8_t index) {
     if (!state.ok()) {
       return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", state.status().ToString()));
     }
-    // No checkpoint yet: the WAL's chain is anchored at op 0, and the commit watermark
-    // is what the entries' commit fields prove (the VSR state names none).
-    io::Spawn(journal::RecoverJournal(node.process->storage, JournalOptions(),
-                                      {.checkpoint_op = 0, .checkpoint_checksum = 0, .commit_watermark = 0,
-                                       .single_node = false}),
-              [this, index, boot, state = *std::move(state)](
-                  absl::StatusOr<journal::JournalRecovery> recovery) mutable {
-                Node& node = nodes_[index];
-                if (node.boot != boot) return;
-                if (!recovery.ok()) {
-                  return Violation(absl::StrCat("replica ", int{index}, " WAL recovery: ",
-                                                recovery.status().ToString()));
+    io::Spawn(vsr::LoadMetadataSyncState(node.process->storage),
+              [this, index, boot, state = *std::move(state)](absl::StatusOr<vsr::MetadataSyncState> sync) mutable {
+                if (nodes_[index].boot != boot) return;
+                if (!sync.ok()) {
+                  return Violation(absl::StrCat("replica ", int{index}, " superblock or snapshot: ",
+                                                sync.status().ToString()));
                 }
-                ++recovery_counts_.recoveries;
-                recovery_counts_.faulty_ops += recovery->faulty.size();
-                recovery_counts_.uncertain_tails += recovery->uncertain_tail.has_value();
-                recovery_counts_.rewritten_ops += recovery->rewritten_ops;
-                Restored(index, std::move(state), vsr::JournalGroupLog::FromRecovery(*std::move(recovery), loop_));
+                RecoverWal(index, boot, std::move(state), *std::move(sync));
               });
   });
+}
+
+void JournalCluster::RecoverWal(uint8_t index, uint64_t boot, vsr::VsrState state, vsr::MetadataSyncState sync) {
+  Node& node = nodes_[index];
+  // The WAL's chain is anchored at the checkpoint the superblock names (B6, B16).
+  const superblock::SuperblockState& durable = sync.superblock.state;
+  const journal::RecoveryInputs inputs{.checkpoint_op = durable.metadata_checkpoint.op,
+                                       .checkpoint_checksum = durable.metadata_checkpoint.prepare_checksum,
+                                       .commit_watermark = durable.metadata_commit_watermark,
+                                       .single_node = false};
+  io::Spawn(journal::RecoverJournal(node.process->storage, JournalOptions(), inputs),
+            [this, index, boot, state = std::move(state),
+             sync = std::move(sync)](absl::StatusOr<journal::JournalRecovery> recovery) mutable {
+              Node& node = nodes_[index];
+              if (node.boot != boot) return;
+              if (!recovery.ok()) {
+                return Violation(absl::StrCat("replica ", int{index}, " WAL recovery: ", recovery.status().ToString()));
+              }
+              ++recovery_counts_.recoveries;
+              recovery_counts_.faulty_ops += recovery->faulty.size();
+              recovery_counts_.uncertain_tails += recovery->uncertain_tail.has_value();
+              recovery_counts_.rewritten_ops += recovery->rewritten_ops;
+              Restored(index, std::move(state),
+                       vsr::JournalGroupLog::FromRecovery(
+                           *std::move(recovery), loop_,
+                           vsr::JournalGroupLog::MetadataSync{.storage = node.process->storage,
+                                                              .state = std::move(sync)}));
+            });
 }
 
 void JournalCluster::Restored(uint8_t index, vsr::VsrState state, std::unique_ptr<vsr::JournalGroupLog> log) {
@@ -139,6 +164,7 @@ void JournalCluster::Restored(uint8_t index, vsr::VsrState state, std::unique_pt
   // of an older view, which VSR truncates).
   CheckChain(index, *log, std::min(log->last_op(), log->recovered_commit()), "recovered");
   if (log->faulty_head_op() == log->last_op()) node.may_be_torn = false;
+  vsr::JournalGroupLog* journal_log = log.get();
   std::vector<vsr::RecoveredGroup> groups;
   groups.push_back({.id = group(), .log = std::move(log)});
   vsr::ReplicaOptions replica_options = options_.replica;
@@ -151,6 +177,7 @@ void JournalCluster::Restored(uint8_t index, vsr::VsrState state, std::unique_pt
                             std::move(groups), &process.observer);
   if (!replica.ok()) return Violation(absl::StrCat("replica ", int{index}, ": ", replica.status().ToString()));
   process.replica = *std::move(replica);
+  process.log = journal_log;
   node.reported = process.replica->commit(group());
 }
 
@@ -225,6 +252,26 @@ void JournalCluster::RunNs(uint64_t duration_ns) {
   loop_.ScheduleAfterNs(duration_ns, [] {});
   loop_.RunUntil([] { return false; }, deadline);
   Reap();
+  MaybeCheckpoint();
+}
+
+void JournalCluster::MaybeCheckpoint() {
+  if (options_.checkpoint_interval_ops == 0) return;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    Process* process = nodes_[index].process.get();
+    if (process == nullptr || process->replica == nullptr || process->replica->failed()) continue;
+    vsr::JournalGroupLog& log = *process->log;
+    const uint64_t commit = std::min(process->replica->commit(group()), log.last_op());
+    if (log.checkpoint_busy() || commit < log.base_op() + options_.checkpoint_interval_ops) continue;
+    metadata::MetadataState state;
+    state.last_applied_op = commit;
+    const uint64_t boot = nodes_[index].boot;
+    log.TakeCheckpoint(state, [this, index, boot](absl::Status status) {
+      if (nodes_[index].boot != boot) return;
+      if (!status.ok()) return Violation(absl::StrCat("replica ", int{index}, " checkpoint: ", status.ToString()));
+      ++checkpoints_;
+    });
+  }
 }
 
 bool JournalCluster::Converged() {
@@ -323,6 +370,7 @@ void JournalCluster::OnCommit(uint8_t replica, vsr::GroupId id, uint64_t op, abs
 
 void JournalCluster::OnStateSync(uint8_t replica, vsr::GroupId id, uint64_t op, absl::uint128 checksum) {
   Node& node = nodes_[replica];
+  ++state_syncs_;
   if (op <= node.reported) {
     Violation(absl::StrCat("replica ", int{replica}, " installed a snapshot at op ", op, " at or below its commit ",
                            node.reported));
@@ -346,7 +394,8 @@ std::string JournalCluster::Describe() {
       absl::StrAppend(&out, replica(index)->DebugString());
     }
   }
-  absl::StrAppend(&out, "committed ", committed_.size(), "; ", recovery_counts_.recoveries, " WAL recoveries, ",
+  absl::StrAppend(&out, "committed ", committed_.size(), "; ", checkpoints_, " checkpoints, ", state_syncs_,
+                  " state syncs, ", recovery_counts_.recoveries, " WAL recoveries, ",
                   recovery_counts_.faulty_ops, " faulty ops, ", recovery_counts_.uncertain_tails,
                   " uncertain tails\n");
   return out;

@@ -24,8 +24,17 @@
 // A violation is recorded (violation()) rather than aborting, so a test can print the
 // seed and the replay command.
 //
-// Not here yet: WAL checkpoints (the ring must hold every op of a run: Submit is
-// refused with ResourceExhausted once it is full, rule B8) and so no state sync (B15).
+// Each replica's directory is formatted like a real one (core/metadata_store's
+// FormatMetadata: superblock, empty snapshot, WAL) and booted like one: the superblock
+// and the checkpoint's snapshot (LoadMetadataSyncState), the WAL recovered anchored
+// at that checkpoint. With checkpoint_interval_ops, the harness plays the metadata
+// layer: each live replica checkpoints its committed prefix every that many ops
+// (JournalGroupLog::TakeCheckpoint: snapshot, superblock, WAL), so the ring can wrap
+// and a replica down longer than it catches up by state sync (B15). The snapshot's
+// state records only its op (the metadata apply path is not in the cluster yet), so
+// the checker verifies a sync by its op and that op's committed checksum (OnStateSync).
+// Without checkpoints the ring must hold every op of a run (rule B8: Submit is refused
+// with ResourceExhausted once it is full).
 
 #include <cstdint>
 #include <memory>
@@ -53,6 +62,9 @@ struct JournalClusterOptions {
   uint64_t slot_count = 1024;
   uint64_t message_size_max = 1024;
   uint64_t sector_size_bytes = 512;
+  // Every live replica checkpoints its metadata group this many ops above its last
+  // checkpoint, once committed (0: never).
+  uint64_t checkpoint_interval_ops = 0;
   // Odds that an unsynced sector survives a machine crash (entries torn at sector
   // granularity in between), unless Crash() is given its own.
   base::Ratio crash_sector_lands = {1, 2};
@@ -138,6 +150,8 @@ class JournalCluster final {
   const std::vector<absl::uint128>& committed_checksums() const { return committed_; }
   const std::string& violation() const { return violation_; }
   const JournalRecoveryCounts& recovery_counts() const { return recovery_counts_; }
+  uint64_t checkpoints() const { return checkpoints_; }
+  uint64_t state_syncs() const { return state_syncs_; }
   std::string Describe();
 
  private:
@@ -168,6 +182,7 @@ class JournalCluster final {
     ProcessNetwork network;
     ProcessObserver observer;
     std::unique_ptr<vsr::Replica> replica;  // declared last: destroyed first
+    vsr::JournalGroupLog* log = nullptr;    // the replica's, while it lives
   };
   struct Node {
     std::unique_ptr<SimStorage> storage;
@@ -182,7 +197,10 @@ class JournalCluster final {
   void Boot(uint8_t index);
   // Destroys the dead processes that have nothing left to run (between loop events).
   void Reap();
+  // Starts a checkpoint on every live replica whose commit is far enough above its base.
+  void MaybeCheckpoint();
   void Restored(uint8_t index, vsr::VsrState state, std::unique_ptr<vsr::JournalGroupLog> log);
+  void RecoverWal(uint8_t index, uint64_t boot, vsr::VsrState state, vsr::MetadataSyncState sync);
   void Violation(std::string message);
   void CheckChain(uint8_t index, const vsr::GroupLog& log, uint64_t through, const char* what);
   // What the live processes report (ProcessObserver).
@@ -198,6 +216,8 @@ class JournalCluster final {
   std::vector<absl::uint128> committed_;  // op N at [N-1]
   std::string violation_;
   JournalRecoveryCounts recovery_counts_;
+  uint64_t checkpoints_ = 0;
+  uint64_t state_syncs_ = 0;
 };
 
 }  // namespace sluice::sim
