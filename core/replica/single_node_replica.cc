@@ -1,12 +1,15 @@
 #include "core/replica/single_node_replica.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/bootstrap/remove_tree.h"
 #include "core/metadata/body_codec.h"
 #include "core/metadata/namespace_packing.h"
+#include "core/partition/entry_body.h"
 #include "core/partition/layout.h"
 
 namespace sluice::replica {
@@ -127,7 +130,7 @@ absl::Status SingleNodeReplica::SubmitPartition(uint64_t namespace_id, uint64_t 
   if (operation != wire::Operation::kSendMessages &&
       operation != wire::Operation::kStoreConsumerOffset &&
       operation != wire::Operation::kDeleteConsumerOffset &&
-      operation != wire::Operation::kPartitionRetention) {
+      operation != wire::Operation::kPartitionRetention && operation != wire::Operation::kPartitionPurge) {
     return absl::InvalidArgumentError(absl::StrCat(
         "operation ", static_cast<int>(operation), " is not a partition write"));
   }
@@ -219,17 +222,48 @@ io::Task<absl::Status> SingleNodeReplica::ReconcileOnce() {
     // after the next suspension (the removal's I/O), once that runner has returned.
     CO_RETURN_IF_ERROR(co_await bootstrap::RemoveTree(storage_, partition::PartitionDirectory(address)));
     closing.reset();
-    const absl::Status submitted = metadata_->Submit(
-        {.operation = wire::Operation::kCompletePartitionStep,
-         .body = metadata::Encode(metadata::CompleteStepBody{step_id})},
-        [this](absl::StatusOr<metadata::ApplyResult> result) {
-          if (!result.ok() && failure_.ok()) failure_ = result.status();
-        });
-    // Refused (B8 until a checkpoint, or a stop): the step stays pending and is
-    // driven again by the next pass or boot — the removal above is idempotent.
-    if (!submitted.ok() && !absl::IsResourceExhausted(submitted)) co_return submitted;
+    CO_RETURN_IF_ERROR(CompleteStep(step_id));
   }
-  // 2. Partitions the committed metadata has and this replica does not yet.
+  // 2. Pending purges and consumer-group offset deletions, each carried out through its
+  //    partition group and then marked done. Both are idempotent: a purge names its
+  //    step and the partition keeps the last one applied (a purge found done is never
+  //    redone: messages written since would go), and deleting an absent offset is
+  //    skipped. A step whose partition is gone (deleted since) has nothing left to do.
+  std::vector<std::pair<uint64_t, metadata::PendingStep>> partition_steps;
+  for (const auto& [id, step] : metadata_->state().pending_steps) {
+    if (step.kind == metadata::StepKind::kPurgePartition || step.kind == metadata::StepKind::kDeleteGroupOffsets) {
+      partition_steps.emplace_back(id, step);
+    }
+  }
+  for (const auto& [step_id, step] : partition_steps) {
+    const absl::StatusOr<uint64_t> ns = metadata::PackNamespace(
+        metadata_->state().config.widths, {step.stream, step.topic, step.partition});
+    CO_RETURN_IF_ERROR(ns.status());
+    const absl::StatusOr<partition::PartitionLog*> log = router_.Route(*ns, step.incarnation);
+    std::optional<std::pair<wire::Operation, Bytes>> entry;
+    const partition::ConsumerKey group{partition::ConsumerKind::kGroup, step.group};
+    if (!log.ok()) {
+      // gone: nothing to do
+    } else if (step.kind == metadata::StepKind::kPurgePartition) {
+      if ((*log)->purged_through_step() < step_id) {
+        entry.emplace(wire::Operation::kPartitionPurge, partition::EncodePurge(step_id));
+      }
+    } else if ((*log)->ConsumerOffset(group).has_value()) {
+      entry.emplace(wire::Operation::kDeleteConsumerOffset, partition::EncodeDeleteOffset(group));
+    }
+    if (entry.has_value()) {
+      auto written = std::make_shared<absl::Status>();
+      CO_RETURN_IF_ERROR(SubmitPartition(*ns, step.incarnation, entry->first, entry->second, clock_floor_us_ + 1,
+                                         [written](absl::StatusOr<uint64_t> op) {
+                                           if (!op.ok()) *written = op.status();
+                                         }));
+      CO_RETURN_IF_ERROR(co_await (*log)->Drain(), "step ", step_id, " on ", partition::PartitionDirectory(
+          {step.stream, step.topic, step.partition, step.incarnation}));
+      CO_RETURN_IF_ERROR(*written);
+    }
+    CO_RETURN_IF_ERROR(CompleteStep(step_id));
+  }
+  // 3. Partitions the committed metadata has and this replica does not yet.
   for (const PartitionRef& ref : PartitionsOf(metadata_->state())) {
     if (partitions_.contains(ref.namespace_id)) continue;
     const partition::PartitionOptions options =
@@ -245,6 +279,19 @@ io::Task<absl::Status> SingleNodeReplica::ReconcileOnce() {
     partitions_.emplace(ref.namespace_id, std::move(log));
   }
   co_return absl::OkStatus();
+}
+
+absl::Status SingleNodeReplica::CompleteStep(uint64_t step_id) {
+  const absl::Status submitted = metadata_->Submit(
+      {.operation = wire::Operation::kCompletePartitionStep,
+       .body = metadata::Encode(metadata::CompleteStepBody{step_id})},
+      [this](absl::StatusOr<metadata::ApplyResult> result) {
+        if (!result.ok() && failure_.ok()) failure_ = result.status();
+      });
+  // Refused (B8 until a checkpoint, or a stop): the step stays pending and is driven
+  // again by the next pass or boot — every step's work is idempotent.
+  if (!submitted.ok() && !absl::IsResourceExhausted(submitted)) return submitted;
+  return absl::OkStatus();
 }
 
 io::Task<absl::Status> SingleNodeReplica::Drain() {

@@ -11,8 +11,13 @@
 //   - a pending kDeletePartition step (DeleteStream, DeleteTopic, DeletePartitions):
 //     the partition group is closed and its directory removed, then the step is
 //     marked done by a CompletePartitionStep op (idempotent: a crash before that op
-//     commits repeats the removal at the next boot or reconcile).
-//   Purge and consumer-group-offset steps stay pending here (not driven yet).
+//     commits repeats the removal at the next boot or reconcile);
+//   - a pending kPurgePartition step (PurgeStream, PurgeTopic): a PartitionPurge op
+//     naming the step goes through the partition group, then the step is marked
+//     done (a purge the partition recorded as done is not redone); a pending
+//     kDeleteGroupOffsets step (DeleteConsumerGroup): the group's offset is deleted
+//     by a DeleteConsumerOffset op, then the step is marked done.
+//   The metadata reply waits for these effects.
 //
 // The first boot of an empty directory creates the root user as the first metadata
 // op, hashing the configured password (Argon2id, salt from `salt_source`).
@@ -97,6 +102,8 @@ class SingleNodeReplica {
   void Reconcile(absl::AnyInvocable<void()> then);
   io::Task<void> RunReconciles();
   io::Task<absl::Status> ReconcileOnce();
+  // Submits the CompletePartitionStep op of a step whose work is done (idempotent).
+  absl::Status CompleteStep(uint64_t step_id);
   partition::PartitionOptions OptionsFor(uint32_t stream, uint32_t topic, uint32_t partition,
                                          uint64_t incarnation) const;
 

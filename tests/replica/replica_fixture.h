@@ -22,11 +22,11 @@ using wire::Operation;
 
 class ReplicaTest : public ::testing::Test {
  protected:
-  ReplicaTest() { fixture_.FormatDisk(); }
+  ReplicaTest() { fixture_->FormatDisk(); }
 
   SingleNodeReplicaOptions Options() const {
     SingleNodeReplicaOptions options;
-    options.boot.metadata = fixture_.options_;
+    options.boot.metadata = fixture_->options_;
     options.boot.partitions.single_node = true;
     options.boot.partitions.index_entries_reserved = 64;
     options.password_cost = {.passes = 1, .memory_kib = 64, .lanes = 1};
@@ -34,17 +34,17 @@ class ReplicaTest : public ::testing::Test {
   }
 
   void Open() {
-    absl::StatusOr<std::unique_ptr<SingleNodeReplica>> opened = fixture_.machine_.Run(
-        SingleNodeReplica::Open(fixture_.machine_.interrupting_, Options(),
+    absl::StatusOr<std::unique_ptr<SingleNodeReplica>> opened = fixture_->machine_.Run(
+        SingleNodeReplica::Open(fixture_->machine_.interrupting_, Options(),
                                 [this] { return Bytes(metadata::kPasswordSaltBytes, ++salts_); }));
     ASSERT_TRUE(opened.ok()) << opened.status();
     replica_ = *std::move(opened);
   }
 
   void CrashAndReopen() {
-    ASSERT_TRUE(fixture_.machine_.Run(replica_->Drain()).ok());
+    ASSERT_TRUE(fixture_->machine_.Run(replica_->Drain()).ok());
     replica_.reset();
-    fixture_.machine_.storage_.CrashMachine(base::Ratio::Never(), base::Ratio::Never());
+    fixture_->machine_.storage_.CrashMachine(base::Ratio::Never(), base::Ratio::Never());
     Open();
   }
 
@@ -54,13 +54,13 @@ class ReplicaTest : public ::testing::Test {
                     ->SubmitMetadata({.operation = operation, .body = std::move(body)},
                                      [&](absl::StatusOr<metadata::ApplyResult> r) { reply = r; })
                     .ok());
-    EXPECT_TRUE(fixture_.machine_.Run(replica_->Drain()).ok());
+    EXPECT_TRUE(fixture_->machine_.Run(replica_->Drain()).ok());
     SLUICE_ASSERT(reply.has_value() && reply->ok(), "no reply");
     return **reply;
   }
 
   uint64_t Namespace(uint32_t s, uint32_t t, uint32_t p) const {
-    return *metadata::PackNamespace(fixture_.config_.widths, {s, t, p});
+    return *metadata::PackNamespace(fixture_->config_.widths, {s, t, p});
   }
   uint64_t Incarnation(uint32_t s, uint32_t t, uint32_t p) const {
     return replica_->metadata().streams.at(s).topics.at(t).partitions.at(p).incarnation;
@@ -77,7 +77,7 @@ class ReplicaTest : public ::testing::Test {
                                   *batch, timestamp_us,
                                   [&](absl::StatusOr<uint64_t> r) { reply = r; });
     if (!submitted.ok()) return submitted;
-    SLUICE_ASSERT(fixture_.machine_.Run(replica_->Drain()).ok());
+    SLUICE_ASSERT(fixture_->machine_.Run(replica_->Drain()).ok());
     SLUICE_ASSERT(reply.has_value());
     return *reply;
   }
@@ -101,7 +101,14 @@ class ReplicaTest : public ::testing::Test {
     ASSERT_TRUE(Metadata(Operation::kCreateTopic, metadata::Encode(topic)).ok());
   }
 
-  StoreFixture fixture_{/*disk_seed=*/31, /*slot_count=*/8};
+  // A fresh formatted disk (and no replica), for tests that run several machines.
+  void ResetDisk(uint64_t disk_seed) {
+    replica_.reset();
+    fixture_ = std::make_unique<StoreFixture>(disk_seed, /*slot_count=*/8);
+    fixture_->FormatDisk();
+  }
+
+  std::unique_ptr<StoreFixture> fixture_ = std::make_unique<StoreFixture>(/*disk_seed=*/31, /*slot_count=*/8);
   std::unique_ptr<SingleNodeReplica> replica_;
   uint8_t salts_ = 0;
   uint64_t message_id_ = 0;

@@ -36,7 +36,7 @@ class RetentionTest : public ReplicaTest {
 
   // The first offset a PollFirst returns (the oldest retained message).
   uint64_t FirstPolledOffset(uint32_t p) {
-    absl::StatusOr<partition::PollResult> polled = fixture_.machine_.Run(Log(p).PollFirst(1));
+    absl::StatusOr<partition::PollResult> polled = fixture_->machine_.Run(Log(p).PollFirst(1));
     SLUICE_ASSERT(polled.ok() && !polled->batches.empty(), polled.status().ToString());
     const absl::StatusOr<wire::ValidatedBatch> batch = wire::DecodeBatch(polled->batches.front().batch);
     SLUICE_ASSERT(batch.ok(), batch.status().ToString());
@@ -52,9 +52,9 @@ class RetentionTest : public ReplicaTest {
   }
 
   absl::StatusOr<size_t> RunDriverOnce() {
-    RetentionDriver driver(*replica_, fixture_.machine_.loop_, {.interval_ticks = 1'000'000});
+    RetentionDriver driver(*replica_, fixture_->machine_.loop_, {.interval_ticks = 1'000'000});
     absl::StatusOr<size_t> submitted = driver.RunOnce();
-    EXPECT_TRUE(fixture_.machine_.Run(replica_->Drain()).ok());
+    EXPECT_TRUE(fixture_->machine_.Run(replica_->Drain()).ok());
     EXPECT_TRUE(driver.failure().ok()) << driver.failure();
     if (submitted.ok()) {
       EXPECT_EQ(driver.ops_committed(), *submitted);
@@ -126,14 +126,14 @@ TEST_F(RetentionTest, TheDriverRunsOnItsOwnEveryInterval) {
   SendLarge(0, 25, kHourAgoUs);
   ASSERT_GE(Log(0).SegmentSummaries().size(), 3u);
   {
-    RetentionDriver driver(*replica_, fixture_.machine_.loop_, {.interval_ticks = 20});
+    RetentionDriver driver(*replica_, fixture_->machine_.loop_, {.interval_ticks = 20});
     for (int step = 0; step < 100'000 && driver.ops_committed() == 0; ++step) {
-      ASSERT_TRUE(fixture_.machine_.loop_.RunOnce());
+      ASSERT_TRUE(fixture_->machine_.loop_.RunOnce());
     }
     EXPECT_EQ(driver.ops_committed(), 1u);
     EXPECT_TRUE(driver.failure().ok()) << driver.failure();
   }  // destroyed before the loop runs idle: its timer is cancelled
-  ASSERT_TRUE(fixture_.machine_.Run(replica_->Drain()).ok());  // committed, now applied
+  ASSERT_TRUE(fixture_->machine_.Run(replica_->Drain()).ok());  // committed, now applied
   EXPECT_EQ(Log(0).SegmentSummaries().size(), 1u);
   CrashAndReopen();
   EXPECT_EQ(Log(0).SegmentSummaries().size(), 1u);
