@@ -6,6 +6,11 @@
 // through the real recovery (RecoverJournal in cluster mode, Replica::Restore: B4);
 // metadata requests throughout.
 //
+// On half of the seeds every replica checkpoints its metadata group every few ops
+// over a small WAL ring (snapshot, superblock, WAL checkpoint), and some crashes are
+// long outages that leave the replica behind every peer's ring: it catches up by state
+// sync (B15), possibly crashing in the middle of it.
+//
 // Fault model (DESIGN.md): a crash may tear a WAL's tail (an uncertain tail, B7) only
 // while no other replica may hold one — two overlapping uncertain tails can hold the
 // only copies of an op, and VSR rightly stops when it cannot prove such an op
@@ -58,7 +63,10 @@ uint64_t EnvNumber(const char* name, uint64_t fallback) {
 uint64_t ConvergenceBoundTicks(const ReplicaOptions& options, uint8_t replica_count, uint64_t ops_max) {
   const uint64_t view_changes = options.primary_timeout_ticks + (replica_count + 1) * options.view_change_timeout_ticks;
   const uint64_t repair = options.repair_retry_ticks * (ops_max / options.repair_prepares_max + 2) * 2;
-  return view_changes + repair + 4 * (options.heartbeat_interval_ticks + options.prepare_retry_ticks);
+  // A state sync: the offer, one snapshot chunk (metadata snapshots here are far below
+  // the chunk size) and the install, each within a couple of repair rounds.
+  const uint64_t sync = 8 * options.repair_retry_ticks;
+  return view_changes + repair + sync + 4 * (options.heartbeat_interval_ticks + options.prepare_retry_ticks);
 }
 
 struct SeedResult {
@@ -69,6 +77,9 @@ struct SeedResult {
   uint64_t tearing_crashes = 0;
   uint64_t faulty_ops = 0;
   uint64_t uncertain_tails = 0;
+  uint64_t outages = 0;
+  uint64_t checkpoints = 0;
+  uint64_t state_syncs = 0;
   uint64_t convergence_ticks = 0;
   uint64_t bound_ticks = 0;
 };
@@ -94,7 +105,12 @@ SeedResult RunSeed(uint64_t seed) {
   options.seed = seed;
   options.replica_count = prng.UniformBelow(2) == 0 ? 3 : 5;
   options.network = sim::DrawSwarmNetworkProfile(prng);
-  options.slot_count = 1024;  // more than a run's ops: no checkpoints yet (rule B8)
+  // Half of the seeds checkpoint over a small ring; the others keep every op of the
+  // run in a large ring (rule B8 refuses appends the checkpoint does not cover).
+  const bool checkpoints = prng.UniformBelow(2) == 0;
+  options.slot_count = checkpoints ? 32 : 1024;
+  options.checkpoint_interval_ops = checkpoints ? 4 + prng.UniformBelow(9) : 0;
+  const uint64_t outage_odds = checkpoints ? 1 + prng.UniformBelow(3) : 0;  // per 1,000 ticks
   const uint64_t request_odds = 1 + prng.UniformBelow(2);  // per tick, in 4
   const uint64_t crash_odds = 1 + prng.UniformBelow(5);    // per 1,000 ticks
   const uint64_t tear_odds = prng.UniformBelow(3);          // of a crash's tearing, in 2 (0: never)
@@ -103,12 +119,14 @@ SeedResult RunSeed(uint64_t seed) {
 
   SeedResult result;
   uint64_t request = 0;
+  std::vector<uint64_t> down_until(options.replica_count, 0);  // a long outage lasts until then
   for (uint64_t tick = 0; tick < kFaultTicks && cluster.violation().empty(); ++tick) {
     if (prng.UniformBelow(4) < request_odds) {
       const std::string body = absl::StrCat("seed ", seed, " create stream ", request++);
       (void)cluster.Submit(base::AsBytes(body));
     }
-    if (prng.UniformBelow(1000) < crash_odds) {
+    if (prng.UniformBelow(1000) < crash_odds + outage_odds) {
+      const bool outage = prng.UniformBelow(crash_odds + outage_odds) < outage_odds;
       const uint8_t victim = static_cast<uint8_t>(prng.UniformBelow(options.replica_count));
       bool may_tear = false;
       if (MayCrash(cluster, victim, &may_tear)) {
@@ -126,12 +144,19 @@ SeedResult RunSeed(uint64_t seed) {
           cluster.Crash(victim, lands);
           ++result.crashes;
           result.tearing_crashes += tear;
+          if (outage) {
+            down_until[victim] = tick + 200 + prng.UniformBelow(400);
+            ++result.outages;
+          }
         }
       }
     }
     if (prng.UniformBelow(50) == 0) {
       for (uint8_t r = 0; r < options.replica_count; ++r) {
-        if (cluster.replica(r) == nullptr && !cluster.booting(r) && prng.UniformBelow(2) == 0) cluster.Restart(r);
+        if (cluster.replica(r) == nullptr && !cluster.booting(r) && down_until[r] <= tick &&
+            prng.UniformBelow(2) == 0) {
+          cluster.Restart(r);
+        }
       }
     }
     cluster.RunTicks(1);
@@ -164,6 +189,8 @@ SeedResult RunSeed(uint64_t seed) {
     if (cluster.replica(r) != nullptr) result.view_changes += cluster.replica(r)->counters().views_started;
   }
   result.faulty_ops = cluster.recovery_counts().faulty_ops;
+  result.checkpoints = cluster.checkpoints();
+  result.state_syncs = cluster.state_syncs();
   result.uncertain_tails = cluster.recovery_counts().uncertain_tails;
   if (!cluster.violation().empty()) {
     result.failure = absl::StrCat("safety violation: ", cluster.violation());
@@ -172,19 +199,20 @@ SeedResult RunSeed(uint64_t seed) {
   }
   if (!result.failure.empty()) {
     absl::StrAppend(&result.failure, "\nseed ", seed, ", ", int{options.replica_count}, " replicas, ", result.crashes,
-                    " crashes (", result.tearing_crashes, " tearing), network ",
+                    " crashes (", result.tearing_crashes, " tearing, ", result.outages, " long outages), ring ",
+                    options.slot_count, ", checkpoints every ", options.checkpoint_interval_ops, " ops, network ",
                     sim::DescribeNetworkProfile(options.network), "\n", cluster.Describe(),
                     "replay: bazel test //tests/vsr:journal_cluster_random_test --test_env=VSR_SEED=", seed);
   }
   return result;
 }
 
-TEST(JournalClusterRandomTest, EverySeedIsSafeConvergesAndKeepsCommittedOpsOnDisk_B4_B7) {
+TEST(JournalClusterRandomTest, EverySeedIsSafeConvergesAndKeepsCommittedOpsOnDisk_B4_B7_B15) {
   const uint64_t single = EnvNumber("VSR_SEED", 0);
   const uint64_t first = single != 0 ? single : EnvNumber("VSR_FIRST_SEED", 1);
   const uint64_t count = single != 0 ? 1 : EnvNumber("VSR_SEEDS", kSeedsDefault);
   uint64_t committed = 0, view_changes = 0, crashes = 0, tearing = 0, faulty = 0, tails = 0, failures = 0,
-           slowest = 0;
+           slowest = 0, outages = 0, checkpoints = 0, state_syncs = 0;
   double closest_to_bound = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     const SeedResult result = RunSeed(seed);
@@ -194,6 +222,9 @@ TEST(JournalClusterRandomTest, EverySeedIsSafeConvergesAndKeepsCommittedOpsOnDis
     tearing += result.tearing_crashes;
     faulty += result.faulty_ops;
     tails += result.uncertain_tails;
+    outages += result.outages;
+    checkpoints += result.checkpoints;
+    state_syncs += result.state_syncs;
     slowest = std::max(slowest, result.convergence_ticks);
     closest_to_bound = std::max(closest_to_bound, static_cast<double>(result.convergence_ticks) /
                                                       static_cast<double>(std::max<uint64_t>(result.bound_ticks, 1)));
@@ -211,10 +242,14 @@ TEST(JournalClusterRandomTest, EverySeedIsSafeConvergesAndKeepsCommittedOpsOnDis
   }
   if (count >= 100) {
     EXPECT_GT(tails, count / 20);
+    EXPECT_GT(outages, count / 10);
+    EXPECT_GT(state_syncs, count / 10);
   }
   std::cout << count << " seeds from " << first << ": " << committed << " metadata ops committed, " << view_changes
             << " views started, " << crashes << " machine crashes (" << tearing << " tearing the WAL's unsynced tail), "
-            << tails << " uncertain tails and " << faulty << " faulty ops found by WAL recovery and resolved by VSR; "
+            << tails << " uncertain tails and " << faulty << " faulty ops found by WAL recovery and resolved by VSR, "
+            << checkpoints << " checkpoints, " << outages << " long outages, " << state_syncs
+            << " snapshots installed by state sync; "
             << "slowest convergence " << slowest << " ticks after faults stopped, at most "
             << static_cast<int>(closest_to_bound * 100) << "% of its seed's bound\n";
 }
