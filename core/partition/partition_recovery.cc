@@ -125,6 +125,11 @@ class PartitionRecovery {
       segment->info = info;
       const std::string log_path = Path(SegmentLogName(info.first_op));
       absl::StatusOr<io::FileHandle> file = co_await io::OpenFile(log_.storage_, log_path, io::OpenMode::kExisting);
+#ifdef SLUICE_MUTATION_B5
+      // Mutation proof only (tests/mutation; never in a product build): a missing
+      // segment is recreated empty, which rule B5 forbids.
+      if (io::IsEnoent(file.status())) file = co_await io::OpenFile(log_.storage_, log_path, io::OpenMode::kCreate);
+#endif
       if (io::IsEnoent(file.status())) {
         const bool active = info.first_op == log_.record_.segments.back().first_op;
         co_return absl::DataLossError(absl::StrCat(
@@ -242,6 +247,24 @@ class PartitionRecovery {
           " durable (rule B7). Refusing to start: on a single node there is no intact copy to repair from. "
           "Restore the partition from a backup, or inspect it with `sluice inspect`."));
     }
+#ifdef SLUICE_MUTATION_B2
+    {  // Mutation proof only (tests/mutation; never in a product build): the index, not
+       // the scan, says where the log ends, which rule B2 forbids.
+      CO_ASSIGN_OR_RETURN(const Bytes index_bytes, co_await ReadAll(segment.index, log_path));
+      const size_t indexed = DecodeIndex(index_bytes).size();
+      if (indexed < active_scan_.entries.size()) {
+        active_scan_.cut_position = active_scan_.entries[indexed].position;
+        active_scan_.next_offset = active_scan_.entries[indexed].base_offset;
+        active_scan_.entries.resize(indexed);
+        active_scan_.verdict = TailVerdict::kTruncated;
+      }
+    }
+#endif
+#ifdef SLUICE_MUTATION_B7
+    // Mutation proof only (tests/mutation; never in a product build): a corrupt entry
+    // proven durable is cut like an uncertain tail, which rule B7 forbids.
+    if (active_scan_.verdict == TailVerdict::kCorrupt) active_scan_.verdict = TailVerdict::kUncertainTail;
+#endif
     if (scan.verdict == TailVerdict::kCorrupt) {
       if (log_.options_.single_node) {
         co_return absl::DataLossError(absl::StrCat(

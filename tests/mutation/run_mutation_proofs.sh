@@ -23,6 +23,9 @@ readonly TREE=bazel-out/k8-optmutation/bin
 
 # rule | source file with the #ifdef | what the mutation does | catching seeds (README.md)
 MUTATIONS=(
+  "B2|core/partition/partition_recovery.cc|the index, not the log scan, says where the active segment ends|0 1 2"
+  "B5|core/partition/partition_recovery.cc|a missing segment the state record lists is recreated empty|0 7 18"
+  "B7|core/partition/partition_recovery.cc|a corrupt entry proven durable is cut like an uncertain tail|7 8 13"
   "B4|core/vsr/replica.cc|a consensus group boots fresh-zero (log view 0, head and commit at its base)|14 18 42"
 )
 
@@ -51,7 +54,7 @@ prove_campaign() {  # RULE FILE SEEDS
     echo "$output" | tail -n 3
     return 1
   fi
-  echo "  caught: $(echo "$output" | grep -E '^[0-9]+ seeds, ' | tail -n 1)"
+  echo "  caught: $(echo "$output" | tr '\r' '\n' | grep -E '^[0-9]+ seeds, ' | tail -n 1)"
   echo "  first: $(echo "$output" | grep -m 1 '^FAILED' | cut -c 1-300)"
   echo "  catching seeds in 0..$((SEED_BUDGET - 1)): $(echo "$output" | sed -n 's/^FAILED (safety) seed \([0-9]*\):.*/\1/p' | head -n 12 | tr '\n' ' ')"
   for seed in $seeds; do
