@@ -19,7 +19,8 @@
 // order.
 //
 // Not yet: state sync of partition segments (B15). This log serves no snapshot and
-// refuses to stage one (Unimplemented), like the metadata adapter; plugging in
+// refuses to stage one (Unimplemented) — unlike the metadata adapter, which serves
+// and installs its checkpoint's snapshot (metadata_sync.h); plugging in
 // means serving the retained segments and the consumer-offset checkpoint as the
 // snapshot of the anchor, and installing a peer's as a new set of segments.
 // Known gap: TruncateAfter(last_op()) over faulty entries above last_op() forgets
