@@ -69,6 +69,7 @@ ClientListener::~ClientListener() { Stop(); }
 void ClientListener::Stop() {
   network_.reset();  // closes the port and every connection, raising no events
   connections_.clear();
+  deferred_.clear();
 }
 
 uint64_t ClientListener::NowUs() const { return loop_.RealtimeNs() / 1000; }
@@ -111,6 +112,21 @@ void ClientListener::Disconnect(io::PeerId peer, absl::string_view reason) {
   const absl::Status status = network_->DisconnectClient(peer, reason);
   SLUICE_ASSERT(status.ok(), status.ToString());
   connections_.erase(peer);  // in case the network had already forgotten it
+}
+
+void ClientListener::Defer(ClientConnection& connection) {
+  SLUICE_ASSERT(connection.busy, "deferring client ", connection.peer, " with nothing to serve");
+  deferred_.push_back(connection.peer);
+}
+
+void ClientListener::ResumeDeferred() {
+  std::vector<io::PeerId> waiting;
+  waiting.swap(deferred_);
+  deletes_deferred_ = 0;  // each deferred delete counts itself again if it waits on
+  for (const io::PeerId peer : waiting) {
+    // Served in arrival order; each may defer itself again.
+    if (ClientConnection* connection = Find(peer); connection != nullptr) Serve(*connection);
+  }
 }
 
 void ClientListener::ServeNext(ClientConnection& connection) {

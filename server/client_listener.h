@@ -22,6 +22,12 @@
 // queue (it does not read) is disconnected. Poll replies are cut to fit one frame
 // (poll_budget.h).
 //
+// Polls and partition deletions never overlap: a poll reads its partition log
+// across suspensions, and a committed DeleteStream / DeleteTopic / DeletePartitions
+// destroys the logs it removes before it is answered. So such a delete is submitted
+// only while no poll runs, and polls arriving while one is in flight wait for its
+// reply (both wait by deferring their connection's request, in order).
+//
 // Everything runs on the loop's thread; nothing here is thread-safe. The listener
 // must outlive every callback it handed the replica: Stop() closes the port and the
 // connections, after which replies still to come are dropped; destroy the listener
@@ -29,8 +35,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "core/client_protocol/requests.h"
 #include "core/io/network.h"
@@ -67,7 +75,7 @@ class ClientListener final : public io::NetworkHandler {
   // Stops accepting and closes every connection; later replies are dropped.
   void Stop();
   // No poll or login of this listener is still running.
-  bool Idle() const { return tasks_running_ == 0; }
+  bool Idle() const { return polls_running_ == 0; }
   size_t connection_count() const { return connections_.size(); }
 
   // io::NetworkHandler.
@@ -87,6 +95,9 @@ class ClientListener final : public io::NetworkHandler {
   // Answers a refused frame per EncodeRejection (reply, eviction or close).
   void Refuse(ClientConnection& connection, const absl::Status& status);
   void Disconnect(io::PeerId peer, absl::string_view reason);
+  // Serves `connection`'s current request again once ResumeDeferred() runs.
+  void Defer(ClientConnection& connection);
+  void ResumeDeferred();
   ClientConnection* Find(io::PeerId peer);
   uint64_t NowUs() const;
 
@@ -96,8 +107,10 @@ class ClientListener final : public io::NetworkHandler {
   void ServeMetadataRead(ClientConnection& connection, const client_protocol::ClientRequest& request);
   void ServeServerRead(ClientConnection& connection, const client_protocol::ClientRequest& request);
   // Submits a validated metadata op for `request` and replies once it committed.
+  // `on_answered` runs once the reply is sent (or the op refused).
   void SubmitMetadata(ClientConnection& connection, client_protocol::ClientRequest request,
-                      wire::Operation operation, Bytes body);
+                      wire::Operation operation, Bytes body,
+                      absl::AnyInvocable<void()> on_answered = nullptr);
   // A client that went away with a session: its Logout, so its group memberships end.
   void LogoutDeparted(const ClientConnection& connection);
 
@@ -117,7 +130,10 @@ class ClientListener final : public io::NetworkHandler {
   absl::flat_hash_map<io::PeerId, std::unique_ptr<ClientConnection>> connections_;
   // Balanced partitioning: one round-robin counter per (stream, topic) (§6.1).
   absl::flat_hash_map<uint64_t, uint64_t> balanced_counters_;
-  uint64_t tasks_running_ = 0;
+  uint64_t polls_running_ = 0;
+  uint64_t deletes_in_flight_ = 0;  // partition-removing metadata writes not yet answered
+  uint64_t deletes_deferred_ = 0;   // ... waiting for polls to finish (new polls wait too)
+  std::vector<io::PeerId> deferred_;  // connections whose current request waits
 };
 
 }  // namespace sluice::server

@@ -78,16 +78,36 @@ void ClientListener::ServeMetadataWrite(ClientConnection& connection, ClientRequ
     Reply(connection.peer, client_protocol::EncodeReply(request.header, {}));
     return;
   }
+  const bool removes_partitions =
+      std::holds_alternative<client_protocol::DeleteStreamRequest>(request.command) ||
+      std::holds_alternative<client_protocol::DeleteTopicRequest>(request.command) ||
+      std::holds_alternative<client_protocol::DeletePartitionsRequest>(request.command);
+  if (removes_partitions && polls_running_ > 0) {
+    ++deletes_deferred_;
+    Defer(connection);  // a running poll may be reading a log this removes
+    return;
+  }
   std::optional<client_protocol::MetadataSubmission> submission =
       client_protocol::MetadataSubmissionFor(request.command);
   SLUICE_ASSERT(submission.has_value(), "a metadata write without a submission, code ",
                 static_cast<uint32_t>(request.code));
-  SubmitMetadata(connection, std::move(request), submission->operation,
-                 std::move(submission->body));
+  if (!removes_partitions) {
+    SubmitMetadata(connection, std::move(request), submission->operation,
+                   std::move(submission->body));
+    return;
+  }
+  // Answered once the logs it removes are gone; polls wait until then.
+  ++deletes_in_flight_;
+  SubmitMetadata(connection, std::move(request), submission->operation, std::move(submission->body),
+                 [this] {
+                   --deletes_in_flight_;
+                   if (deletes_in_flight_ == 0) ResumeDeferred();
+                 });
 }
 
 void ClientListener::SubmitMetadata(ClientConnection& connection, ClientRequest request,
-                                    wire::Operation operation, Bytes body) {
+                                    wire::Operation operation, Bytes body,
+                                    absl::AnyInvocable<void()> on_answered) {
   const io::PeerId peer = connection.peer;
   const client_protocol::RequestHeader header = request.header;
   metadata_store::MetadataRequest submitted{.operation = operation,
@@ -97,8 +117,15 @@ void ClientListener::SubmitMetadata(ClientConnection& connection, ClientRequest 
                                             .timestamp_us = NowUs()};
   const absl::Status status = replica_.SubmitMetadataForReply(
       std::move(submitted),
-      [this, peer, request = std::move(request)](
+      [this, peer, request = std::move(request), on_answered = std::move(on_answered)](
           absl::StatusOr<metadata_store::CommittedResult> committed) mutable {
+        // Runs after the reply below (which may serve further requests) has gone out.
+        struct Answered {
+          absl::AnyInvocable<void()>& run;
+          ~Answered() {
+            if (run != nullptr) run();
+          }
+        } answered{on_answered};
         if (!committed.ok()) {
           std::fprintf(stderr, "client %llu: metadata op lost: %s\n",
                        static_cast<unsigned long long>(peer), committed.status().ToString().c_str());
@@ -124,6 +151,7 @@ void ClientListener::SubmitMetadata(ClientConnection& connection, ClientRequest 
       });
   if (!status.ok()) {
     Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedSubmission(status)));
+    if (on_answered != nullptr) on_answered();
   }
 }
 

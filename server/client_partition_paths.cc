@@ -148,6 +148,10 @@ void ClientListener::ServePartitionRead(ClientConnection& connection, const Clie
 }
 
 void ClientListener::ServePoll(ClientConnection& connection, const ClientRequest& request) {
+  if (deletes_in_flight_ > 0 || deletes_deferred_ > 0) {
+    Defer(connection);  // the log it would read may be on its way out
+    return;
+  }
   std::variant<client_protocol::PollPlan, client_protocol::ReadAnswer> planned =
       client_protocol::PlanPoll(replica_.metadata(),
                                 std::get<client_protocol::PollMessagesRequest>(request.command),
@@ -165,10 +169,17 @@ void ClientListener::ServePoll(ClientConnection& connection, const ClientRequest
   }
   const io::PeerId peer = connection.peer;
   const client_protocol::RequestHeader header = request.header;
-  ++tasks_running_;
+  ++polls_running_;
   io::Spawn(RunPoll(**log, plan), [this, peer, header, plan](
                                       absl::StatusOr<partition::PollResult> result) mutable {
-    --tasks_running_;
+    --polls_running_;
+    // Deletes deferred behind running polls go once none runs (after this reply).
+    struct Resume {
+      ClientListener& listener;
+      ~Resume() {
+        if (listener.polls_running_ == 0 && !listener.deferred_.empty()) listener.ResumeDeferred();
+      }
+    } resume{*this};
     absl::StatusOr<Bytes> payload = absl::UnknownError("not polled");
     if (!result.ok()) {
       payload = result.status();

@@ -298,5 +298,42 @@ TEST_F(ClientListenerTest, EverythingAcknowledgedSurvivesSigtermAndRestart) {
   EXPECT_EQ(StopServer(), 0) << server_->output();
 }
 
+TEST_F(ClientListenerTest, PollsRacingTopicDeletionsAreAllAnsweredAndTheServerSurvives) {
+  StartServer();
+  auto reader = LoggedIn();
+  auto admin = LoggedIn();
+  ASSERT_EQ(Call(*admin, client_protocol::CreateStreamRequest{"orders"}).decoded.Error(), IggyError::kOk);
+  for (int round = 0; round < 10; ++round) {
+    ASSERT_EQ(Call(*admin, client_protocol::CreateTopicRequest{.stream = kStream,
+                                                               .partitions_count = 1,
+                                                               .name = "events"})
+                  .decoded.Error(),
+              IggyError::kOk);
+    for (uint64_t batch = 0; batch < 20; ++batch) Send(*admin, 1 + batch * 50, 50, ToPartition(0));
+    // Polls pipelined on one connection, then the topic deleted from another: the
+    // polls read the log across I/O while the delete would remove it.
+    constexpr int kPolls = 8;
+    for (int i = 0; i < kPolls; ++i) {
+      const Bytes poll = client_protocol::EncodeClientFrame(
+          {.client = reader->client_id(), .request = 1, .session = reader->session()},
+          PollOf(kStream, kTopic, 0, static_cast<uint64_t>(i) * 100, 1000));
+      ASSERT_TRUE(reader->SendBytes(poll).ok());
+    }
+    ASSERT_EQ(Call(*admin, client_protocol::DeleteTopicRequest{kStream, kTopic}).decoded.Error(), IggyError::kOk);
+    for (int i = 0; i < kPolls; ++i) {
+      absl::StatusOr<server::ServerFrame> reply = reader->ReadFrame();
+      ASSERT_TRUE(reply.ok()) << reply.status() << "\n" << server_->output();
+      // Served before the deletion (every message from its start) or after it (2010).
+      if (reply->decoded.status == 0) {
+        EXPECT_EQ(ParsePoll(reply->decoded.payload).messages.size(), 1000u - i * 100) << "poll " << i;
+      } else {
+        EXPECT_EQ(reply->decoded.status, 2010u) << "poll " << i;
+      }
+    }
+    batches_.clear();
+  }
+  EXPECT_EQ(StopServer(), 0) << server_->output();
+}
+
 }  // namespace
 }  // namespace sluice::testing
