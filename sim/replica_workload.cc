@@ -82,7 +82,10 @@ class Workload {
         CrashAndBoot();
       }
     }
+    // End with a crash and a boot that finishes (so damage done while down is answered).
+    BootUntilUp();
     if (Healthy() && replica_ != nullptr) CrashAndBoot();
+    BootUntilUp();
     return Finish();
   }
 
@@ -182,6 +185,10 @@ class Workload {
       return;
     }
     Violation(absl::StrCat("boot failed: ", opened->status().ToString()));
+  }
+
+  void BootUntilUp() {
+    for (int attempt = 0; attempt < 16 && Healthy() && replica_ == nullptr; ++attempt) Boot();
   }
 
   void CrashNow() {
@@ -291,6 +298,9 @@ class Workload {
     }
     if (damage_.has_value()) {
       ++result_.damaged_files;
+      ++(damage_->kind == DamageKind::kIndexTruncated   ? result_.indexes_truncated
+         : damage_->kind == DamageKind::kSegmentRemoved ? result_.segments_removed
+                                                        : result_.durable_entries_flipped);
       Trace("while down: " + damage_->what);
     }
   }
@@ -326,6 +336,8 @@ class Workload {
       return false;
     }
     ++result_.refusals;
+    ++(damage_->kind == DamageKind::kSegmentRemoved ? result_.segments_removed_refused
+                                                    : result_.durable_entries_flipped_refused);
     Trace(absl::StrCat("boot refused after damage (", damage_->what, "): ", status.ToString()));
     return true;
   }

@@ -45,6 +45,12 @@ struct ReplicaWorkloadResult {
   uint64_t acked_messages = 0;
   uint64_t damaged_files = 0;  // files removed, truncated or corrupted while the replica was down
   uint64_t refusals = 0;       // boots that refused clearly, naming a damaged file
+  // Per kind of damage (they add up to damaged_files / refusals):
+  uint64_t indexes_truncated = 0;  // rule B2: never refused
+  uint64_t segments_removed = 0;   // rule B5
+  uint64_t segments_removed_refused = 0;
+  uint64_t durable_entries_flipped = 0;  // rule B7: always refused
+  uint64_t durable_entries_flipped_refused = 0;
 
   uint64_t simulated_ns = 0;
 };

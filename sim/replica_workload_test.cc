@@ -34,6 +34,30 @@ TEST(ReplicaWorkloadTest, NoCheckerFiresAcrossSeeds) {
   EXPECT_GT(refusals, 10u);
 }
 
+// The faults the mutation proofs need (tests/mutation) are injected, and on the real
+// code each gets the answer its rule demands: a truncated index always boots (B2: the
+// log wins; a refusal would be a violation); a removed segment that the state record
+// lists is refused naming it (B5); a flipped entry proven durable is always refused
+// (B7: never cut on one node; a boot over it is a violation).
+TEST(ReplicaWorkloadTest, DamagedFilesGetTheAnswerOfTheirRule_B2_B5_B7) {
+  ReplicaWorkloadResult totals;
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    const ReplicaWorkloadResult result = RunReplicaWorkload(seed, {});
+    ASSERT_TRUE(result.violations.empty()) << "seed " << seed << ": " << absl::StrJoin(result.violations, "; ");
+    totals.indexes_truncated += result.indexes_truncated;
+    totals.segments_removed += result.segments_removed;
+    totals.segments_removed_refused += result.segments_removed_refused;
+    totals.durable_entries_flipped += result.durable_entries_flipped;
+    totals.durable_entries_flipped_refused += result.durable_entries_flipped_refused;
+    EXPECT_EQ(result.refusals, result.segments_removed_refused + result.durable_entries_flipped_refused);
+  }
+  EXPECT_GT(totals.indexes_truncated, 5u);
+  EXPECT_GT(totals.segments_removed_refused, 5u);
+  EXPECT_LE(totals.segments_removed_refused, totals.segments_removed);
+  EXPECT_GT(totals.durable_entries_flipped, 5u);
+  EXPECT_EQ(totals.durable_entries_flipped_refused, totals.durable_entries_flipped);
+}
+
 TEST(ReplicaWorkloadTest, TheSameSeedReplaysToTheSameDigest) {
   for (uint64_t seed : {3u, 17u, 99u}) {
     EXPECT_EQ(RunReplicaWorkload(seed, {}).digest, RunReplicaWorkload(seed, {}).digest) << seed;
