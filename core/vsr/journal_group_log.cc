@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
 #include "core/base/status_macros.h"
+#include "core/base/checksum.h"
+#include "core/io/io_error.h"
 #include "core/io/storage_ops.h"
 #include "core/metadata/snapshot_codec.h"
 #include "core/metadata/snapshot_store.h"
@@ -187,8 +189,10 @@ void JournalGroupLog::InstallSnapshot(const SnapshotId& snapshot, DoneCallback d
 io::Task<absl::Status> JournalGroupLog::Install(SnapshotId snapshot) {
   // The appends in flight finish first: the WAL's checkpoint moves only between groups.
   CO_RETURN_IF_ERROR(co_await journal_->Drain(), "draining the WAL before installing a snapshot");
+  co_await LockSuperblock();
   absl::StatusOr<ServedMetadataSnapshot> installed =
       co_await InstallMetadataSnapshot(*sync_storage_, *superblock_, snapshot);
+  UnlockSuperblock();
   if (!installed.ok()) {
     if (absl::IsDataLoss(installed.status())) staged_.reset();  // discarded: never installed
     co_return installed.status();
@@ -231,11 +235,13 @@ io::Task<absl::Status> JournalGroupLog::Checkpoint(uint64_t op, absl::uint128 pr
   // Rule B6's order: the snapshot durable, then the superblock naming it, then the WAL.
   CO_RETURN_IF_ERROR(co_await io::WriteFileAtomically(*sync_storage_, metadata::SnapshotPath(op), snapshot),
                      "writing the snapshot of op ", op);
+  co_await LockSuperblock();
   superblock::SuperblockState next = superblock_->state;
   next.metadata_checkpoint = {.op = op, .snapshot_checksum = snapshot_checksum, .prepare_checksum = prepare_checksum};
   next.metadata_commit_watermark = std::max(next.metadata_commit_watermark, op);
-  CO_RETURN_IF_ERROR(co_await superblock::UpdateSuperblock(*sync_storage_, *superblock_, next),
-                     "naming the snapshot of op ", op, " in the superblock");
+  const absl::Status updated = co_await superblock::UpdateSuperblock(*sync_storage_, *superblock_, next);
+  UnlockSuperblock();
+  CO_RETURN_IF_ERROR(updated, "naming the snapshot of op ", op, " in the superblock");
   CO_RETURN_IF_ERROR(journal_->SetCheckpoint(op), "moving the WAL's checkpoint to op ", op);
   SLUICE_ASSERT(journal_->checkpoint_checksum() == prepare_checksum, "checkpoint op ", op, " changed its checksum");
   checksums_.erase(checksums_.begin(), checksums_.upper_bound(op));
@@ -244,6 +250,65 @@ io::Task<absl::Status> JournalGroupLog::Checkpoint(uint64_t op, absl::uint128 pr
   // A staging at or below the new checkpoint can never be installed.
   if (staged_.has_value() && staged_->id.op <= op) staged_.reset();
   CO_RETURN_IF_ERROR(co_await metadata::DeleteSnapshotsOlderThan(*sync_storage_, op));
+  co_return absl::OkStatus();
+}
+
+io::Task<void> JournalGroupLog::LockSuperblock() {
+  if (!superblock_locked_) {
+    superblock_locked_ = true;
+    co_return;
+  }
+  co_await io::CompletionAwaiter<bool>(
+      [this](absl::AnyInvocable<void(bool)> done) { superblock_waiters_.push_back(std::move(done)); });
+  SLUICE_ASSERT(superblock_locked_, "the superblock lock was handed over unlocked");
+}
+
+void JournalGroupLog::UnlockSuperblock() {
+  SLUICE_ASSERT(superblock_locked_, "unlocking an unlocked superblock");
+  if (superblock_waiters_.empty()) {
+    superblock_locked_ = false;
+    return;
+  }
+  // Handed over locked: the next holder resumes now, inside this holder's step.
+  absl::AnyInvocable<void(bool)> next = std::move(superblock_waiters_.front());
+  superblock_waiters_.pop_front();
+  next(true);
+}
+
+void JournalGroupLog::PersistViewState(const VsrState& state, absl::AnyInvocable<void(absl::Status)> done) {
+  if (sync_storage_ == nullptr) {
+    return Report(std::move(done), absl::UnimplementedError("no superblock to persist the view state in"));
+  }
+  std::weak_ptr<int> alive = alive_;
+  io::Spawn(PersistView(state), [this, alive, done = std::move(done)](absl::Status status) mutable {
+    if (alive.lock() == nullptr) return;
+    Report(std::move(done), std::move(status));
+  });
+}
+
+io::Task<absl::Status> JournalGroupLog::PersistView(VsrState state) {
+  co_await LockSuperblock();
+  const superblock::SuperblockState& current = superblock_->state;
+  const uint64_t sequence = current.partition_log_views.op + 1;
+  const Bytes table = EncodeVsrState(state, current.cluster_id, current.replica_index);
+  absl::Status status = co_await io::WriteFileAtomically(*sync_storage_, ViewTablePath(sequence), table);
+  if (status.ok()) {
+    superblock::SuperblockState next = current;
+    next.view = state.view;
+    for (const GroupViewState& group : state.groups) {
+      if (group.group.namespace_id == 0) next.metadata_log_view = std::max(next.metadata_log_view, group.log_view);
+    }
+    next.partition_log_views = {.op = sequence, .checksum = base::Checksum128(table)};
+    next.recovering = state.recovering;
+    status = co_await superblock::UpdateSuperblock(*sync_storage_, *superblock_, next);
+  }
+  UnlockSuperblock();
+  CO_RETURN_IF_ERROR(status, "persisting view ", state.view, " in ", ViewTablePath(sequence), " and the superblock");
+  // Only now that the superblock names the new table may the old one go.
+  if (sequence > 1) {
+    const absl::Status removed = co_await io::UnlinkFile(*sync_storage_, ViewTablePath(sequence - 1));
+    if (!removed.ok() && !io::IsEnoent(removed)) co_return removed;
+  }
   co_return absl::OkStatus();
 }
 

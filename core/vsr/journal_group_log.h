@@ -24,6 +24,7 @@
 // flight, or when the storage has dropped their completions (a process death).
 
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <memory>
 
@@ -34,10 +35,11 @@
 #include "core/metadata/metadata_state.h"
 #include "core/vsr/group_log.h"
 #include "core/vsr/metadata_sync.h"
+#include "core/vsr/vsr_state.h"
 
 namespace sluice::vsr {
 
-class JournalGroupLog final : public GroupLog {
+class JournalGroupLog final : public GroupLog, public ViewStateStore {
  public:
   // What state sync works with: the replica's storage (the journal's) and what
   // bootstrap read (LoadMetadataSyncState).
@@ -85,6 +87,17 @@ class JournalGroupLog final : public GroupLog {
   void TakeCheckpoint(const metadata::MetadataState& state, DoneCallback done);
   bool checkpoint_busy() const { return sync_busy_; }
 
+  // ViewStateStore (built with a MetadataSync): the replica's view state as the view
+  // table the superblock names (metadata_sync.h): the table written atomically, then
+  // one superblock update (view, metadata log view, the table's reference, the
+  // recovering flag), then the previous table removed. Superblock updates (views,
+  // checkpoints, installs) run one at a time, in the order they were asked for.
+  void PersistViewState(const VsrState& state, absl::AnyInvocable<void(absl::Status)> done) override;
+  // The superblock as this log last made it durable (null without a MetadataSync).
+  const superblock::OpenedSuperblock* durable_superblock() const {
+    return superblock_.has_value() ? &*superblock_ : nullptr;
+  }
+
  private:
   JournalGroupLog(std::unique_ptr<journal::Journal> journal, io::Loop& loop);
   void Remember(uint64_t op, absl::uint128 checksum, ByteSpan header);
@@ -92,6 +105,11 @@ class JournalGroupLog final : public GroupLog {
   // Reports `status` to `done` on the loop, never inside the caller (GroupLog's contract).
   void Report(DoneCallback done, absl::Status status);
   io::Task<absl::Status> Install(SnapshotId snapshot);
+  io::Task<absl::Status> PersistView(VsrState state);
+  // One superblock update at a time: Lock waits for the previous holder's Unlock,
+  // which resumes the next waiter at once (it then has a storage operation in flight).
+  io::Task<void> LockSuperblock();
+  void UnlockSuperblock();
   io::Task<absl::Status> Checkpoint(uint64_t op, absl::uint128 prepare_checksum, Bytes snapshot,
                                     absl::uint128 snapshot_checksum);
 
@@ -108,6 +126,8 @@ class JournalGroupLog final : public GroupLog {
   std::optional<ServedMetadataSnapshot> served_;
   std::optional<StagedSnapshot> staged_;
   bool sync_busy_ = false;  // a staging or an install in flight
+  bool superblock_locked_ = false;
+  std::deque<absl::AnyInvocable<void(bool)>> superblock_waiters_;
 };
 
 }  // namespace sluice::vsr

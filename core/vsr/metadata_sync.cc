@@ -57,6 +57,33 @@ io::Task<absl::Status> WriteAndSync(io::Storage& storage, io::OpenMode mode, uin
 
 }  // namespace
 
+std::string ViewTablePath(uint64_t sequence) { return absl::StrCat("vsr_view-", absl::Dec(sequence, absl::kZeroPad20)); }
+
+namespace {
+
+io::Task<absl::StatusOr<VsrState>> LoadViewState(io::Storage& storage, const superblock::SuperblockState& durable) {
+  const superblock::LogViewTableReference table = durable.partition_log_views;
+  if (table.op == 0) {
+    co_return VsrState{
+        .view = durable.view, .log_view = durable.metadata_log_view, .groups = {}, .recovering = durable.recovering};
+  }
+  const std::string path = ViewTablePath(table.op);
+  CO_ASSIGN_OR_RETURN(Bytes bytes, co_await io::ReadWholeFile(storage, path), "reading the view table ", path,
+                      " the superblock names (rule B4)");
+  if (base::Checksum128(bytes) != table.checksum) {
+    co_return absl::DataLossError(
+        absl::StrCat(path, " is not the view table the superblock names (checksum differs): rule B4"));
+  }
+  CO_ASSIGN_OR_RETURN(VsrState state, DecodeVsrState(bytes, durable.cluster_id, durable.replica_index), path);
+  if (state.view != durable.view || state.recovering != durable.recovering) {
+    co_return absl::DataLossError(absl::StrCat(path, " holds view ", state.view, " but the superblock view ",
+                                               durable.view, ": rule B4"));
+  }
+  co_return state;
+}
+
+}  // namespace
+
 SnapshotId MetadataSnapshotId(uint64_t op, absl::uint128 op_checksum, ByteSpan bytes) {
   return {.op = op, .op_checksum = op_checksum, .size_bytes = bytes.size(), .checksum = base::Checksum128(bytes)};
 }
@@ -64,6 +91,7 @@ SnapshotId MetadataSnapshotId(uint64_t op, absl::uint128 op_checksum, ByteSpan b
 io::Task<absl::StatusOr<MetadataSyncState>> LoadMetadataSyncState(io::Storage& storage) {
   MetadataSyncState state;
   CO_ASSIGN_OR_RETURN(state.superblock, co_await superblock::OpenSuperblock(storage));
+  CO_ASSIGN_OR_RETURN(state.view_state, co_await LoadViewState(storage, state.superblock.state));
   const superblock::MetadataCheckpoint checkpoint = state.superblock.state.metadata_checkpoint;
   if (checkpoint.op > 0) {
     const std::string path = metadata::SnapshotPath(checkpoint.op);

@@ -35,9 +35,19 @@
 //   5. remove the staging and snapshots older than op.
 // A crash before 3 completes leaves the old checkpoint and a complete staging (the sync
 // installs again); after it, the new checkpoint, which recovery anchors the WAL at.
+//
+// The replica's durable view state (vsr_state.h's VsrState: view, log view, each
+// group's log view and head) lives, for a replica booted this way, in a table the
+// superblock names: `vsr_view-{sequence:020}` (vsr_state.h's encoding), referenced by
+// the superblock's partition_log_views {sequence, XXH3-128 of the file}, written
+// atomically before the superblock that names it, with the superblock's view,
+// metadata log view and recovering flag updated in the same superblock write. A crash
+// between the two leaves the old superblock naming the old table, which is removed
+// only after the new superblock is durable.
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "core/base/bytes.h"
@@ -45,11 +55,15 @@
 #include "core/io/task.h"
 #include "core/superblock/superblock.h"
 #include "core/vsr/group_log.h"
+#include "core/vsr/vsr_state.h"
 
 namespace sluice::vsr {
 
 inline constexpr char kSyncStagingPath[] = "metadata/sync-staging.bin";
 inline constexpr uint64_t kSyncStagingHeaderSize = 80;
+
+// "vsr_view-00000000000000000007".
+std::string ViewTablePath(uint64_t sequence);
 
 struct ServedMetadataSnapshot {
   SnapshotId id;
@@ -61,12 +75,18 @@ struct MetadataSyncState {
   superblock::OpenedSuperblock superblock;
   std::optional<ServedMetadataSnapshot> served;  // none at checkpoint op 0
   std::optional<StagedSnapshot> staged;          // a sync to resume
+  // The durable view state from the table the superblock names; before the first
+  // view change (no table yet): the superblock's view, log view and recovering flag,
+  // with no group heads.
+  VsrState view_state;
 };
 
 // The served snapshot's id for a snapshot file's bytes.
 SnapshotId MetadataSnapshotId(uint64_t op, absl::uint128 op_checksum, ByteSpan bytes);
 
-// Opens the superblock, reads and verifies the checkpoint's snapshot (rule B6), and
+// Opens the superblock, reads the view table it names (checksum, cluster, replica and
+// its view checked against the superblock: DataLoss otherwise, rule B4), reads and
+// verifies the checkpoint's snapshot (rule B6), and
 // reads the staging if one is there (ignored, with the file left for the next
 // staging to replace, if its header is bad or it is not above the checkpoint).
 // Errors: the superblock's and the snapshot's (NotFound, DataLoss…); I/O errors.

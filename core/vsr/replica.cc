@@ -33,7 +33,8 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
                                                           io::Loop& loop, io::Network& network,
                                                           io::Storage& storage, VsrState state,
                                                           std::vector<RecoveredGroup> groups,
-                                                          ReplicaObserver* observer) {
+                                                          ReplicaObserver* observer,
+                                                          ViewStateStore* view_state_store) {
   if (options.replica_count == 0 || options.replica_count > 32 ||
       options.replica_index >= options.replica_count) {
     return absl::InvalidArgumentError(absl::StrCat("replica ", int{options.replica_index}, " of ",
@@ -53,6 +54,7 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
   for (const GroupViewState& group : state.groups) durable_groups[group.group] = group;
 
   std::unique_ptr<Replica> replica(new Replica(options, loop, network, storage, state, observer));
+  replica->view_state_store_ = view_state_store;
   for (RecoveredGroup& recovered : groups) {
     if (recovered.log == nullptr) return absl::InvalidArgumentError("group without a log");
     GroupViewState durable{.group = recovered.id, .log_view = 0, .head_op = recovered.log->base_op(),

@@ -157,13 +157,17 @@ struct ReplicaCounters {
 class Replica final : public io::NetworkHandler {
  public:
   // Builds the replica from recovered state and starts its tick. `groups` must all
-  // be distinct. `state` is what LoadVsrState read. Sets itself as the network's
-  // handler. Errors: InvalidArgument for inconsistent options or groups.
+  // be distinct. `state` is what the durable view state held (LoadVsrState, or the
+  // table the superblock names). Sets itself as the network's handler. The view state
+  // is persisted through `view_state_store` if given (it must outlive the replica:
+  // e.g. one of its own group logs), else to the `vsr_state` file on `storage`.
+  // Errors: InvalidArgument for inconsistent options or groups.
   static absl::StatusOr<std::unique_ptr<Replica>> Restore(const ReplicaOptions& options,
                                                           io::Loop& loop, io::Network& network,
                                                           io::Storage& storage, VsrState state,
                                                           std::vector<RecoveredGroup> groups,
-                                                          ReplicaObserver* observer);
+                                                          ReplicaObserver* observer,
+                                                          ViewStateStore* view_state_store = nullptr);
   ~Replica() override;
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
@@ -290,6 +294,7 @@ class Replica final : public io::NetworkHandler {
   io::Loop& loop_;
   io::Network& network_;
   io::Storage& storage_;
+  ViewStateStore* view_state_store_ = nullptr;  // null: the vsr_state file on storage_
   ReplicaObserver* observer_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   io::TimerId tick_timer_;

@@ -320,24 +320,29 @@ void Replica::Persist(VsrState state, absl::AnyInvocable<void()> then) {
   persist_in_flight_ = true;
   std::weak_ptr<int> alive = alive_;
   VsrState copy = state;
-  PersistVsrState(storage_, state, options_.cluster, options_.replica_index,
-                  [this, alive, state = std::move(copy), then = std::move(then)](absl::Status status) mutable {
-                    if (alive.lock() == nullptr) return;
-                    persist_in_flight_ = false;
-                    if (!status.ok()) return FailStop(status);
-                    durable_ = std::move(state);
-                    ++counters_.persists;
-                    if (observer_ != nullptr) observer_->OnPersist(options_.replica_index, durable_);
-                    then();
-                    if (persist_pending_.has_value() && !failed()) {
-                      auto [next, next_then] = std::move(*persist_pending_);
-                      persist_pending_.reset();
-                      // A state queued behind a newer one is stale: its step was superseded.
-                      if (next.view >= durable_.view && next.log_view >= durable_.log_view) {
-                        Persist(std::move(next), std::move(next_then));
-                      }
-                    }
-                  });
+  auto persisted = [this, alive, state = std::move(copy), then = std::move(then)](absl::Status status) mutable {
+    if (alive.lock() == nullptr) return;
+    persist_in_flight_ = false;
+    if (!status.ok()) return FailStop(status);
+    durable_ = std::move(state);
+    ++counters_.persists;
+    if (observer_ != nullptr) observer_->OnPersist(options_.replica_index, durable_);
+    then();
+    if (persist_pending_.has_value() && !failed()) {
+      auto [next, next_then] = std::move(*persist_pending_);
+      persist_pending_.reset();
+      // A state queued behind a newer one is stale: its step was superseded.
+      if (next.view >= durable_.view && next.log_view >= durable_.log_view) {
+        Persist(std::move(next), std::move(next_then));
+      }
+    }
+  };
+  // One durable write per view change, whatever the group count (DESIGN.md).
+  if (view_state_store_ != nullptr) {
+    view_state_store_->PersistViewState(state, std::move(persisted));
+  } else {
+    PersistVsrState(storage_, state, options_.cluster, options_.replica_index, std::move(persisted));
+  }
 }
 
 }  // namespace sluice::vsr

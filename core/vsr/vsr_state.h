@@ -8,8 +8,10 @@
 // superblock: the superblock's view / log-view fields (core/superblock) are
 // maintained by other code, and one small file written atomically keeps a view
 // change to exactly one durable write of bounded size, whatever the group count:
-// never one fsync per group. (Folding this into the superblock's
-// partition_log_views reference is bootstrap work, issue #5's later step.)
+// never one fsync per group. A replica booted from a metadata directory keeps the same
+// encoding instead as a table the superblock names (ViewStateStore below,
+// metadata_sync.h): `vsr_view-{sequence}` referenced by the superblock's
+// partition_log_views, written with the superblock's view fields in one update.
 //
 // Why each group's canonical head is kept: a backup that installed a start_view
 // and crashed before repairing up to the head it was told must still report that
@@ -75,6 +77,19 @@ absl::StatusOr<VsrState> DecodeVsrState(ByteSpan bytes, absl::uint128 cluster, u
 // `done` never runs and the file holds the old or the new state.
 void PersistVsrState(io::Storage& storage, const VsrState& state, absl::uint128 cluster,
                      uint8_t replica, absl::AnyInvocable<void(absl::Status)> done);
+
+// Where a replica makes its VsrState durable, once per view change. Without one, the
+// replica writes the `vsr_state` file above (PersistVsrState). The metadata WAL's
+// adapter (journal_group_log.h) keeps it instead as a checksummed table the
+// superblock names, written together with the superblock's view fields.
+class ViewStateStore {
+ public:
+  virtual ~ViewStateStore() = default;
+  // Durably replaces the view state, then runs `done` on the loop (never inside the
+  // call); an error is fail-stop for the replica (rule B1). If the process dies
+  // first, the old or the new state is what the next boot reads.
+  virtual void PersistViewState(const VsrState& state, absl::AnyInvocable<void(absl::Status)> done) = 0;
+};
 
 // Reads and decodes the state file; NotFound if there is none (never created here).
 void LoadVsrState(io::Storage& storage, absl::uint128 cluster, uint8_t replica,

@@ -9,7 +9,6 @@
 #include "core/metadata/metadata_state.h"
 #include "core/metadata_store/format_metadata.h"
 #include "core/journal/journal_recovery.h"
-#include "core/vsr/vsr_state.h"
 
 namespace sluice::sim {
 namespace {
@@ -69,9 +68,8 @@ journal::JournalOptions JournalCluster::JournalOptions() const {
 }
 
 void JournalCluster::Start() {
-  // Format: the metadata directory (superblock, empty snapshot, WAL), then the VSR
-  // state file (the durable view state is not in the superblock yet).
-  vsr::VsrState initial{.view = 0, .log_view = 0, .groups = {{.group = group()}}};
+  // Format: the metadata directory (superblock, empty snapshot, WAL). The superblock
+  // holds the durable view state (view 0, no view table yet).
   uint64_t formatted = 0;
   for (uint8_t index = 0; index < options_.replica_count; ++index) {
     Node& node = nodes_[index];
@@ -84,13 +82,9 @@ void JournalCluster::Start() {
     format.journal = JournalOptions();
     format.identity.namespace_widths = format.config.widths;
     io::Spawn(metadata_store::FormatMetadata(node.process->storage, format),
-              [this, index, &formatted, initial](absl::Status status) {
-                if (!status.ok()) return Violation(absl::StrCat("format WAL: ", status.ToString()));
-                vsr::PersistVsrState(nodes_[index].process->storage, initial, kCluster, index,
-                                     [this, &formatted](absl::Status status) {
-                                       if (!status.ok()) Violation(absl::StrCat("format: ", status.ToString()));
-                                       ++formatted;
-                                     });
+              [this, &formatted](absl::Status status) {
+                if (!status.ok()) Violation(absl::StrCat("format: ", status.ToString()));
+                ++formatted;
               });
   }
   SLUICE_ASSERT(loop_.RunUntil([&] { return formatted == options_.replica_count || !violation_.empty(); },
@@ -111,22 +105,20 @@ void JournalCluster::Start() {
 void JournalCluster::Boot(uint8_t index) {
   Node& node = nodes_[index];
   const uint64_t boot = node.boot;
-  vsr::LoadVsrState(node.process->storage, kCluster, index, [this, index, boot](absl::StatusOr<vsr::VsrState> state) {
-    Node& node = nodes_[index];
-    if (node.boot != boot) return;
-    if (!state.ok()) {
-      return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", state.status().ToString()));
-    }
-    io::Spawn(vsr::LoadMetadataSyncState(node.process->storage),
-              [this, index, boot, state = *std::move(state)](absl::StatusOr<vsr::MetadataSyncState> sync) mutable {
-                if (nodes_[index].boot != boot) return;
-                if (!sync.ok()) {
-                  return Violation(absl::StrCat("replica ", int{index}, " superblock or snapshot: ",
-                                                sync.status().ToString()));
-                }
-                RecoverWal(index, boot, std::move(state), *std::move(sync));
-              });
-  });
+  // The superblock first: it names the view table (the durable view state, B4), the
+  // checkpoint's snapshot and a staging to resume (B15).
+  io::Spawn(vsr::LoadMetadataSyncState(node.process->storage),
+            [this, index, boot](absl::StatusOr<vsr::MetadataSyncState> sync) mutable {
+              if (nodes_[index].boot != boot) return;
+              if (!sync.ok()) {
+                return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", sync.status().ToString()));
+              }
+              vsr::VsrState state = sync->view_state;
+              // Before the first view change the table does not exist: the group has
+              // log view 0 and no head yet.
+              if (state.groups.empty()) state.groups.push_back({.group = group()});
+              RecoverWal(index, boot, std::move(state), *std::move(sync));
+            });
 }
 
 void JournalCluster::RecoverWal(uint8_t index, uint64_t boot, vsr::VsrState state, vsr::MetadataSyncState sync) {
@@ -174,7 +166,7 @@ void JournalCluster::Restored(uint8_t index, vsr::VsrState state, std::unique_pt
   Process& process = *node.process;
   absl::StatusOr<std::unique_ptr<vsr::Replica>> replica =
       vsr::Replica::Restore(replica_options, loop_, process.network, process.storage, std::move(state),
-                            std::move(groups), &process.observer);
+                            std::move(groups), &process.observer, journal_log);
   if (!replica.ok()) return Violation(absl::StrCat("replica ", int{index}, ": ", replica.status().ToString()));
   process.replica = *std::move(replica);
   process.log = journal_log;

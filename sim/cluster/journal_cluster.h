@@ -2,7 +2,9 @@
 // JournalCluster: a simulated cluster of VSR replicas (core/vsr) whose metadata group
 // runs on the real metadata WAL — core/journal adapted by vsr::JournalGroupLog — each
 // replica on its own SimStorage (the WAL and its durable VSR state file), its own
-// SimNetwork endpoint, all on one SimLoop with the packet simulator's faults.
+// SimNetwork endpoint, all on one SimLoop with the packet simulator's faults. The
+// replica's durable view state lives in the superblock and the view table it names
+// (JournalGroupLog as the replica's ViewStateStore, metadata_sync.h), read at boot.
 //
 // Unlike sim/vsr_cluster.h (crash-faithful in-memory logs), nothing here models the
 // log: a crash is SimStorage::CrashMachine (unsynced sectors land, vanish or tear per
@@ -85,7 +87,7 @@ class JournalCluster final {
   explicit JournalCluster(JournalClusterOptions options);
   ~JournalCluster();
 
-  // Formats every replica (an empty WAL, then its initial VSR state) and boots it;
+  // Formats every replica (FormatMetadata: superblock, empty snapshot, WAL) and boots it;
   // returns once all are up.
   void Start();
 
@@ -101,6 +103,9 @@ class JournalCluster final {
   SimStorage& storage(uint8_t index) { return *nodes_[index].storage; }
   // The live replica's metadata log (nullptr while down).
   const vsr::GroupLog* log(uint8_t index);
+  const vsr::JournalGroupLog* journal_log(uint8_t index) {
+    return replica(index) == nullptr ? nullptr : nodes_[index].process->log;
+  }
 
   // The process dies and the machine crashes: unsynced sectors of the WAL land,
   // vanish or tear (`sector_lands`, else the options'). Completions in flight are
@@ -109,7 +114,7 @@ class JournalCluster final {
   // Whether the replica may hold an uncertain tail: it crashed with tearing odds and
   // has not since booted with a log free of faulty entries.
   bool MayBeTorn(uint8_t index);
-  // Boots the replica from its disk (LoadVsrState, RecoverJournal, Restore: B4).
+  // Boots the replica from its disk (superblock, view table, RecoverJournal, Restore: B4).
   // Asynchronous: replica(index) is non-null once it is up. A crash meanwhile cancels it.
   void Restart(uint8_t index);
   bool booting(uint8_t index) const {

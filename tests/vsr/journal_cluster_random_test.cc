@@ -180,14 +180,15 @@ SeedResult RunSeed(uint64_t seed) {
   const bool converged = cluster.RunUntil([&] { return cluster.Converged(); }, bound);
   result.convergence_ticks = cluster.loop().MonotonicNs() / io::kTickNs - heal_tick;
   result.bound_ticks = bound;
+  // Views the live processes started (counted before the whole-cluster crash below).
+  for (uint8_t r = 0; r < options.replica_count; ++r) {
+    if (cluster.replica(r) != nullptr) result.view_changes += cluster.replica(r)->counters().views_started;
+  }
   if (cluster.violation().empty() && converged) {
     cluster.CheckLogs();
     cluster.CheckDurable(bound);
   }
   result.committed = cluster.committed();
-  for (uint8_t r = 0; r < options.replica_count; ++r) {
-    if (cluster.replica(r) != nullptr) result.view_changes += cluster.replica(r)->counters().views_started;
-  }
   result.faulty_ops = cluster.recovery_counts().faulty_ops;
   result.checkpoints = cluster.checkpoints();
   result.state_syncs = cluster.state_syncs();

@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/journal/journal_layout.h"
+#include "core/superblock/superblock.h"
+#include "core/vsr/journal_group_log.h"
 #include "core/wire/header.h"
 #include "gtest/gtest.h"
 #include "sim/cluster/journal_cluster.h"
@@ -164,6 +166,39 @@ TEST_P(JournalScenario, CorruptCommittedWalEntryIsRepairedFromAPeer_B7) {
   EXPECT_GT(cluster.recovery_counts().faulty_ops, faulty_before);
   EXPECT_GT(cluster.log(backup)->faulty_head_op(), cluster.log(backup)->last_op());
   ExpectConvergesAndDurable(cluster, 3000);
+}
+
+// The durable view state lives in the superblock and the view table it names, one
+// superblock update per view state write, and a restart restores it from there (B4).
+TEST_P(JournalScenario, ViewStateLivesInTheSuperblockAndTheTableItNames_B4) {
+  sim::JournalCluster cluster(Options(n(), 25));
+  StartAndCommit(cluster, 10);
+  const uint8_t old_primary = *cluster.Primary();
+  const uint32_t old_view = cluster.replica(old_primary)->view();
+  cluster.Crash(old_primary);
+  ExpectNewPrimary(cluster, old_view);
+  std::vector<uint32_t> views(n(), 0);
+  for (uint8_t r = 0; r < n(); ++r) {
+    if (r == old_primary) continue;
+    const superblock::OpenedSuperblock* durable = cluster.journal_log(r)->durable_superblock();
+    ASSERT_NE(durable, nullptr);
+    const VsrState& state = cluster.replica(r)->durable_state();
+    views[r] = state.view;
+    EXPECT_GT(state.view, old_view);
+    EXPECT_EQ(durable->state.view, state.view);
+    ASSERT_EQ(state.groups.size(), 1u);
+    EXPECT_EQ(durable->state.metadata_log_view, state.groups[0].log_view);
+    // Every view state write (a table and one superblock update) since format.
+    EXPECT_TRUE(durable->state.partition_log_views.present());
+    EXPECT_EQ(durable->state.partition_log_views.op, cluster.replica(r)->counters().persists);
+  }
+  cluster.Restart(old_primary);
+  ExpectConvergesAndDurable(cluster, 3000);  // every replica restarted from its superblock
+  for (uint8_t r = 0; r < n(); ++r) {
+    ASSERT_NE(cluster.replica(r), nullptr);
+    EXPECT_GE(cluster.replica(r)->durable_state().view, views[r]) << "replica " << int{r};
+    EXPECT_EQ(cluster.journal_log(r)->durable_superblock()->state.view, cluster.replica(r)->durable_state().view);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Replicas, JournalScenario, ::testing::Values(3, 5));
