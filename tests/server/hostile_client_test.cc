@@ -11,6 +11,7 @@
 
 #include "core/client_protocol/request_encoder.h"
 #include "core/client_protocol/request_header.h"
+#include "core/wire/batch_encoder.h"
 #include "tests/server/client_fixture.h"
 
 namespace sluice::testing {
@@ -41,12 +42,19 @@ class HostileClientTest : public ServerFixture {
     ExpectAllPollable(*good_);
   }
 
+  // Polls from offset 0 to the end (a reply is cut to one frame: the SDK polls on
+  // from where it ended) and expects ids 1..sent_ in order.
   void ExpectAllPollable(server::BlockingClient& client) {
-    const server::ServerFrame reply = Call(client, PollOf(kStream, kTopic, 0, 0, 1000));
-    ASSERT_EQ(reply.decoded.Error(), IggyError::kOk);
-    const PolledMessages polled = ParsePoll(reply.decoded.payload);
-    ASSERT_EQ(polled.messages.size(), sent_);
-    for (uint64_t i = 0; i < sent_; ++i) EXPECT_EQ(polled.messages[i].id, absl::uint128(i + 1));
+    std::vector<PolledMessage> all;
+    for (int round = 0; round < 100 && all.size() < sent_; ++round) {
+      const server::ServerFrame reply = Call(client, PollOf(kStream, kTopic, 0, all.size(), 1000));
+      ASSERT_EQ(reply.decoded.Error(), IggyError::kOk);
+      const PolledMessages polled = ParsePoll(reply.decoded.payload);
+      if (polled.messages.empty()) break;
+      all.insert(all.end(), polled.messages.begin(), polled.messages.end());
+    }
+    ASSERT_EQ(all.size(), sent_);
+    for (uint64_t i = 0; i < sent_; ++i) EXPECT_EQ(all[i].id, absl::uint128(i + 1));
   }
 
   // A ping on `client` is still answered: the connection survived.
@@ -165,6 +173,35 @@ TEST_F(HostileClientTest, CorruptMessageChecksumIsRefusedAndNothingIsAppended) {
   EXPECT_EQ(reply->decoded.status, 4027u);
   StillUsable(*hostile);
   GoodClientStillServed();  // exactly the good client's messages: nothing of the bad batch
+}
+
+TEST_F(HostileClientTest, AClientPipeliningWithoutReadingIsDisconnectedNotBuffered) {
+  // 1000 messages of 1000 bytes: every poll below answers with about 1 MB.
+  const std::string kilobyte(1000, 'x');
+  std::vector<wire::MessageToSend> messages(100, {.payload = base::AsBytes(kilobyte)});
+  for (int batch = 0; batch < 10; ++batch) {
+    for (size_t i = 0; i < messages.size(); ++i) messages[i].id = ++sent_;
+    absl::StatusOr<Bytes> bytes = wire::EncodeBatch(messages);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    batches_.push_back(*std::move(bytes));
+    ASSERT_EQ(Call(*good_, SendOf(kStream, kTopic, ToPartition(0), batches_.back())).decoded.Error(),
+              IggyError::kOk);
+  }
+  auto flood = LoggedIn();
+  constexpr int kPolls = 500;  // ~500 MB of replies asked for, none read yet
+  const Bytes poll = client_protocol::EncodeClientFrame(
+      {.client = flood->client_id(), .request = 1, .session = flood->session()},
+      PollOf(kStream, kTopic, 0, 0, 1000));
+  int sent = 0;
+  for (; sent < kPolls; ++sent) {
+    if (!flood->SendBytes(poll).ok()) break;  // the server already hung up
+  }
+  // Reading now: the replies the server queued, then the end of the connection.
+  int answered = 0;
+  while (flood->ReadFrame().ok()) ++answered;
+  EXPECT_LT(answered, kPolls) << "the server must not buffer every reply";
+  ExpectAllPollable(*good_);
+  GoodClientStillServed();
 }
 
 TEST_F(HostileClientTest, AfterAllOfItTheServerStopsCleanlyAndRestartsWithEverything) {
