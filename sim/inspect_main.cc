@@ -30,6 +30,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/bootstrap/single_node_bootstrap.h"
+#include "core/config/config.h"
 #include "core/io/task.h"
 #include "core/partition/consumer_offsets.h"
 #include "core/partition/layout.h"
@@ -118,13 +119,16 @@ int Usage() {
   std::fprintf(stderr,
                "usage: sluice inspect DATA_DIR [--wal-slots N] [--wal-message-size BYTES]\n"
                "  Prints what bootstrap would find and decide; changes nothing.\n"
-               "  --wal-slots / --wal-message-size: the replica's metadata WAL options\n"
-               "  (local config; defaults 1024 and 65536).\n"
+               "  --wal-slots / --wal-message-size: the replica's metadata WAL options;\n"
+               "  by default those of DATA_DIR/runtime/current_config.toml (the effective\n"
+               "  config the server's last start wrote), else the server's defaults\n"
+               "  (1024 slots of 131072 bytes).\n"
                "  Exit: 0 healthy, 1 repairable, 2 refused, 3 unsupported, 64 usage.\n");
   return kUsage;
 }
 
-int Inspect(const std::string& directory, uint64_t wal_slots, uint64_t wal_message_size) {
+int Inspect(const std::string& directory, uint64_t wal_slots, uint64_t wal_message_size,
+            bool clamp_consumer_offsets) {
   if (!std::filesystem::is_directory(directory)) {
     std::fprintf(stderr, "inspect: %s is not a directory\n", directory.c_str());
     return kUsage;
@@ -173,6 +177,7 @@ int Inspect(const std::string& directory, uint64_t wal_slots, uint64_t wal_messa
                               .slot_count = wal_slots,
                               .message_size_max = wal_message_size};
   options.partitions.single_node = true;
+  options.partitions.clamp_consumer_offsets = clamp_consumer_offsets;
   absl::StatusOr<bootstrap::BootedSingleNode> booted =
       RunTask(loop, bootstrap::BootSingleNode(storage, options));
   if (!booted.ok()) {
@@ -240,8 +245,27 @@ int Inspect(const std::string& directory, uint64_t wal_slots, uint64_t wal_messa
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help") return sluice::Usage();
-  uint64_t slots = 1024;
-  uint64_t message_size = 65536;
+  const std::string directory = argv[1];
+  // The replica's own local options: the effective config its last start wrote (rule
+  // B11), else the server's defaults; flags override either.
+  sluice::config::Config config;
+  const std::filesystem::path effective = 
+      std::filesystem::path(directory) / std::string(sluice::config::kEffectiveConfigPath);
+  if (std::filesystem::is_regular_file(effective)) {
+    std::ifstream in(effective, std::ios::binary);
+    const std::string contents((std::istreambuf_iterator<char>(in)), {});
+    absl::StatusOr<sluice::config::Config> loaded =
+        sluice::config::LoadConfig(sluice::config::ConfigFile{effective.string(), contents}, {});
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "inspect: %s: %s (give --wal-slots and --wal-message-size instead)\n",
+                   effective.c_str(), loaded.status().ToString().c_str());
+      return sluice::Usage();
+    }
+    config = *std::move(loaded);
+    std::printf("options: from %s\n", effective.c_str());
+  }
+  uint64_t slots = config.limits.wal_slot_count;
+  uint64_t message_size = config.limits.wal_slot_size_bytes;
   for (int i = 2; i < argc; i += 2) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) return sluice::Usage();
@@ -250,5 +274,5 @@ int main(int argc, char** argv) {
                                                        : nullptr;
     if (target == nullptr || !absl::SimpleAtoi(argv[i + 1], target)) return sluice::Usage();
   }
-  return sluice::Inspect(argv[1], slots, message_size);
+  return sluice::Inspect(directory, slots, message_size, config.recovery.clamp_consumer_offsets);
 }

@@ -83,6 +83,27 @@ TEST_F(InspectTest, ADirectoryWithoutASuperblockIsRefused_B17) {
   EXPECT_TRUE(absl::StrContains(outcome.output, "rule B17")) << outcome.output;
 }
 
+TEST_F(InspectTest, WithoutFlagsTheWalOptionsComeFromTheEffectiveConfigTheServerWrote) {
+  const std::string directory = Healthy();
+  const std::string bare = absl::StrCat(testing::RunfilesBinary("sim/sluice_inspect"), " ", directory);
+  // Without a recorded config the server's defaults (1024 slots of 128 KiB) do not fit
+  // this directory's WAL (8 slots of 4 KiB): a clear refusal naming the mismatch.
+  const Outcome defaults = RunToEnd(bare);
+  EXPECT_EQ(defaults.exit_code, 2) << defaults.output;
+  EXPECT_TRUE(absl::StrContains(defaults.output, "formatted with other options")) << defaults.output;
+  std::filesystem::create_directories(directory + "/runtime");
+  std::ofstream(directory + "/runtime/current_config.toml")
+      << "[limits]\nwal_slot_count = 8\nwal_slot_size_bytes = 4096\n";
+  const Outcome recorded = RunToEnd(bare);
+  EXPECT_EQ(recorded.exit_code, 0) << recorded.output;
+  EXPECT_TRUE(absl::StrContains(recorded.output, "options: from")) << recorded.output;
+  // A config that does not load is a usage error naming it, not a guess.
+  std::ofstream(directory + "/runtime/current_config.toml") << "[limits]\nwal_slot_count = \"many\"\n";
+  const Outcome broken = RunToEnd(bare);
+  EXPECT_EQ(broken.exit_code, 64) << broken.output;
+  EXPECT_TRUE(absl::StrContains(broken.output, "current_config.toml")) << broken.output;
+}
+
 TEST_F(InspectTest, BadUsageExits64) {
   EXPECT_EQ(RunToEnd(Inspect(root_ + "/does-not-exist")).exit_code, 64);
   EXPECT_EQ(RunToEnd(testing::RunfilesBinary("sim/sluice_inspect")).exit_code, 64);
