@@ -1,6 +1,7 @@
 // PartitionLog's read path (committed data only) and the truncation of an
 // uncommitted suffix.
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "core/io/storage_ops.h"
@@ -20,12 +21,16 @@ io::Task<absl::StatusOr<Bytes>> PartitionLog::ReadEntry(uint64_t op) {
   if (index >= segment.entries.size()) {
     co_return absl::UnavailableError(absl::StrCat("op ", op, " is not yet written to ", directory_));
   }
-  const IndexEntry& entry = segment.entries[index];
+  // Copies, not references: retention or a purge may drop the segment while the read
+  // is in flight (the read then fails, and its error still names the file).
+  const io::FileHandle file = segment.log;
+  const uint64_t first_op = segment.info.first_op;
+  const uint64_t position = segment.entries[index].position;
   const uint64_t end = index + 1 < segment.entries.size() ? segment.entries[index + 1].position : segment.size;
-  Bytes frame(end - entry.position);
-  CO_RETURN_IF_ERROR(co_await io::ReadExactly(storage_, segment.log, entry.position, MutableByteSpan(frame)),
-                     "reading op ", op, " at offset ", entry.position, " of ",
-                     io::JoinPath(directory_, SegmentLogName(segment.info.first_op)));
+  Bytes frame(end - position);
+  CO_RETURN_IF_ERROR(co_await io::ReadExactly(storage_, file, position, MutableByteSpan(frame)),
+                     "reading op ", op, " at offset ", position, " of ",
+                     io::JoinPath(directory_, SegmentLogName(first_op)));
   co_return frame;
 }
 
@@ -91,23 +96,38 @@ std::optional<uint64_t> PartitionLog::CommittedOffset() const {
 
 // Reads entries from (segment, entry) on, keeping committed messages with offsets in
 // [start_offset, start_offset + count). Every entry read is verified (a corrupt read
-// is an error to this reader, never a crash).
+// is an error to this reader, never a crash). Retention or a purge may drop segments
+// while a read is in flight, shifting the vector under an index: the position is
+// found again by op after every read, and a poll whose next entry was dropped ends
+// with what it has (contiguous; the reader's next poll starts at the oldest retained
+// offset).
 io::Task<absl::StatusOr<PollResult>> PartitionLog::PollFrom(size_t segment, size_t entry, uint64_t start_offset,
                                                             uint32_t count) {
   PollResult result;
   result.committed_offset = CommittedOffset();
   const uint64_t end_offset = std::min<uint64_t>(committed_next_offset_, start_offset + count);
-  while (segment < segments_.size() && result.message_count < count) {
+  std::optional<uint64_t> resume_op;  // set after a read: the next op to look at
+  while (result.message_count < count) {
+    if (resume_op.has_value()) {
+      if (segments_.empty() || *resume_op < segments_.front()->info.first_op) break;  // dropped meanwhile
+      segment = SegmentForOp(*resume_op);
+      entry = static_cast<size_t>(*resume_op - segments_[segment]->info.first_op);
+      resume_op.reset();
+    }
+    if (segment >= segments_.size()) break;
     const Segment& current = *segments_[segment];
     if (entry >= current.entries.size()) {
       ++segment;
       entry = 0;
       continue;
     }
-    const IndexEntry& index = current.entries[entry++];
+    const IndexEntry index = current.entries[entry++];
     if (index.op > commit_op_ || index.base_offset >= end_offset) break;
-    CO_ASSIGN_OR_RETURN(Bytes frame, co_await ReadEntry(index.op));
-    CO_ASSIGN_OR_RETURN(const wire::ValidatedPrepare prepare, wire::DecodePrepare(frame, options_.cluster),
+    resume_op = index.op + 1;
+    absl::StatusOr<Bytes> frame = co_await ReadEntry(index.op);
+    if (!frame.ok() && (segments_.empty() || index.op < segments_.front()->info.first_op)) break;
+    if (!frame.ok()) co_return frame.status();
+    CO_ASSIGN_OR_RETURN(const wire::ValidatedPrepare prepare, wire::DecodePrepare(*frame, options_.cluster),
                         "op ", index.op, " of ", directory_);
     if (prepare.header().operation != wire::Operation::kSendMessages) continue;
     const wire::ValidatedBatch batch = wire::BatchOfPrepare(prepare);

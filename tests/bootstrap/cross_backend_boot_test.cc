@@ -43,7 +43,6 @@ struct Recovered {
     uint64_t committed_next_offset = 0;
     std::map<partition::ConsumerKey, uint64_t> consumer_offsets;
     std::vector<Bytes> batches;  // every committed batch from offset 0, as polled
-    friend bool operator==(const Partition&, const Partition&) = default;
   };
   std::map<uint64_t, Partition> partitions;  // by namespace
 };
