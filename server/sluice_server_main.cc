@@ -33,6 +33,7 @@
 #include "core/io/task.h"
 #include "core/metadata/password_kdf.h"
 #include "core/metadata_store/format_metadata.h"
+#include "core/replica/retention_driver.h"
 #include "core/replica/single_node_replica.h"
 #include "io_backends/uring/uring_loop.h"
 #include "io_backends/uring/uring_storage.h"
@@ -245,6 +246,10 @@ int Start(const config::Config& config) {
     std::fprintf(stderr, "start refused: %s\n", listener.status().ToString().c_str());
     return kExitRefused;
   }
+  // Retention (topics' message expiry and size limits) is the primary's decision,
+  // replicated as ops (core/replica/retention_driver.h); every 5 s.
+  auto retention = std::make_unique<replica::RetentionDriver>(**replica, **loop,
+                                                              replica::RetentionDriverOptions{.interval_ticks = 500});
   std::printf("listening for clients on %s:%u\n", config.tcp.address.host.c_str(),
               static_cast<unsigned>((*listener)->port()));
   std::printf("serving: metadata at op %llu, %zu partition(s); stop with SIGTERM\n",
@@ -262,6 +267,10 @@ int Start(const config::Config& config) {
   // No new requests from here; polls already reading finish (their replies are
   // dropped) before the replica closes under them.
   (*listener)->Stop();
+  if (!retention->failure().ok()) {
+    std::fprintf(stderr, "retention stopped earlier: %s\n", retention->failure().ToString().c_str());
+  }
+  retention.reset();
   while (!(*listener)->Idle()) SLUICE_ASSERT((*loop)->RunOnce(), "the loop ran dry with a poll running");
   const absl::Status closed = RunTask(**loop, (*replica)->Close());
   if (!closed.ok()) {
