@@ -3,6 +3,8 @@
 #include "fuzz/bootstrap_image.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <utility>
@@ -641,6 +643,23 @@ PolledPartition PollEverything(Machine& machine, partition::PartitionLog& log) {
     }
   }
   return polled;
+}
+
+absl::Status WriteBase(const std::string& directory) {
+  const BaseImage& base = Base();
+  const std::filesystem::path root = directory;
+  std::error_code error;
+  std::filesystem::create_directories(root, error);
+  for (const std::string& sub : base.directories) {
+    if (!error) std::filesystem::create_directories(root / sub, error);
+  }
+  if (error) return absl::InternalError(absl::StrCat("creating ", directory, ": ", error.message()));
+  for (const BaseFile& file : base.files) {
+    std::ofstream out(root / file.path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(file.contents.data()), static_cast<std::streamsize>(file.contents.size()));
+    if (!out.good()) return absl::InternalError(absl::StrCat("writing ", (root / file.path).string()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace sluice::fuzz::bootstrap_image

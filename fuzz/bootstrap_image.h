@@ -37,6 +37,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/numeric/int128.h"
+#include "absl/status/status.h"
 #include "core/base/bytes.h"
 #include "core/bootstrap/single_node_bootstrap.h"
 #include "core/io/task.h"
@@ -123,6 +124,10 @@ struct BaseImage {
 
 // Built on first use (a few hundred milliseconds), then shared.
 const BaseImage& Base();
+
+// Writes the base directory (its directories and files) under `directory` on the real
+// file system, for tests and tools that read real directories.
+absl::Status WriteBase(const std::string& directory);
 
 // A message's fingerprint (what the oracles compare at each offset).
 absl::uint128 MessageFingerprint(ByteSpan frame, uint64_t offset, uint64_t timestamp);

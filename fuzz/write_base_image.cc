@@ -5,7 +5,6 @@
 // DIR must not exist yet or be empty. Exit 0 written, 1 a write failed, 64 usage.
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "fuzz/bootstrap_image.h"
@@ -16,29 +15,15 @@ int main(int argc, char** argv) {
     return 64;
   }
   const std::filesystem::path root = argv[1];
-  std::error_code error;
   if (std::filesystem::exists(root) && !std::filesystem::is_empty(root)) {
     std::fprintf(stderr, "write_base_image: %s exists and is not empty\n", argv[1]);
     return 64;
   }
-  const sluice::fuzz::bootstrap_image::BaseImage& base = sluice::fuzz::bootstrap_image::Base();
-  std::filesystem::create_directories(root, error);
-  for (const std::string& directory : base.directories) {
-    if (!error) std::filesystem::create_directories(root / directory, error);
-  }
-  if (error) {
-    std::fprintf(stderr, "write_base_image: %s\n", error.message().c_str());
+  if (const absl::Status written = sluice::fuzz::bootstrap_image::WriteBase(argv[1]); !written.ok()) {
+    std::fprintf(stderr, "write_base_image: %s\n", written.ToString().c_str());
     return 1;
   }
-  for (const sluice::fuzz::bootstrap_image::BaseFile& file : base.files) {
-    std::ofstream out(root / file.path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(file.contents.data()),
-              static_cast<std::streamsize>(file.contents.size()));
-    if (!out.good()) {
-      std::fprintf(stderr, "write_base_image: writing %s failed\n", file.path.c_str());
-      return 1;
-    }
-  }
+  const sluice::fuzz::bootstrap_image::BaseImage& base = sluice::fuzz::bootstrap_image::Base();
   std::printf("wrote %zu files, %zu partitions under %s\n", base.files.size(), base.partitions.size(),
               argv[1]);
   return 0;

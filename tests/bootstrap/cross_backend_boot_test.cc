@@ -5,8 +5,6 @@
 // op, offsets, consumer offsets and message bytes.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -92,16 +90,8 @@ void ExpectSame(const Recovered& real, const Recovered& simulated) {
 }
 
 TEST(CrossBackendBootTest, ADirectoryTheSimulatorWroteBootsOnIoUringToTheSameState) {
-  const image::BaseImage& base = image::Base();
   testing::UringTempBackend uring("sim-written");
-  for (const std::string& directory : base.directories) {
-    std::filesystem::create_directories(std::filesystem::path(uring.directory()) / directory);
-  }
-  for (const image::BaseFile& file : base.files) {
-    std::ofstream out(std::filesystem::path(uring.directory()) / file.path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(file.contents.data()), static_cast<std::streamsize>(file.contents.size()));
-    ASSERT_TRUE(out.good()) << file.path;
-  }
+  ASSERT_TRUE(image::WriteBase(uring.directory()).ok());
   // The simulator's boot reads the directory before the real one repairs anything.
   const Recovered simulated = BootInSimulator(uring.directory(), image::BootOptions(false));
   const Recovered real = Boot(uring.loop(), uring.storage(), image::BootOptions(false));
