@@ -3,6 +3,7 @@
 //   sluice-server format --cluster-id HEX --replica-count N --replica-id I
 //                        [--config FILE] [--recover]
 //   sluice-server start  [--config FILE] [--replica-id I]
+//   sluice-server inspect [DATA_DIR] [--wal-slots N] [--wal-message-size BYTES]
 //   sluice-server --help
 //
 // Configuration comes from one path (rule B11): the TOML file, then SLUICE_…
@@ -13,7 +14,8 @@
 // until SIGTERM or SIGINT, then shuts down cleanly.
 //
 // Exit codes: 0 clean shutdown / formatted; 1 boot or format refused (the message
-// names the file, op or rule); 2 usage or config error.
+// names the file, op or rule); 2 usage or config error. `inspect` has its own, those
+// of `./sluice inspect` (server/inspect_command.h).
 #include <signal.h>
 
 #include <cerrno>
@@ -25,6 +27,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +41,7 @@
 #include "io_backends/uring/uring_loop.h"
 #include "io_backends/uring/uring_storage.h"
 #include "server/client_listener.h"
+#include "server/inspect_command.h"
 #include "server/replica_options.h"
 
 extern char** environ;
@@ -61,11 +65,17 @@ commands:
                                    non-voter until it has state-synced (rule B17)
   start    boot from the data directory and serve until SIGTERM / SIGINT
              --replica-id I        this replica's index (overrides the config)
+  inspect [DATA_DIR]  print what boot would find, decide and repair in DATA_DIR
+                     (default ./local_data), changing nothing: it boots a copy
+             --wal-slots N / --wal-message-size BYTES  the metadata WAL's options
+                                   (default: DATA_DIR/runtime/current_config.toml)
+             exit codes: 0 healthy, 1 repairable, 2 refused (boot would stop),
+                         3 unsupported (multi-replica directory), 64 usage
   common:
              --config FILE         TOML config (then SLUICE_... environment overrides)
              --data-dir DIR        data directory (default ./local_data)
 
-exit codes: 0 ok, 1 refused (boot or format), 2 usage or config error
+exit codes (format, start): 0 ok, 1 refused (boot or format), 2 usage or config error
 )";
 
 struct Flags {
@@ -286,6 +296,9 @@ int Start(const config::Config& config) {
 
 int main(int argc, char** argv) {
   using namespace sluice::server;
+  if (argc >= 2 && std::string(argv[1]) == "inspect") {
+    return RunInspect(std::vector<std::string>(argv + 2, argv + argc));
+  }
   Flags flags;
   if (const std::optional<int> exit_code = ParseFlags(argc, argv, flags)) return *exit_code;
   const absl::StatusOr<sluice::config::Config> config = LoadServerConfig(flags);
