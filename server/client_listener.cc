@@ -27,7 +27,8 @@ std::string AdvertisedIp(const std::string& host) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(
-    uring::UringLoop& loop, replica::SingleNodeReplica& replica, ClientListenerOptions options) {
+    uring::UringLoop& loop, replica::SingleNodeReplica& replica, SecretHasher& hasher,
+    ClientListenerOptions options) {
   ASSIGN_OR_RETURN(uring::TcpListener socket, uring::TcpListener::Listen(options.address),
                    "the client listener");
   uring::UringNetworkOptions network;
@@ -43,7 +44,7 @@ absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(
   network.log = [](absl::string_view line) {
     std::fprintf(stderr, "client port: %.*s\n", static_cast<int>(line.size()), line.data());
   };
-  std::unique_ptr<ClientListener> listener(new ClientListener(loop, replica, std::move(options)));
+  std::unique_ptr<ClientListener> listener(new ClientListener(loop, replica, hasher, std::move(options)));
   ASSIGN_OR_RETURN(listener->network_, uring::UringNetwork::Create(loop, std::move(network)),
                    "the client listener");
   listener->identity_.tcp_port = listener->network_->client_port();
@@ -52,9 +53,10 @@ absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(
 }
 
 ClientListener::ClientListener(uring::UringLoop& loop, replica::SingleNodeReplica& replica,
-                               ClientListenerOptions options)
+                               SecretHasher& hasher, ClientListenerOptions options)
     : loop_(loop),
       replica_(replica),
+      hasher_(hasher),
       limits_{.frame_size_bytes_max = static_cast<uint32_t>(options.frame_size_max_bytes),
               .batch_size_bytes_max = options.batch_size_bytes_max},
       identity_(std::move(options.identity)) {

@@ -9,7 +9,8 @@
 //      what the connection's session allows. A refusal is answered as
 //      EncodeRejection says: a status reply, an eviction (the session bound here is
 //      dropped, the socket kept), or closing this connection.
-//   3. One dispatch by RequestClass: ping, login (the KDF runs here, on the loop),
+//   3. One dispatch by RequestClass: ping, login (the KDF runs on the SecretHasher,
+//      off the loop; the login is planned again when its hash comes back),
 //      metadata writes (committed through the replica, answered from Apply's result),
 //      metadata reads, the server's own reads, sends, offset writes, polls and
 //      offset reads (the partition logs).
@@ -28,10 +29,12 @@
 // only while no poll runs, and polls arriving while one is in flight wait for its
 // reply (both wait by deferring their connection's request, in order).
 //
-// Everything runs on the loop's thread; nothing here is thread-safe. The listener
-// must outlive every callback it handed the replica: Stop() closes the port and the
-// connections, after which replies still to come are dropped; destroy the listener
-// only once the replica has been drained (Close) and Idle() holds.
+// Everything runs on the loop's thread; nothing here is thread-safe (the hasher's
+// worker never touches the listener: its results come back through the loop). The
+// listener must outlive every callback it handed the replica and the hasher: Stop()
+// closes the port and the connections, after which replies still to come are
+// dropped; destroy the listener only once Idle() holds and the replica has been
+// drained (Close).
 
 #include <cstdint>
 #include <memory>
@@ -47,6 +50,7 @@
 #include "io_backends/uring/uring_loop.h"
 #include "io_backends/uring/uring_network.h"
 #include "server/client_connection.h"
+#include "server/secret_hasher.h"
 #include "server/server_reads.h"
 
 namespace sluice::server {
@@ -64,9 +68,11 @@ struct ClientListenerOptions {
 
 class ClientListener final : public io::NetworkHandler {
  public:
-  // Binds the address and starts accepting. Errors: the bind's (e.g. EADDRINUSE).
+  // Binds the address and starts accepting; logins hash on `hasher`, which must
+  // outlive the listener. Errors: the bind's (e.g. EADDRINUSE).
   static absl::StatusOr<std::unique_ptr<ClientListener>> Start(uring::UringLoop& loop,
                                                                replica::SingleNodeReplica& replica,
+                                                               SecretHasher& hasher,
                                                                ClientListenerOptions options);
   ~ClientListener() override;
 
@@ -75,7 +81,7 @@ class ClientListener final : public io::NetworkHandler {
   // Stops accepting and closes every connection; later replies are dropped.
   void Stop();
   // No poll or login of this listener is still running.
-  bool Idle() const { return polls_running_ == 0; }
+  bool Idle() const { return polls_running_ == 0 && logins_hashing_ == 0; }
   size_t connection_count() const { return connections_.size(); }
 
   // io::NetworkHandler.
@@ -84,7 +90,7 @@ class ClientListener final : public io::NetworkHandler {
 
  private:
   ClientListener(uring::UringLoop& loop, replica::SingleNodeReplica& replica,
-                 ClientListenerOptions options);
+                 SecretHasher& hasher, ClientListenerOptions options);
 
   // Connection flow (client_listener.cc).
   void ServeNext(ClientConnection& connection);
@@ -103,6 +109,10 @@ class ClientListener final : public io::NetworkHandler {
 
   // Metadata paths (client_metadata_paths.cc).
   void ServeLogin(ClientConnection& connection, client_protocol::ClientRequest request);
+  // The hash of `hashed` came back: plan again against the state as it is now (it
+  // may have changed meanwhile), then check and submit the Register.
+  void FinishLogin(io::PeerId peer, client_protocol::ClientRequest request,
+                   const SecretToHash& hashed, absl::StatusOr<Bytes> hash);
   void ServeMetadataWrite(ClientConnection& connection, client_protocol::ClientRequest request);
   void ServeMetadataRead(ClientConnection& connection, const client_protocol::ClientRequest& request);
   void ServeServerRead(ClientConnection& connection, const client_protocol::ClientRequest& request);
@@ -124,6 +134,7 @@ class ClientListener final : public io::NetworkHandler {
 
   uring::UringLoop& loop_;
   replica::SingleNodeReplica& replica_;
+  SecretHasher& hasher_;
   const client_protocol::ClientLimits limits_;
   ServerIdentity identity_;
   std::unique_ptr<uring::UringNetwork> network_;
@@ -131,6 +142,7 @@ class ClientListener final : public io::NetworkHandler {
   // Balanced partitioning: one round-robin counter per (stream, topic) (§6.1).
   absl::flat_hash_map<uint64_t, uint64_t> balanced_counters_;
   uint64_t polls_running_ = 0;
+  uint64_t logins_hashing_ = 0;  // logins whose hash has not come back
   uint64_t deletes_in_flight_ = 0;  // partition-removing metadata writes not yet answered
   uint64_t deletes_deferred_ = 0;   // ... waiting for polls to finish (new polls wait too)
   std::vector<io::PeerId> deferred_;  // connections whose current request waits

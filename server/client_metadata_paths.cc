@@ -1,4 +1,4 @@
-// The metadata side of the client listener: login, metadata writes (Logout
+// The metadata side of the client listener: login (its KDF on the SecretHasher), metadata writes (Logout
 // included), metadata reads and the server's own reads.
 #include <cstdio>
 #include <utility>
@@ -11,7 +11,6 @@
 #include "core/client_protocol/reads.h"
 #include "core/client_protocol/reply_frame.h"
 #include "core/client_protocol/submissions.h"
-#include "core/metadata/password_kdf.h"
 #include "server/client_listener.h"
 
 namespace sluice::server {
@@ -34,40 +33,58 @@ uint64_t SessionOfRegister(const metadata::ApplyResult& result) {
   return base::LoadLittleEndian<uint64_t>(result.payload, 4);
 }
 
-absl::StatusOr<Bytes> HashPresentedSecret(const client_protocol::LoginHashInput& input,
-                                          const metadata::Argon2Cost& cost) {
-  if (const auto* password = std::get_if<client_protocol::PasswordHashInput>(&input)) {
-    return metadata::HashPassword(password->salt, password->password, cost);
-  }
-  return metadata::HashToken(std::get<client_protocol::TokenHashInput>(input).token);
-}
-
 }  // namespace
 
 void ClientListener::ServeLogin(ClientConnection& connection, ClientRequest request) {
   const auto& registration = std::get<client_protocol::RegisterRequest>(request.command);
-  const metadata::MetadataState& state = replica_.metadata();
-  // The plan views `state` and `request`: used up before either changes.
+  // The plan views the state and `request`: copied out (SecretOf) before either changes.
   const absl::StatusOr<client_protocol::LoginHashInput> plan =
-      client_protocol::PlanLogin(state, registration);
+      client_protocol::PlanLogin(replica_.metadata(), registration);
   if (!plan.ok()) {
     Refuse(connection, plan.status());
     return;
   }
-  // The KDF runs here, on the loop: deliberately slow (Argon2id), it holds every
-  // other client for one login's time. A single node has no other thread to run it.
-  const absl::StatusOr<Bytes> hash = HashPresentedSecret(*plan, replica_.password_cost());
+  // The KDF is deliberately slow (Argon2id): it runs off the loop, so other clients
+  // are served meanwhile; this connection stays busy (its later frames wait).
+  SecretToHash secret = SecretOf(*plan, replica_.password_cost());
+  SecretToHash hashed = secret;
+  ++logins_hashing_;
+  hasher_.Hash(std::move(secret), [this, peer = connection.peer, request = std::move(request),
+                                   hashed = std::move(hashed)](absl::StatusOr<Bytes> hash) mutable {
+    --logins_hashing_;
+    FinishLogin(peer, std::move(request), hashed, std::move(hash));
+  });
+}
+
+void ClientListener::FinishLogin(io::PeerId peer, ClientRequest request, const SecretToHash& hashed,
+                                 absl::StatusOr<Bytes> hash) {
+  ClientConnection* connection = Find(peer);
+  if (connection == nullptr || network_ == nullptr) return;  // gone while hashing (or stopped)
+  const metadata::MetadataState& state = replica_.metadata();
+  const auto& registration = std::get<client_protocol::RegisterRequest>(request.command);
+  const absl::StatusOr<client_protocol::LoginHashInput> plan =
+      client_protocol::PlanLogin(state, registration);
+  if (!plan.ok()) {
+    Refuse(*connection, plan.status());
+    return;
+  }
+  if (!(SecretOf(*plan, replica_.password_cost()) == hashed)) {
+    // The user's salt changed while hashing (a password change, a user deleted or
+    // created): the hash answers a question no longer asked; hash again.
+    ServeLogin(*connection, std::move(request));
+    return;
+  }
   if (!hash.ok()) {
-    Refuse(connection, hash.status());
+    Refuse(*connection, hash.status());
     return;
   }
   absl::StatusOr<client_protocol::MetadataSubmission> submission =
       client_protocol::RegisterSubmission(state, *plan, *hash, NowUs());
   if (!submission.ok()) {
-    Refuse(connection, submission.status());
+    Refuse(*connection, submission.status());
     return;
   }
-  SubmitMetadata(connection, std::move(request), submission->operation,
+  SubmitMetadata(*connection, std::move(request), submission->operation,
                  std::move(submission->body));
 }
 

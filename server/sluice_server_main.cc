@@ -42,6 +42,7 @@
 #include "io_backends/uring/uring_storage.h"
 #include "server/client_listener.h"
 #include "server/inspect_command.h"
+#include "server/threaded_secret_hasher.h"
 #include "server/replica_options.h"
 
 extern char** environ;
@@ -250,8 +251,10 @@ int Start(const config::Config& config) {
   }
   ClientListenerOptions listener_options = ClientListenerOptionsFromConfig(config);
   listener_options.identity.start_time_us = (*loop)->RealtimeNs() / 1000;
+  // Logins' Argon2id runs on this hasher's worker thread, not on the loop.
+  ThreadedSecretHasher hasher(**loop);
   absl::StatusOr<std::unique_ptr<ClientListener>> listener =
-      ClientListener::Start(**loop, **replica, std::move(listener_options));
+      ClientListener::Start(**loop, **replica, hasher, std::move(listener_options));
   if (!listener.ok()) {
     std::fprintf(stderr, "start refused: %s\n", listener.status().ToString().c_str());
     return kExitRefused;
@@ -281,7 +284,9 @@ int Start(const config::Config& config) {
     std::fprintf(stderr, "retention stopped earlier: %s\n", retention->failure().ToString().c_str());
   }
   retention.reset();
-  while (!(*listener)->Idle()) SLUICE_ASSERT((*loop)->RunOnce(), "the loop ran dry with a poll running");
+  while (!(*listener)->Idle()) {
+    SLUICE_ASSERT((*loop)->RunOnce(), "the loop ran dry with a poll or a login running");
+  }
   const absl::Status closed = RunTask(**loop, (*replica)->Close());
   if (!closed.ok()) {
     std::fprintf(stderr, "shutdown: %s\n", closed.ToString().c_str());
