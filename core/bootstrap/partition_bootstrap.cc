@@ -98,7 +98,8 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
                                                           const metadata::MetadataState& state,
                                                           uint64_t created_through_op,
                                                           PartitionDefaults defaults,
-                                                          BootLog& log) {
+                                                          BootLog& log,
+                                                          PartitionReports* reports) {
   PartitionLogs logs;
   for (const auto& [stream_id, stream] : state.streams) {
     for (const auto& [topic_id, topic] : stream.topics) {
@@ -138,6 +139,7 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
           log.decisions.push_back(absl::StrCat("partition ", directory, ": created now (its op ",
                                                incarnation, " was replayed from the WAL)"));
           logs.emplace(namespace_id, std::move(created));
+          if (reports != nullptr) (*reports)[namespace_id] = {};
           continue;
         }
         partition::RecoveryReport report;
@@ -151,6 +153,7 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
           log.warnings.push_back(absl::StrCat("partition ", directory, ": ", warning));
         }
         logs.emplace(namespace_id, std::move(opened));
+        if (reports != nullptr) (*reports)[namespace_id] = std::move(report);
       }
     }
   }
@@ -159,7 +162,7 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
 
 io::Task<absl::Status> RemoveStaleIncarnations(io::Storage& storage,
                                                const metadata::MetadataState& state,
-                                               BootLog& log) {
+                                               BootLog& log, bool cluster) {
   auto pending = [&](uint32_t s, uint32_t t, uint32_t p, uint64_t incarnation) {
     for (const auto& [id, step] : state.pending_steps) {
       if (step.stream == s && step.topic == t && step.partition == p &&
@@ -210,6 +213,12 @@ io::Task<absl::Status> RemoveStaleIncarnations(io::Storage& storage,
         if (current(s, t, p, incarnation)) continue;
         if (pending(s, t, p, incarnation)) {
           log.decisions.push_back(absl::StrCat(path, ": kept for its pending deletion step"));
+          continue;
+        }
+        if (incarnation > state.last_applied_op && cluster) {
+          log.decisions.push_back(absl::StrCat(path, ": kept (incarnation ", incarnation,
+                                               " is above the applied op ", state.last_applied_op,
+                                               ": its op is committed again by VSR, rule B16)"));
           continue;
         }
         if (incarnation > state.last_applied_op) {

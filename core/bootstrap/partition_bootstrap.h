@@ -55,17 +55,25 @@ struct BootLog {
 };
 
 using PartitionLogs = std::map<uint64_t, std::unique_ptr<partition::PartitionLog>>;  // by namespace
+using PartitionReports = std::map<uint64_t, partition::RecoveryReport>;  // by namespace
 
 // Errors name the partition's directory and the rule (B5 for a missing partition,
 // the partition log's own errors otherwise); any I/O error while removing or creating.
+// `reports`, if given, receives each opened partition's RecoveryReport (a created one
+// gets an empty report): a cluster replica builds its groups from them (rule B4).
 io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
                                                           const metadata::MetadataState& state,
                                                           uint64_t created_through_op,
                                                           PartitionDefaults defaults,
-                                                          BootLog& log);
+                                                          BootLog& log,
+                                                          PartitionReports* reports = nullptr);
 
+// With `cluster`, a directory whose incarnation is above the recovered metadata's last
+// op is left alone: a cluster replica's metadata boots at its commit watermark, which
+// may lag what was committed (the op that created the directory is applied once VSR
+// commits it again, and the partition is then opened from it — rule B16).
 io::Task<absl::Status> RemoveStaleIncarnations(io::Storage& storage,
                                                const metadata::MetadataState& state,
-                                               BootLog& log);
+                                               BootLog& log, bool cluster = false);
 
 }  // namespace sluice::bootstrap

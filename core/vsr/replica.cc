@@ -61,6 +61,7 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
                            .head_checksum = recovered.log->base_checksum()};
     if (auto it = durable_groups.find(recovered.id); it != durable_groups.end()) durable = it->second;
     std::unique_ptr<Group> group = replica->RestoreGroup(recovered, durable);
+    group->serial = ++replica->group_serials_;
     replica->group_index_[group->id] = replica->groups_.size();
     replica->groups_.push_back(std::move(group));
   }
@@ -143,6 +144,82 @@ std::unique_ptr<Replica::Group> Replica::RestoreGroup(RecoveredGroup& recovered,
 Replica::Group* Replica::FindGroup(GroupId id) {
   const auto it = group_index_.find(id);
   return it == group_index_.end() ? nullptr : groups_[it->second].get();
+}
+
+Replica::Group* Replica::FindLive(GroupId id, uint64_t serial) {
+  Group* group = FindGroup(id);
+  return group != nullptr && group->serial == serial ? group : nullptr;
+}
+
+void Replica::ReindexGroups() {
+  group_index_.clear();
+  for (size_t i = 0; i < groups_.size(); ++i) group_index_[groups_[i]->id] = i;
+}
+
+absl::Status Replica::AddGroup(RecoveredGroup recovered, uint32_t created_view) {
+  if (failed()) return absl::FailedPreconditionError("replica stopped");
+  if (recovered.log == nullptr) return absl::InvalidArgumentError("group without a log");
+  if (FindGroup(recovered.id) != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("group ", recovered.id.namespace_id, " is hosted"));
+  }
+  if (status_ != Status::kNormal) {
+    return absl::UnavailableError(absl::StrCat("replica ", int{options_.replica_index}, " is changing view ", view_));
+  }
+  GroupViewState durable{.group = recovered.id, .log_view = 0, .head_op = recovered.log->base_op(),
+                         .head_checksum = recovered.log->base_checksum()};
+  bool recorded = false;
+  for (const GroupViewState& record : durable_.groups) {
+    if (record.group == recovered.id) {
+      durable = record;
+      recorded = true;
+    }
+  }
+  const bool fresh = recovered.log->base_op() == 0 && recovered.log->faulty_head_op() == 0;
+  std::unique_ptr<Group> group = RestoreGroup(recovered, durable);
+  group->serial = ++group_serials_;
+  if (!recorded || group->log_view < log_view_) {
+    // Nothing of it was acknowledged in the current log view (acknowledging waits for
+    // the record): it joins that view with its committed prefix as the head, which is
+    // canonical in every view; anything above is repaired from the primary, and the
+    // entries stay faulty until then (never nacked: they may have been acknowledged).
+    group->log_view = log_view_;
+    group->head_op = group->verified_op = group->vouched_op = group->commit;
+    group->head_checksum = group->vouched_checksum = group->log->ChecksumAt(group->commit).value_or(0);
+    group->canonical.clear();
+    group->joining = true;
+  }
+  if (is_primary()) group->undecided = !(fresh && created_view == view_);
+  const GroupId id = group->id;
+  const bool undecided = group->undecided;
+  groups_.push_back(std::move(group));
+  std::sort(groups_.begin(), groups_.end(),
+            [](const std::unique_ptr<Group>& a, const std::unique_ptr<Group>& b) { return a->id < b->id; });
+  ReindexGroups();
+  if (FindGroup(id)->joining) Persist(StateWith(view_, log_view_, nullptr), [] {});
+  if (undecided) {
+    BeginViewChange(view_ + 1);
+  } else {
+    Advance(*FindGroup(id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<GroupLog>> Replica::RemoveGroup(GroupId id) {
+  const auto it = group_index_.find(id);
+  if (it == group_index_.end()) return absl::NotFoundError(absl::StrCat("no group ", id.namespace_id));
+  std::unique_ptr<GroupLog> log = std::move(groups_[it->second]->log);
+  groups_.erase(groups_.begin() + static_cast<ptrdiff_t>(it->second));
+  ReindexGroups();
+  return log;
+}
+
+void Replica::JoinRecordedGroups() {
+  for (const GroupViewState& record : durable_.groups) {
+    Group* group = FindGroup(record.group);
+    if (group == nullptr || !group->joining || record.log_view != group->log_view) continue;
+    group->joining = false;
+    Advance(*group);
+  }
 }
 
 uint64_t Replica::commit(GroupId group) const { return groups_[group_index_.at(group)]->commit; }
@@ -233,6 +310,12 @@ void Replica::OnTick() {
     MaybeSendDoViewChange();
     MaybeDecideView();
     return;
+  }
+  // A joining group whose record's write was superseded (a queued persist replaced by
+  // a newer one) asks again.
+  if (!persist_in_flight_ && ticks_ % options_.repair_retry_ticks == 0 &&
+      std::any_of(groups_.begin(), groups_.end(), [](const auto& group) { return group->joining; })) {
+    Persist(StateWith(view_, log_view_, nullptr), [] {});
   }
   if (is_primary()) {
     if (ticks_ % options_.heartbeat_interval_ticks == 0) SendHeartbeat();
@@ -325,6 +408,7 @@ absl::Status Replica::SubmitRequest(GroupId id, wire::Operation operation, ByteS
   Group* group = FindGroup(id);
   if (group == nullptr) return absl::NotFoundError(absl::StrCat("no group ", id.namespace_id));
   GroupLog& log = *group->log;
+  if (group->joining || group->undecided) return absl::UnavailableError("group is joining the view");
   if (group->truncating || group->verified_op != log.last_op() || group->head_op != log.last_op()) {
     return absl::UnavailableError("group is repairing");
   }
@@ -355,11 +439,11 @@ absl::Status Replica::SubmitRequest(GroupId id, wire::Operation operation, ByteS
                                    .namespace_id = id.namespace_id,
                                    .incarnation = id.incarnation};
   Bytes frame = wire::EncodePrepare(header, body);
-  const size_t index = group_index_.at(id);
+  const uint64_t serial = group->serial;
   const uint64_t epoch = group->epoch;
   std::weak_ptr<int> alive = alive_;
-  if (absl::Status status = log.Append(frame, [this, alive, index, epoch, op](absl::Status status) {
-        if (alive.lock() != nullptr) OnDurable(index, epoch, op, status);
+  if (absl::Status status = log.Append(frame, [this, alive, id, serial, epoch, op](absl::Status status) {
+        if (alive.lock() != nullptr) OnDurable(id, serial, epoch, op, status);
       });
       !status.ok()) {
     return status;
@@ -373,10 +457,12 @@ absl::Status Replica::SubmitRequest(GroupId id, wire::Operation operation, ByteS
   return absl::OkStatus();
 }
 
-void Replica::OnDurable(size_t index, uint64_t epoch, uint64_t op, absl::Status status) {
+void Replica::OnDurable(GroupId id, uint64_t serial, uint64_t epoch, uint64_t op, absl::Status status) {
   if (failed()) return;
+  Group* live = FindLive(id, serial);
+  if (live == nullptr) return;  // removed: its log's completions say nothing any more
   if (!status.ok()) return FailStop(status);
-  Group& group = *groups_[index];
+  Group& group = *live;
   if (group.epoch != epoch || status_ != Status::kNormal) return;
   if (is_primary()) {
     CommitProgress(group);
@@ -422,6 +508,7 @@ void Replica::OnPrepare(uint8_t from, ByteSpan frame) {
 
 void Replica::SendPrepareOk(Group& group, uint64_t op) {
   if (recovering_) return;  // B17: its acknowledgements must not count toward a commit quorum
+  if (group.joining) return;  // a restart would not know the log view it acknowledged in
   const std::optional<ByteSpan> header = group.log->Header(op);
   const std::optional<absl::uint128> checksum = group.log->ChecksumAt(op);
   // The base has no header (a checkpoint): its prepare_ok names only the op and its

@@ -66,9 +66,10 @@
 // named, it clears the flag durably and becomes a voter. Assumes the lost process's
 // own messages are no longer in flight (its connections died with it).
 //
-// Not here yet (issue #5, later steps): the client protocol (SubmitRequest is the
-// entry point for now), applying committed ops to state machines (Observer receives
-// each commit in order; a state sync replaces a prefix of them by OnStateSync).
+// Groups come and go with the state machine (AddGroup, RemoveGroup): a partition
+// group is created when its CreateTopic commits and removed when its deletion does;
+// the observer applies each commit in order (core/replica/cluster_replica.h), and a
+// state sync replaces a prefix of them (OnStateSync).
 
 #include <cstdint>
 #include <memory>
@@ -183,6 +184,25 @@ class Replica final : public io::NetworkHandler {
   absl::Status SubmitRequest(GroupId group, wire::Operation operation, ByteSpan body,
                              absl::uint128 client = 0, uint64_t request = 0);
 
+  // Adds a group its state machine created after the restore (a partition group a
+  // committed CreateTopic made), built from what recovery found in its directory (an
+  // empty log for a new partition). `created_view` is the view of the prepare that
+  // created it. The group joins in the current log view with the head at its commit
+  // point (canonical in every view); its view-state record is persisted before it
+  // acknowledges anything (one durable write). On the primary, a new group created by
+  // an op prepared in this very view holds no op anywhere (no primary could prepare in
+  // it before that op committed), so the primary prepares in it once the record is
+  // durable; any other group added on a primary waits for a view change, which this
+  // starts. Errors: FailedPrecondition after a fail-stop; Unavailable during a view
+  // change (add it again once normal: its own do_view_change may not have named it);
+  // AlreadyExists; InvalidArgument for a null log.
+  absl::Status AddGroup(RecoveredGroup group, uint32_t created_view);
+  // Removes a group (its partition was deleted by a committed op) and returns its log,
+  // which the caller drains before destroying it. Completions of the removed log are
+  // ignored. NotFound for an unknown group.
+  absl::StatusOr<std::unique_ptr<GroupLog>> RemoveGroup(GroupId group);
+  bool has_group(GroupId group) const { return group_index_.contains(group); }
+
   uint8_t index() const { return options_.replica_index; }
   uint32_t view() const { return view_; }
   uint32_t log_view() const { return log_view_; }
@@ -218,6 +238,11 @@ class Replica final : public io::NetworkHandler {
   // One group as recovery left it (rule B4), with the durable view state of it.
   std::unique_ptr<Group> RestoreGroup(RecoveredGroup& recovered, const GroupViewState& durable);
   Group* FindGroup(GroupId id);
+  // The group `id` if it is still the one with `serial` (not removed and re-added).
+  Group* FindLive(GroupId id, uint64_t serial);
+  void ReindexGroups();
+  // Joining groups whose record the durable view state now holds join (AddGroup).
+  void JoinRecordedGroups();
   void Send(uint8_t to, ByteSpan frame);
   void Broadcast(ByteSpan frame);
   void FailStop(const absl::Status& cause);
@@ -232,7 +257,7 @@ class Replica final : public io::NetworkHandler {
   void RetransmitPrepares();
   void ResendPrepareOks();
   void SendPrepareOk(Group& group, uint64_t op);
-  void OnDurable(size_t group_index, uint64_t epoch, uint64_t op, absl::Status status);
+  void OnDurable(GroupId id, uint64_t serial, uint64_t epoch, uint64_t op, absl::Status status);
   void CommitProgress(Group& group);
   void CommitOne(Group& group, uint64_t op);
   uint64_t AckCount(const Group& group, uint64_t op) const;
@@ -316,6 +341,7 @@ class Replica final : public io::NetworkHandler {
   uint32_t view_floor_ = 0;           // the highest view they reported
 
   std::vector<std::unique_ptr<Group>> groups_;  // sorted by id
+  uint64_t group_serials_ = 0;
   absl::btree_map<GroupId, size_t> group_index_;
 
   // Failure detector and timers, in ticks.

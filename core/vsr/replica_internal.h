@@ -13,7 +13,17 @@ namespace sluice::vsr {
 
 struct Replica::Group {
   GroupId id;
+  // Unique among every group this replica object ever hosted: a completion of a
+  // removed group's log never touches a group added later under the same id.
+  uint64_t serial = 0;
   std::unique_ptr<GroupLog> log;
+  // Added after the restore (AddGroup) and its view-state record not durable yet: it
+  // acknowledges nothing, and a primary prepares nothing in it, until the record is
+  // (a restart must find the log view it acknowledged entries in).
+  bool joining = false;
+  // Primary: added in a view it cannot vouch for (the group may hold ops other
+  // replicas prepared before): it prepares nothing until a view change decides it.
+  bool undecided = false;
   uint32_t log_view = 0;
   // Every op <= commit is committed, in the log and reported to the observer.
   uint64_t commit = 0;

@@ -99,11 +99,12 @@ void Replica::Advance(Group& group) {
     }
     const Bytes frame = std::move(buffered->second);
     group.buffered.erase(buffered);
-    const size_t index = group_index_.at(group.id);
+    const GroupId id = group.id;
+    const uint64_t serial = group.serial;
     const uint64_t epoch = group.epoch;
     std::weak_ptr<int> alive = alive_;
-    const absl::Status status = log.Append(frame, [this, alive, index, epoch, op](absl::Status status) {
-      if (alive.lock() != nullptr) OnDurable(index, epoch, op, status);
+    const absl::Status status = log.Append(frame, [this, alive, id, serial, epoch, op](absl::Status status) {
+      if (alive.lock() != nullptr) OnDurable(id, serial, epoch, op, status);
     });
     if (!status.ok()) {
       // Not the next link would be a bug here (it was checked); anything else is the
@@ -125,10 +126,12 @@ void Replica::Truncate(Group& group, uint64_t op) {
   ++group.epoch;
   ++counters_.truncations;
   const GroupId id = group.id;
+  const uint64_t serial = group.serial;
   std::weak_ptr<int> alive = alive_;
-  group.log->TruncateAfter(op, group.commit, [this, alive, id](absl::Status status) {
+  group.log->TruncateAfter(op, group.commit, [this, alive, id, serial](absl::Status status) {
     if (alive.lock() == nullptr) return;
-    Group* group = FindGroup(id);
+    Group* group = FindLive(id, serial);
+    if (group == nullptr) return;  // removed meanwhile
     group->truncating = false;
     if (!status.ok()) return FailStop(status);
     Advance(*group);

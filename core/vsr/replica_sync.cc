@@ -111,13 +111,16 @@ void Replica::OnSyncChunk(uint8_t from, const SyncChunk& message) {
 void Replica::StageChunk(Group& group, const SyncChunk& message) {
   Group::Sync& sync = *group.sync;
   sync.staging = true;
-  const size_t index = group_index_.at(group.id);
+  const GroupId group_id = group.id;
+  const uint64_t serial = group.serial;
   const SnapshotId id = message.snapshot;
   const uint64_t size = message.bytes.size();
   std::weak_ptr<int> alive = alive_;
-  group.log->StageSnapshot(id, message.offset, message.bytes, [this, alive, index, id, size](absl::Status status) {
+  group.log->StageSnapshot(id, message.offset, message.bytes, [this, alive, group_id, serial, id, size](absl::Status status) {
     if (alive.lock() == nullptr || failed()) return;
-    Group& group = *groups_[index];
+    Group* live = FindLive(group_id, serial);
+    if (live == nullptr) return;  // removed meanwhile
+    Group& group = *live;
     SLUICE_ASSERT(group.sync.has_value() && group.sync->id == id && group.sync->staging,
                   "a sync target changed while its chunk was being staged");
     group.sync->staging = false;
@@ -176,12 +179,15 @@ void Replica::SyncRound(Group& group) {
 void Replica::InstallSync(Group& group) {
   Group::Sync& sync = *group.sync;
   sync.installing = true;
-  const size_t index = group_index_.at(group.id);
+  const GroupId group_id = group.id;
+  const uint64_t serial = group.serial;
   const SnapshotId id = sync.id;
   std::weak_ptr<int> alive = alive_;
-  group.log->InstallSnapshot(id, [this, alive, index, id](absl::Status status) {
+  group.log->InstallSnapshot(id, [this, alive, group_id, serial, id](absl::Status status) {
     if (alive.lock() == nullptr || failed()) return;
-    Group& group = *groups_[index];
+    Group* live = FindLive(group_id, serial);
+    if (live == nullptr) return;  // removed meanwhile
+    Group& group = *live;
     SLUICE_ASSERT(group.sync.has_value() && group.sync->id == id && group.sync->installing,
                   "a sync target changed while it was being installed");
     group.sync->installing = false;

@@ -272,6 +272,7 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
                   view, " namespace ", record.group.namespace_id, ": committed op ", group->commit,
                   " above the view's head ", record.head_op);
     group->log_view = view;
+    group->undecided = false;
     group->commit_max = std::max(group->commit_max, record.commit);
     group->primary_commit = record.commit;
     ResetCanonical(*group, record.head_op, record.head_checksum);
@@ -288,7 +289,19 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
 VsrState Replica::StateWith(uint32_t view, uint32_t log_view,
                             const std::vector<StartViewRecord>* heads) const {
   absl::btree_map<GroupId, GroupViewState> groups;
-  for (const GroupViewState& group : durable_.groups) groups[group.group] = group;
+  // Records of the hosted groups only (a removed group's goes); a group added since the
+  // last write (AddGroup) gets the record it joined with.
+  for (const GroupViewState& group : durable_.groups) {
+    if (group_index_.contains(group.group)) groups[group.group] = group;
+  }
+  for (const auto& group : groups_) {
+    if (group->joining && !groups.contains(group->id)) {
+      groups[group->id] = {.group = group->id,
+                           .log_view = group->log_view,
+                           .head_op = group->vouched_op,
+                           .head_checksum = group->vouched_checksum};
+    }
+  }
   if (heads != nullptr) {
     for (const StartViewRecord& record : *heads) {
       if (!group_index_.contains(record.group)) continue;
@@ -328,6 +341,7 @@ void Replica::Persist(VsrState state, absl::AnyInvocable<void()> then) {
     ++counters_.persists;
     if (observer_ != nullptr) observer_->OnPersist(options_.replica_index, durable_);
     then();
+    JoinRecordedGroups();
     if (persist_pending_.has_value() && !failed()) {
       auto [next, next_then] = std::move(*persist_pending_);
       persist_pending_.reset();

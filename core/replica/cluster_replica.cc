@@ -1,0 +1,478 @@
+#include "core/replica/cluster_replica.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/assert.h"
+#include "core/bootstrap/remove_tree.h"
+#include "core/io/storage_ops.h"
+#include "core/metadata/apply.h"
+#include "core/metadata/body_codec.h"
+#include "core/metadata/namespace_packing.h"
+#include "core/metadata/snapshot_codec.h"
+#include "core/partition/layout.h"
+#include "core/vsr/metadata_sync.h"
+#include "core/wire/header.h"
+
+namespace sluice::replica {
+namespace {
+
+constexpr uint64_t kTickInterval = 5;
+
+struct PartitionRef {
+  uint32_t stream = 0;
+  uint32_t topic = 0;
+  uint32_t partition = 0;
+  uint64_t incarnation = 0;
+  uint64_t namespace_id = 0;
+};
+
+std::vector<PartitionRef> PartitionsOf(const metadata::MetadataState& state) {
+  std::vector<PartitionRef> refs;
+  for (const auto& [s, stream] : state.streams) {
+    for (const auto& [t, topic] : stream.topics) {
+      for (uint32_t p = 0; p < topic.partitions.size(); ++p) {
+        const absl::StatusOr<uint64_t> ns = metadata::PackNamespace(state.config.widths, {s, t, p});
+        SLUICE_ASSERT(ns.ok(), "applied state holds an unpackable id: ", ns.status().ToString());
+        refs.push_back({s, t, p, topic.partitions[p].incarnation, *ns});
+      }
+    }
+  }
+  return refs;
+}
+
+partition::PartitionOptions OptionsFor(const ClusterReplicaOptions& options, const metadata::MetadataState& state,
+                                       const PartitionRef& ref) {
+  const bootstrap::PartitionDefaults& defaults = options.partitions;
+  partition::PartitionOptions out;
+  out.cluster = options.identity.cluster_id;
+  out.address = {ref.stream, ref.topic, ref.partition, ref.incarnation};
+  out.namespace_id = ref.namespace_id;
+  out.segment_size_bytes = state.streams.at(ref.stream).topics.at(ref.topic).settings.segment_size_bytes;
+  out.group_commit_bytes_max = defaults.group_commit_bytes_max;
+  out.entry_size_bytes_max = defaults.entry_size_bytes_max;
+  out.single_node = false;
+  out.clamp_consumer_offsets = defaults.clamp_consumer_offsets;
+  out.index_entries_reserved = defaults.index_entries_reserved;
+  return out;
+}
+
+// Whether `directory` holds a partition's state record (then Open recovers it).
+io::Task<absl::StatusOr<bool>> HasStateRecord(io::Storage& storage, std::string directory) {
+  absl::StatusOr<std::vector<io::DirectoryEntry>> entries = co_await io::ListDirectory(storage, directory);
+  if (!entries.ok()) co_return false;  // absent: nothing to recover
+  for (const io::DirectoryEntry& entry : *entries) {
+    if (entry.name == partition::kStateRecordName) co_return true;
+  }
+  co_return false;
+}
+
+}  // namespace
+
+io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(io::Storage& storage, io::Loop& loop,
+                                                                               io::Network& network,
+                                                                               ClusterReplicaOptions options,
+                                                                               ClusterReplicaObserver* observer) {
+  options.journal.cluster = options.identity.cluster_id;
+  options.partitions.cluster = options.identity.cluster_id;
+  options.partitions.single_node = false;
+  options.vsr.cluster = options.identity.cluster_id;
+  options.vsr.replica_index = options.identity.replica_index;
+  options.vsr.replica_count = options.identity.replica_count;
+  if (options.checkpoint_interval_ops == 0) options.checkpoint_interval_ops = std::max<uint64_t>(1, options.journal.slot_count / 4);
+
+  // 1. Metadata: the committed prefix only (B16); the rest is VSR's.
+  CO_ASSIGN_OR_RETURN(metadata_store::RecoveredMetadata recovered,
+                      co_await metadata_store::RecoverMetadata(
+                          storage, {.identity = options.identity, .journal = options.journal, .single_node = false}),
+                      "boot step 3 (metadata)");
+  // 2. The durable view state and a sync to resume.
+  CO_ASSIGN_OR_RETURN(vsr::MetadataSyncState sync, co_await vsr::LoadMetadataSyncState(storage),
+                      "boot step 3 (view state)");
+  std::unique_ptr<ClusterReplica> replica(
+      new ClusterReplica(storage, loop, std::move(options), observer, std::move(recovered.state)));
+  ClusterReplica& self = *replica;
+  for (const std::string& decision : recovered.decisions) self.boot_log_.decisions.push_back("metadata: " + decision);
+  for (const std::string& warning : recovered.warnings) self.boot_log_.warnings.push_back("metadata: " + warning);
+  self.last_checkpoint_op_ = recovered.superblock.state.metadata_checkpoint.op;
+
+  // 3. Partitions of the recovered state; stale directories.
+  bootstrap::PartitionReports reports;
+  CO_ASSIGN_OR_RETURN(bootstrap::PartitionLogs logs,
+                      co_await bootstrap::RecoverPartitions(storage, self.state_, self.last_checkpoint_op_,
+                                                            self.options_.partitions, self.boot_log_, &reports),
+                      "boot step 4 (partitions)");
+  CO_RETURN_IF_ERROR(co_await bootstrap::RemoveStaleIncarnations(storage, self.state_, self.boot_log_, true),
+                     "boot step 4 (stale partition directories)");
+
+  // 4. Consensus groups from what recovery found (B4).
+  std::vector<vsr::RecoveredGroup> groups;
+  journal::JournalRecovery wal = std::move(recovered.journal_report);
+  wal.journal = std::move(recovered.journal);
+  vsr::VsrState view_state = sync.view_state;
+  std::unique_ptr<vsr::JournalGroupLog> metadata_log = vsr::JournalGroupLog::FromRecovery(
+      std::move(wal), loop, vsr::JournalGroupLog::MetadataSync{.storage = storage, .state = std::move(sync)});
+  self.metadata_log_ = metadata_log.get();
+  groups.push_back({.id = kMetadataGroup, .log = std::move(metadata_log)});
+  for (const PartitionRef& ref : PartitionsOf(self.state_)) {
+    auto log = logs.find(ref.namespace_id);
+    SLUICE_ASSERT(log != logs.end(), "partition ", ref.namespace_id, " not recovered");
+    CO_ASSIGN_OR_RETURN(std::unique_ptr<vsr::PartitionGroupLog> group,
+                        co_await vsr::PartitionGroupLog::FromRecovery(std::move(log->second),
+                                                                      std::move(reports[ref.namespace_id]), loop,
+                                                                      {.cluster = self.options_.identity.cluster_id}),
+                        "partition ", partition::PartitionDirectory({ref.stream, ref.topic, ref.partition, ref.incarnation}));
+    self.hosted_[ref.namespace_id] = Hosted{.incarnation = ref.incarnation,
+                                            .address = {ref.stream, ref.topic, ref.partition, ref.incarnation},
+                                            .log = group.get()};
+    groups.push_back({.id = {ref.namespace_id, ref.incarnation}, .log = std::move(group)});
+  }
+  if (view_state.groups.empty()) view_state.groups.push_back({.group = kMetadataGroup});
+  CO_ASSIGN_OR_RETURN(self.replica_,
+                      vsr::Replica::Restore(self.options_.vsr, loop, network, storage, std::move(view_state),
+                                            std::move(groups), &self, self.metadata_log_));
+  SLUICE_ASSERT(self.replica_->commit(kMetadataGroup) == self.state_.last_applied_op || self.metadata_log_->base_op() > self.state_.last_applied_op,
+                "replica ", int{self.options_.identity.replica_index}, ": consensus restored at metadata op ",
+                self.replica_->commit(kMetadataGroup), ", state at ", self.state_.last_applied_op);
+  self.boot_log_.decisions.push_back(absl::StrCat("metadata at op ", self.state_.last_applied_op, ", ",
+                                                  self.hosted_.size(), " partition(s); view ",
+                                                  self.replica_->view()));
+  self.ScheduleTick();
+  co_return replica;
+}
+
+ClusterReplica::ClusterReplica(io::Storage& storage, io::Loop& loop, ClusterReplicaOptions options,
+                               ClusterReplicaObserver* observer, metadata::MetadataState state)
+    : storage_(storage), loop_(loop), options_(std::move(options)), observer_(observer), state_(std::move(state)) {}
+
+ClusterReplica::~ClusterReplica() { loop_.CancelTimer(tick_timer_); }
+
+void ClusterReplica::Fail(const absl::Status& cause) {
+  if (failure_.ok()) failure_ = cause;
+  if (observer_ != nullptr) observer_->OnFailStop(options_.identity.replica_index, cause);
+}
+
+bool ClusterReplica::settled() const {
+  if (applying_ || !to_apply_.empty() || !closing_.empty()) return false;
+  for (const auto& [ns, hosted] : hosted_) {
+    if (hosted.log == nullptr) return false;
+  }
+  return state_.last_applied_op == replica_->commit(kMetadataGroup);
+}
+
+void ClusterReplica::ScheduleTick() {
+  std::weak_ptr<int> alive = alive_;
+  tick_timer_ = loop_.ScheduleAfterTicks(kTickInterval, [this, alive] {
+    if (alive.lock() == nullptr || failed()) return;
+    RetryPendingAdds();
+    CompleteDeletionSteps();
+    ScheduleTick();
+  });
+}
+
+// --- writes ---
+
+absl::Status ClusterReplica::SubmitMetadata(metadata_store::MetadataRequest request, MetadataReply on_reply) {
+  if (failed()) return absl::FailedPreconditionError("replica stopped (fail-stop, rule B1)");
+  if (!metadata::IsMetadataOperation(request.operation)) {
+    return absl::InvalidArgumentError(absl::StrCat("operation ", static_cast<int>(request.operation),
+                                                   " is not a metadata one"));
+  }
+  RETURN_IF_ERROR(replica_->SubmitRequest(kMetadataGroup, request.operation, request.body, request.client,
+                                          request.request));
+  const uint64_t op = replica_->head_op(kMetadataGroup);
+  replies_[op] = {.checksum = *metadata_log_->ChecksumAt(op), .on_reply = std::move(on_reply)};
+  return absl::OkStatus();
+}
+
+absl::Status ClusterReplica::SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
+                                             ByteSpan body, PartitionReply on_reply) {
+  if (failed()) return absl::FailedPreconditionError("replica stopped (fail-stop, rule B1)");
+  const auto it = hosted_.find(namespace_id);
+  if (it == hosted_.end() || it->second.incarnation != incarnation || it->second.log == nullptr) {
+    // No fallback to another incarnation (rule B10).
+    return absl::NotFoundError(absl::StrCat("partition group ", namespace_id, "/", incarnation, " is not hosted"));
+  }
+  if (!replica_->is_primary()) {
+    return absl::FailedPreconditionError(absl::StrCat("replica ", int{options_.identity.replica_index},
+                                                      " is not the primary"));
+  }
+  partition::PartitionLog& log = it->second.log->partition();
+  timestamp_floor_us_ = std::max(timestamp_floor_us_ + 1, loop_.clock().RealtimeNs() / 1000);
+  // The partition stamps the batch (offsets, partition id) against its own log; VSR
+  // wraps the stamped body in its prepare.
+  ASSIGN_OR_RETURN(const Bytes frame, log.PrepareNext(operation, body, timestamp_floor_us_));
+  const vsr::GroupId group{namespace_id, incarnation};
+  RETURN_IF_ERROR(replica_->SubmitRequest(group, operation, ByteSpan(frame).subspan(wire::kHeaderSize)));
+  const uint64_t op = replica_->head_op(group);
+  partition_replies_[{namespace_id, incarnation}][op] = {*it->second.log->ChecksumAt(op), std::move(on_reply)};
+  return absl::OkStatus();
+}
+
+absl::StatusOr<partition::PartitionLog*> ClusterReplica::Partition(uint64_t namespace_id, uint64_t incarnation) {
+  const auto it = hosted_.find(namespace_id);
+  if (it == hosted_.end() || it->second.incarnation != incarnation || it->second.log == nullptr) {
+    return absl::NotFoundError(absl::StrCat("partition group ", namespace_id, "/", incarnation, " is not hosted"));
+  }
+  return &it->second.log->partition();
+}
+
+// --- what the consensus reports ---
+
+void ClusterReplica::OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) {
+  if (observer_ != nullptr) observer_->OnCommit(replica, group, op, checksum);
+  if (group == kMetadataGroup) {
+    to_apply_.push_back({.op = op});
+  } else if (auto replies = partition_replies_.find({group.namespace_id, group.incarnation});
+             replies != partition_replies_.end()) {
+    // The op committed here is the one this primary prepared only if the checksums
+    // agree: a view change may have put another op at that number (or a state sync
+    // skipped it).
+    while (!replies->second.empty() && replies->second.begin()->first <= op) {
+      auto [expected, reply] = std::move(replies->second.begin()->second);
+      const bool same = replies->second.begin()->first == op && expected == checksum;
+      replies->second.erase(replies->second.begin());
+      reply(same ? absl::StatusOr<uint64_t>(op)
+                 : absl::StatusOr<uint64_t>(absl::UnavailableError("the write was replaced in a view change; retry")));
+    }
+  }
+  if (!applying_ && !to_apply_.empty()) {
+    applying_ = true;
+    applier_ = RunApplier();
+    applier_.Start();
+  }
+}
+
+void ClusterReplica::OnPersist(uint8_t replica, const vsr::VsrState& state) {
+  if (observer_ != nullptr) observer_->OnPersist(replica, state);
+}
+
+void ClusterReplica::OnFailStop(uint8_t replica, const absl::Status& cause) {
+  if (observer_ != nullptr) observer_->OnFailStop(replica, cause);
+}
+
+void ClusterReplica::OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) {
+  if (observer_ != nullptr) observer_->OnStateSync(replica, group, op, checksum);
+  if (group == kMetadataGroup) to_apply_.push_back({.op = op, .state_sync = true});
+  if (!applying_ && !to_apply_.empty()) {
+    applying_ = true;
+    applier_ = RunApplier();
+    applier_.Start();
+  }
+}
+
+void ClusterReplica::OnVoter(uint8_t replica) {
+  if (observer_ != nullptr) observer_->OnVoter(replica);
+}
+
+// --- apply ---
+
+io::Task<void> ClusterReplica::RunApplier() {
+  while (!to_apply_.empty() && failure_.ok()) {
+    const Applying next = to_apply_.front();
+    to_apply_.pop_front();
+    if (absl::Status status = co_await ApplyOne(next); !status.ok()) {
+      Fail(absl::InternalError(absl::StrCat("replica ", int{options_.identity.replica_index},
+                                            " stopped (fail-stop, rule B1): ", status.ToString())));
+    }
+  }
+  applying_ = false;
+}
+
+io::Task<absl::Status> ClusterReplica::ApplyOne(const Applying& next) {
+  uint32_t created_view = UINT32_MAX;
+  if (next.state_sync) {
+    // The installed snapshot is the state at its op (B15).
+    const std::optional<vsr::SnapshotId> served = metadata_log_->ServedSnapshot();
+    if (!served.has_value() || served->op != next.op) {
+      co_return absl::InternalError(absl::StrCat("state sync to op ", next.op, " but the served snapshot differs"));
+    }
+    CO_ASSIGN_OR_RETURN(const Bytes bytes, co_await io::AwaitCompletion<absl::StatusOr<Bytes>>(
+                                               [&](absl::AnyInvocable<void(absl::StatusOr<Bytes>)> done) {
+                                                 metadata_log_->ReadSnapshot(*served, 0, served->size_bytes,
+                                                                             std::move(done));
+                                               }));
+    const superblock::OpenedSuperblock* superblock = metadata_log_->durable_superblock();
+    SLUICE_ASSERT(superblock != nullptr && superblock->state.metadata_checkpoint.op == next.op,
+                  "a state sync installed without its superblock");
+    CO_ASSIGN_OR_RETURN(state_, metadata::DecodeSnapshot(bytes, next.op,
+                                                         superblock->state.metadata_checkpoint.snapshot_checksum),
+                        "the snapshot a state sync installed");
+    replies_.erase(replies_.begin(), replies_.upper_bound(next.op));
+  } else {
+    if (next.op <= state_.last_applied_op) co_return absl::OkStatus();  // covered by a state sync
+    SLUICE_ASSERT(next.op == state_.last_applied_op + 1, "replica ", int{options_.identity.replica_index},
+                  ": metadata op ", next.op, " committed after op ", state_.last_applied_op);
+    // A backup may commit an op (the cluster did) before its own copy is durable,
+    // and the WAL reads only durable entries: wait for it.
+    absl::StatusOr<Bytes> read;
+    while (true) {
+      read = co_await io::AwaitCompletion<absl::StatusOr<Bytes>>(
+          [&](absl::AnyInvocable<void(absl::StatusOr<Bytes>)> done) {
+            metadata_log_->ReadEntry(next.op, std::move(done));
+          });
+      if (!absl::IsUnavailable(read.status()) || replica_->failed()) break;
+      // (Never resumed once this replica is gone: its task, and so this frame, went with it.)
+      std::weak_ptr<int> alive = alive_;
+      co_await io::AwaitCompletion<bool>([&](absl::AnyInvocable<void(bool)> done) {
+        loop_.ScheduleAfterTicks(1, [alive, done = std::move(done)]() mutable {
+          if (alive.lock() != nullptr) done(true);
+        });
+      });
+    }
+    CO_ASSIGN_OR_RETURN(const Bytes frame, std::move(read), "reading committed metadata op ", next.op);
+    CO_ASSIGN_OR_RETURN(const wire::ValidatedPrepare prepare, wire::DecodePrepare(frame, options_.identity.cluster_id));
+    const wire::PrepareHeader& header = prepare.header();
+    created_view = header.view;
+    const metadata::ApplyResult result = metadata::Apply(state_,
+                                                         {.op = header.op,
+                                                          .operation = header.operation,
+                                                          .timestamp_us = header.timestamp,
+                                                          .client = header.client,
+                                                          .request = header.request},
+                                                         prepare.body());
+    // Reconcile before replying: a client may write to a created partition next.
+    CO_RETURN_IF_ERROR(co_await Reconcile(created_view));
+    if (auto reply = replies_.find(next.op); reply != replies_.end()) {
+      PendingReply pending = std::move(reply->second);
+      replies_.erase(reply);
+      if (pending.checksum == prepare.checksum()) {
+        pending.on_reply(metadata_store::CommittedResult{
+            .result = result, .op = header.op, .timestamp_us = header.timestamp});
+      } else {
+        pending.on_reply(absl::UnavailableError("the request was replaced in a view change; retry"));
+      }
+    }
+  }
+  if (next.state_sync) CO_RETURN_IF_ERROR(co_await Reconcile(created_view));
+  if (observer_ != nullptr) {
+    observer_->OnMetadataApplied(options_.identity.replica_index, state_.last_applied_op,
+                                 metadata::EncodeSnapshot(state_).checksum);
+  }
+  MaybeCheckpoint();
+  co_return absl::OkStatus();
+}
+
+io::Task<absl::Status> ClusterReplica::Reconcile(uint32_t created_view) {
+  // Hosted partitions the state no longer has (deleted; or replaced by a newer incarnation).
+  absl::btree_map<uint64_t, uint64_t> wanted;  // namespace -> incarnation
+  for (const PartitionRef& ref : PartitionsOf(state_)) wanted[ref.namespace_id] = ref.incarnation;
+  std::vector<uint64_t> removals;
+  for (const auto& [ns, hosted] : hosted_) {
+    const auto it = wanted.find(ns);
+    if (it == wanted.end() || it->second != hosted.incarnation) removals.push_back(ns);
+  }
+  for (uint64_t ns : removals) CO_RETURN_IF_ERROR(co_await RemovePartition(ns));
+  for (const PartitionRef& ref : PartitionsOf(state_)) {
+    if (hosted_.contains(ref.namespace_id)) continue;
+    // Only the op that created it vouches for the view it was created in.
+    const uint32_t view = ref.incarnation == state_.last_applied_op ? created_view : UINT32_MAX;
+    CO_RETURN_IF_ERROR(co_await AddPartition(ref.stream, ref.topic, ref.partition, ref.incarnation,
+                                             ref.namespace_id, view));
+  }
+  co_return absl::OkStatus();
+}
+
+io::Task<absl::Status> ClusterReplica::AddPartition(uint32_t stream, uint32_t topic, uint32_t partition_id,
+                                                    uint64_t incarnation, uint64_t namespace_id,
+                                                    uint32_t created_view) {
+  const PartitionRef ref{stream, topic, partition_id, incarnation, namespace_id};
+  const partition::PartitionOptions options = OptionsFor(options_, state_, ref);
+  const std::string directory = partition::PartitionDirectory(options.address);
+  std::unique_ptr<partition::PartitionLog> log;
+  partition::RecoveryReport report;
+  CO_ASSIGN_OR_RETURN(const bool exists, co_await HasStateRecord(storage_, directory));
+  if (exists) {
+    // A previous process created it (and may have acknowledged entries in it).
+    CO_ASSIGN_OR_RETURN(log, co_await partition::PartitionLog::Open(storage_, options, &report),
+                        "recovering partition ", directory);
+  } else {
+    // A partial directory from a crash before its state record was durable goes first.
+    CO_RETURN_IF_ERROR(co_await bootstrap::RemoveTree(storage_, directory));
+    CO_ASSIGN_OR_RETURN(log, co_await partition::PartitionLog::Create(storage_, options),
+                        "creating partition ", directory);
+  }
+  CO_ASSIGN_OR_RETURN(std::unique_ptr<vsr::PartitionGroupLog> group,
+                      co_await vsr::PartitionGroupLog::FromRecovery(std::move(log), std::move(report), loop_,
+                                                                    {.cluster = options_.identity.cluster_id}),
+                      "partition ", directory);
+  hosted_[namespace_id] = Hosted{.incarnation = incarnation,
+                                 .address = options.address,
+                                 .pending = std::move(group),
+                                 .created_view = created_view};
+  RetryPendingAdds();
+  co_return absl::OkStatus();
+}
+
+void ClusterReplica::RetryPendingAdds() {
+  // During a view change a group waits (AddGroup refuses it): added once normal again.
+  if (replica_->failed() || replica_->status() != vsr::Status::kNormal) return;
+  for (auto& [ns, hosted] : hosted_) {
+    if (hosted.pending == nullptr) continue;
+    vsr::PartitionGroupLog* log = hosted.pending.get();
+    const absl::Status added = replica_->AddGroup({.id = {ns, hosted.incarnation}, .log = std::move(hosted.pending)},
+                                                  hosted.created_view);
+    if (!added.ok()) return Fail(added);
+    hosted.log = log;
+  }
+}
+
+io::Task<absl::Status> ClusterReplica::RemovePartition(uint64_t namespace_id) {
+  Hosted hosted = std::move(hosted_.at(namespace_id));
+  hosted_.erase(namespace_id);
+  partition_replies_.erase({namespace_id, hosted.incarnation});
+  std::unique_ptr<vsr::PartitionGroupLog> log = std::move(hosted.pending);
+  if (hosted.log != nullptr) {
+    CO_ASSIGN_OR_RETURN(std::unique_ptr<vsr::GroupLog> removed,
+                        replica_->RemoveGroup({namespace_id, hosted.incarnation}));
+    log.reset(static_cast<vsr::PartitionGroupLog*>(removed.release()));
+  }
+  vsr::PartitionGroupLog* closing = log.get();
+  closing_.push_back(std::move(log));
+  CO_RETURN_IF_ERROR(co_await closing->partition().Drain(), "closing ", partition::PartitionDirectory(hosted.address));
+  CO_RETURN_IF_ERROR(co_await bootstrap::RemoveTree(storage_, partition::PartitionDirectory(hosted.address)));
+  // Drain() resumed us from the log's own runner; the removal's I/O since let it return.
+  std::erase_if(closing_, [closing](const auto& log) { return log.get() == closing; });
+  co_return absl::OkStatus();
+}
+
+void ClusterReplica::CompleteDeletionSteps() {
+  if (!replica_->is_primary() || replica_->status() != vsr::Status::kNormal || !settled()) return;
+  if (steps_view_ != replica_->view()) {
+    steps_view_ = replica_->view();
+    steps_submitted_.clear();
+  }
+  for (const auto& [id, step] : state_.pending_steps) {
+    if (step.kind != metadata::StepKind::kDeletePartition || steps_submitted_.contains(id)) continue;
+    // Its copy here is gone (settled): the step is done on this replica; the others
+    // remove theirs as they apply the deletion (or at boot).
+    const absl::Status submitted = SubmitMetadata(
+        {.operation = wire::Operation::kCompletePartitionStep, .body = metadata::Encode(metadata::CompleteStepBody{id})},
+        [](absl::StatusOr<metadata_store::CommittedResult>) {});
+    if (!submitted.ok()) return;  // not now (pipeline full, repairing): the next tick tries again
+    steps_submitted_.insert(id);
+  }
+}
+
+void ClusterReplica::MaybeCheckpoint() {
+  if (checkpointing_ || metadata_log_->checkpoint_busy()) return;
+  const uint64_t op = state_.last_applied_op;
+  if (op < last_checkpoint_op_ + options_.checkpoint_interval_ops || op <= metadata_log_->base_op()) return;
+  // B5: every partition the covered ops created exists durably (Create/Open finished).
+  for (const auto& [ns, hosted] : hosted_) {
+    if (hosted.log == nullptr && hosted.pending == nullptr) return;
+  }
+  checkpointing_ = true;
+  std::weak_ptr<int> alive = alive_;
+  metadata_log_->TakeCheckpoint(state_, [this, alive, op](absl::Status status) {
+    if (alive.lock() == nullptr) return;
+    checkpointing_ = false;
+    if (absl::IsFailedPrecondition(status)) return;  // busy or out of reach: a later op tries again
+    if (!status.ok()) return Fail(status);
+    last_checkpoint_op_ = op;
+    ++checkpoints_;
+  });
+}
+
+}  // namespace sluice::replica

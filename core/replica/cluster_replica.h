@@ -1,0 +1,185 @@
+#pragma once
+// ClusterReplica: one replica of a replicated cluster (DESIGN.md "Replication model")
+// — VSR (core/vsr) over the metadata group and every partition group, with the
+// committed ops applied to the state machines.
+//
+// Boot (DESIGN.md "Bootstrap", built from recovered state only, rule B4):
+//   1. RecoverMetadata in cluster mode: superblock → snapshot → WAL; the state is the
+//      snapshot plus the ops known committed (the commit watermark); ops above it are
+//      VSR's to commit or discard (rule B16), corrupt or uncertain ones faulty (B7);
+//   2. LoadMetadataSyncState: the durable view state (the view table the superblock
+//      names) and a state sync to resume (B15);
+//   3. every partition of that state recovered (RecoverPartitions, cluster mode);
+//      directories of deleted incarnations removed, those above the applied op kept;
+//   4. vsr::Replica::Restore with the metadata group (JournalGroupLog, also the view
+//      state store) and one PartitionGroupLog per partition.
+//
+// Apply: every op VSR reports committed in the metadata group is read from the WAL
+// and applied in op order (metadata::Apply); a state sync replaces the state by the
+// installed snapshot. After each applied op the partition groups follow the state:
+// a partition the state has and the replica does not is opened from its directory
+// (a previous process may have created it) or created, then added to VSR
+// (Replica::AddGroup, with the view of the op that created it); a hosted partition
+// the state no longer has is removed from VSR, drained and its directory deleted.
+// The primary then marks pending kDeletePartition steps done (CompletePartitionStep),
+// once its own copy is gone. Partition ops apply inside their PartitionLog (Commit).
+// A metadata checkpoint (snapshot, superblock, WAL ring) is taken every
+// `checkpoint_interval_ops` applied ops, only once every partition those ops created
+// exists durably (rule B5).
+//
+// Writes (primary only; FailedPrecondition elsewhere, so the caller tries another
+// replica): SubmitMetadata replies once the op is applied here — with Unavailable if
+// a view change replaced it by another op; SubmitPartition stamps the batch
+// (offsets, partition id) against the partition's log and prepares it, and replies
+// with the op once it is committed.
+//
+// Not here yet (issues #6, #8): the client table's sessions and de-duplication across
+// views, purge and consumer-group offset steps, time-driven decisions (retention),
+// forwarding from backups, memory budgets.
+//
+// Everything runs on one loop; not thread-safe.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "core/bootstrap/partition_bootstrap.h"
+#include "core/io/loop.h"
+#include "core/io/network.h"
+#include "core/io/storage.h"
+#include "core/io/task.h"
+#include "core/journal/journal.h"
+#include "core/metadata/metadata_state.h"
+#include "core/metadata_store/metadata_recovery.h"
+#include "core/metadata_store/single_node_metadata.h"
+#include "core/partition/partition_log.h"
+#include "core/vsr/journal_group_log.h"
+#include "core/vsr/partition_group_log.h"
+#include "core/vsr/replica.h"
+
+namespace sluice::replica {
+
+inline constexpr vsr::GroupId kMetadataGroup{.namespace_id = 0, .incarnation = 0};
+
+struct ClusterReplicaOptions {
+  metadata_store::MetadataIdentity identity;
+  journal::JournalOptions journal;       // journal.cluster = identity.cluster_id
+  bootstrap::PartitionDefaults partitions;  // single_node is set false here
+  vsr::ReplicaOptions vsr;               // cluster, index and count come from identity
+  uint64_t checkpoint_interval_ops = 0;  // 0: a quarter of the WAL ring
+};
+
+// What a replica reports besides VSR's own events (tests and the simulator's checkers).
+class ClusterReplicaObserver : public vsr::ReplicaObserver {
+ public:
+  // The metadata state applied op `op` (or jumped to it by a state sync); `digest` is
+  // the checksum of the state's snapshot encoding — equal on every replica at one op.
+  virtual void OnMetadataApplied(uint8_t replica, uint64_t op, absl::uint128 digest) {}
+};
+
+class ClusterReplica final : public vsr::ReplicaObserver {
+ public:
+  using MetadataReply = metadata_store::SingleNodeMetadata::CommittedCallback;
+  using PartitionReply = absl::AnyInvocable<void(absl::StatusOr<uint64_t>)>;
+
+  // Boots the replica from `storage` (steps above). `observer` (may be null) must
+  // outlive the replica. Errors: the recovery steps', naming file, op and rule.
+  static io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> Open(io::Storage& storage, io::Loop& loop,
+                                                                        io::Network& network,
+                                                                        ClusterReplicaOptions options,
+                                                                        ClusterReplicaObserver* observer);
+  ~ClusterReplica() override;
+  ClusterReplica(const ClusterReplica&) = delete;
+  ClusterReplica& operator=(const ClusterReplica&) = delete;
+
+  // A validated, stamped metadata request; `on_reply` runs once the op is applied here.
+  absl::Status SubmitMetadata(metadata_store::MetadataRequest request, MetadataReply on_reply);
+  // A partition write for the group (namespace, incarnation); `on_reply` gets the op
+  // once committed here. NotFound for a partition this replica does not host.
+  absl::Status SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
+                               ByteSpan body, PartitionReply on_reply);
+  // The hosted partition for reads (committed data only); NotFound otherwise.
+  absl::StatusOr<partition::PartitionLog*> Partition(uint64_t namespace_id, uint64_t incarnation);
+
+  const metadata::MetadataState& metadata() const { return state_; }
+  vsr::Replica& consensus() { return *replica_; }
+  const bootstrap::BootLog& boot_log() const { return boot_log_; }
+  uint64_t checkpoints() const { return checkpoints_; }
+  bool failed() const { return !failure_.ok() || replica_->failed(); }
+  // Whether every committed metadata op was applied and the partitions follow it.
+  bool settled() const;
+
+  // vsr::ReplicaObserver (the consensus reports to this object).
+  void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;
+  void OnPersist(uint8_t replica, const vsr::VsrState& state) override;
+  void OnFailStop(uint8_t replica, const absl::Status& cause) override;
+  void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;
+  void OnVoter(uint8_t replica) override;
+
+ private:
+  struct Hosted {
+    uint64_t incarnation = 0;
+    partition::PartitionAddress address;
+    vsr::PartitionGroupLog* log = nullptr;  // owned by the consensus while added
+    std::unique_ptr<vsr::PartitionGroupLog> pending;  // opened, not yet added (view change)
+    uint32_t created_view = UINT32_MAX;
+  };
+  struct PendingReply {
+    absl::uint128 checksum = 0;
+    MetadataReply on_reply;
+  };
+  struct Applying {
+    uint64_t op = 0;
+    bool state_sync = false;
+  };
+
+  ClusterReplica(io::Storage& storage, io::Loop& loop, ClusterReplicaOptions options,
+                 ClusterReplicaObserver* observer, metadata::MetadataState state);
+  io::Task<void> RunApplier();
+  io::Task<absl::Status> ApplyOne(const Applying& next);
+  io::Task<absl::Status> Reconcile(uint32_t created_view);
+  io::Task<absl::Status> AddPartition(uint32_t stream, uint32_t topic, uint32_t partition, uint64_t incarnation,
+                                      uint64_t namespace_id, uint32_t created_view);
+  io::Task<absl::Status> RemovePartition(uint64_t namespace_id);
+  void RetryPendingAdds();
+  void CompleteDeletionSteps();
+  void MaybeCheckpoint();
+  void ScheduleTick();
+  void Fail(const absl::Status& cause);
+
+  io::Storage& storage_;
+  io::Loop& loop_;
+  ClusterReplicaOptions options_;
+  ClusterReplicaObserver* observer_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  absl::Status failure_;
+  bootstrap::BootLog boot_log_;
+
+  metadata::MetadataState state_;
+  std::unique_ptr<vsr::Replica> replica_;
+  vsr::JournalGroupLog* metadata_log_ = nullptr;  // owned by replica_
+  std::map<uint64_t, Hosted> hosted_;             // by namespace
+  std::vector<std::unique_ptr<vsr::GroupLog>> closing_;  // removed, draining
+
+  std::deque<Applying> to_apply_;
+  io::Task<void> applier_;
+  bool applying_ = false;
+  std::map<uint64_t, PendingReply> replies_;  // by op (primary)
+  std::map<std::pair<uint64_t, uint64_t>, std::map<uint64_t, std::pair<absl::uint128, PartitionReply>>>
+      partition_replies_;  // (namespace, incarnation) -> op -> (checksum, reply)
+  std::set<uint64_t> steps_submitted_;  // CompletePartitionStep ops in flight, by step
+  uint32_t steps_view_ = 0;
+  uint64_t last_checkpoint_op_ = 0;
+  bool checkpointing_ = false;
+  uint64_t checkpoints_ = 0;
+  uint64_t timestamp_floor_us_ = 0;
+  io::TimerId tick_timer_;
+};
+
+}  // namespace sluice::replica

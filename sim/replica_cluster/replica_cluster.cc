@@ -1,0 +1,255 @@
+#include "sim/replica_cluster/replica_cluster.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/assert.h"
+#include "core/base/checksum.h"
+#include "core/metadata_store/format_metadata.h"
+
+namespace sluice::sim {
+namespace {
+
+constexpr absl::uint128 kCluster = 0x5A1CE0C1;
+constexpr uint64_t kPacketSeed = 2, kStorageSeed = 100;
+
+PacketSimulatorOptions PacketOptions(const ReplicaClusterOptions& options) {
+  return {.seed = base::DeriveSeed(options.seed, kPacketSeed),
+          .replica_count = options.replica_count,
+          .client_count = 0,
+          .path_queue_frames_max = 256,
+          .profile = options.network};
+}
+
+}  // namespace
+
+ReplicaCluster::ReplicaCluster(ReplicaClusterOptions options)
+    : options_(std::move(options)), packets_(loop_, PacketOptions(options_)) {
+  SLUICE_ASSERT(options_.replica_count >= 1, "a cluster needs a replica");
+  nodes_.resize(options_.replica_count);
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    nodes_[index].storage = std::make_unique<SimStorage>(
+        loop_, SimStorageOptions{.seed = base::DeriveSeed(options_.seed, kStorageSeed + index)});
+    nodes_[index].network = std::make_unique<SimNetwork>(packets_, index, io::kFrameSizeMaxBytesDefault);
+  }
+}
+
+ReplicaCluster::~ReplicaCluster() {
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    if (nodes_[index].process != nullptr) Crash(index, base::Ratio::Never());
+  }
+  loop_.RunUntil(
+      [&] {
+        Reap();
+        return dead_.empty();
+      },
+      UINT64_MAX);
+  SLUICE_ASSERT(dead_.empty(), "a dead process still waits for completions");
+}
+
+void ReplicaCluster::Reap() {
+  std::erase_if(dead_, [](const std::unique_ptr<Process>& process) { return process->storage.idle(); });
+}
+
+replica::ClusterReplicaOptions ReplicaCluster::OptionsFor(uint8_t index) const {
+  replica::ClusterReplicaOptions options;
+  options.identity.cluster_id = kCluster;
+  options.identity.replica_index = index;
+  options.identity.replica_count = options_.replica_count;
+  options.journal = {.cluster = kCluster, .slot_count = options_.slot_count, .message_size_max = 64 * 1024};
+  options.checkpoint_interval_ops = options_.checkpoint_interval_ops;
+  options.vsr = options_.replica;
+  // Small segments and indexes: the simulated disk holds every replica's files.
+  options.partitions.index_entries_reserved = 64;
+  options.partitions.group_commit_bytes_max = 256 * 1024;
+  return options;
+}
+
+void ReplicaCluster::Start() {
+  uint64_t formatted = 0;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    Node& node = nodes_[index];
+    node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
+    node.network->SetHandler(&node.process->network);
+    const replica::ClusterReplicaOptions options = OptionsFor(index);
+    metadata_store::MetadataFormat format;
+    format.identity.cluster_id = kCluster;
+    format.identity.replica_index = index;
+    format.identity.replica_count = options_.replica_count;
+    format.journal = options.journal;
+    format.identity.namespace_widths = format.config.widths;
+    io::Spawn(metadata_store::FormatMetadata(node.process->storage, format), [this, &formatted](absl::Status status) {
+      if (!status.ok()) Violation(absl::StrCat("format: ", status.ToString()));
+      ++formatted;
+    });
+  }
+  SLUICE_ASSERT(loop_.RunUntil([&] { return formatted == options_.replica_count; }, UINT64_MAX),
+                "format did not finish");
+  for (uint8_t index = 0; index < options_.replica_count; ++index) Boot(index);
+  loop_.RunUntil(
+      [&] {
+        if (!violation_.empty()) return true;
+        for (const Node& node : nodes_) {
+          if (node.process->replica == nullptr) return false;
+        }
+        return true;
+      },
+      UINT64_MAX);
+}
+
+void ReplicaCluster::Boot(uint8_t index) {
+  Node& node = nodes_[index];
+  const uint64_t boot = node.boot;
+  replica::ClusterReplicaOptions options = OptionsFor(index);
+  // The identity's widths must be the formatted ones.
+  options.identity.widths = metadata::MetadataConfig{}.widths;
+  Process& process = *node.process;
+  io::Spawn(replica::ClusterReplica::Open(process.storage, loop_, process.network, std::move(options), &process.observer),
+            [this, index, boot](absl::StatusOr<std::unique_ptr<replica::ClusterReplica>> replica) {
+              Node& node = nodes_[index];
+              if (node.boot != boot || node.process == nullptr) return;  // crashed meanwhile
+              if (!replica.ok()) {
+                return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", replica.status().ToString()));
+              }
+              node.process->replica = *std::move(replica);
+              ++boots_;
+              Mix(0xB007, index, node.process->replica->metadata().last_applied_op);
+            });
+}
+
+void ReplicaCluster::Crash(uint8_t index, std::optional<base::Ratio> lands) {
+  Node& node = nodes_[index];
+  SLUICE_ASSERT(node.process != nullptr, "crash of replica ", int{index}, ", which is down");
+  ++node.boot;
+  Process& process = *node.process;
+  process.network.Kill();
+  process.observer.Kill();
+  process.storage.Kill();
+  node.network->Crash();
+  node.storage->CrashMachine(lands.value_or(options_.crash_sector_lands));
+  dead_.push_back(std::move(node.process));
+  Mix(0xC4A5, index, node.boot);
+}
+
+void ReplicaCluster::Restart(uint8_t index) {
+  Node& node = nodes_[index];
+  SLUICE_ASSERT(node.process == nullptr, "restart of a live replica");
+  node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
+  node.network->Restart(&node.process->network);
+  Boot(index);
+}
+
+std::optional<uint8_t> ReplicaCluster::Primary() {
+  std::optional<uint8_t> primary;
+  uint32_t view = 0;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    replica::ClusterReplica* replica = this->replica(index);
+    if (replica == nullptr || replica->failed()) continue;
+    vsr::Replica& consensus = replica->consensus();
+    if (consensus.status() != vsr::Status::kNormal || !consensus.is_primary()) continue;
+    if (!primary.has_value() || consensus.view() > view) {
+      primary = index;
+      view = consensus.view();
+    }
+  }
+  return primary;
+}
+
+absl::Status ReplicaCluster::SubmitMetadata(wire::Operation operation, Bytes body,
+                                            replica::ClusterReplica::MetadataReply on_reply) {
+  const std::optional<uint8_t> primary = Primary();
+  if (!primary.has_value()) return absl::UnavailableError("no primary");
+  return replica(*primary)->SubmitMetadata({.operation = operation, .body = std::move(body)}, std::move(on_reply));
+}
+
+absl::Status ReplicaCluster::SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
+                                             ByteSpan body, replica::ClusterReplica::PartitionReply on_reply) {
+  const std::optional<uint8_t> primary = Primary();
+  if (!primary.has_value()) return absl::UnavailableError("no primary");
+  return replica(*primary)->SubmitPartition(namespace_id, incarnation, operation, body, std::move(on_reply));
+}
+
+void ReplicaCluster::RunTicks(uint64_t ticks) {
+  const uint64_t duration = ticks * io::kTickNs;
+  const uint64_t deadline = loop_.MonotonicNs() + duration;
+  loop_.ScheduleAfterNs(duration, [] {});
+  loop_.RunUntil([] { return false; }, deadline);
+  Reap();
+}
+
+bool ReplicaCluster::Converged() {
+  std::optional<uint32_t> view;
+  std::map<vsr::GroupId, uint64_t> commits;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    replica::ClusterReplica* replica = this->replica(index);
+    if (replica == nullptr || replica->failed() || !replica->settled()) return false;
+    vsr::Replica& consensus = replica->consensus();
+    if (consensus.status() != vsr::Status::kNormal || consensus.recovering()) return false;
+    if (view.has_value() && *view != consensus.view()) return false;
+    view = consensus.view();
+    if (index == 0) {
+      for (const vsr::GroupId group : consensus.groups()) commits[group] = consensus.commit(group);
+    } else {
+      const std::vector<vsr::GroupId> groups = consensus.groups();
+      if (groups.size() != commits.size()) return false;
+      for (const vsr::GroupId group : groups) {
+        const auto it = commits.find(group);
+        if (it == commits.end() || it->second != consensus.commit(group)) return false;
+      }
+    }
+    for (const vsr::GroupId group : consensus.groups()) {
+      if (consensus.head_op(group) != consensus.commit(group)) return false;
+    }
+  }
+  return true;
+}
+
+void ReplicaCluster::Violation(std::string message) {
+  if (violation_.empty()) violation_ = std::move(message);
+}
+
+void ReplicaCluster::Mix(uint64_t a, uint64_t b, absl::uint128 c) {
+  uint8_t bytes[48];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<uint8_t>(a >> (8 * i));
+    bytes[8 + i] = static_cast<uint8_t>(b >> (8 * i));
+  }
+  for (int i = 0; i < 16; ++i) {
+    bytes[16 + i] = static_cast<uint8_t>(c >> (8 * i));
+    bytes[32 + i] = static_cast<uint8_t>(digest_ >> (8 * i));
+  }
+  digest_ = base::Checksum128(ByteSpan(bytes, sizeof(bytes)));
+}
+
+void ReplicaCluster::OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) {
+  const auto [it, first] = committed_.try_emplace({group, op}, checksum);
+  if (!first && it->second != checksum) {
+    Violation(absl::StrCat("hash-chain agreement: replica ", int{replica}, " committed op ", op, " of group ",
+                           group.namespace_id, "/", group.incarnation, " with another checksum than a peer did"));
+  }
+  Mix(group.namespace_id ^ (uint64_t{replica} << 56), op, checksum);
+}
+
+void ReplicaCluster::OnMetadataApplied(uint8_t replica, uint64_t op, absl::uint128 digest) {
+  const auto [it, first] = applied_.try_emplace(op, digest);
+  if (!first && it->second != digest) {
+    Violation(absl::StrCat("applied-state agreement: replica ", int{replica}, "'s metadata at op ", op,
+                           " differs from a peer's"));
+  }
+}
+
+std::string ReplicaCluster::Describe() {
+  std::string out;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    replica::ClusterReplica* replica = this->replica(index);
+    if (replica == nullptr) {
+      absl::StrAppend(&out, "replica ", int{index}, down(index) ? " down\n" : " booting\n");
+      continue;
+    }
+    absl::StrAppend(&out, "metadata applied ", replica->metadata().last_applied_op,
+                    replica->settled() ? " settled " : " unsettled ", replica->consensus().DebugString());
+  }
+  return out;
+}
+
+}  // namespace sluice::sim
