@@ -49,6 +49,8 @@ absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(
                    "the client listener");
   listener->identity_.tcp_port = listener->network_->client_port();
   listener->network_->SetHandler(listener.get());
+  listener->stats_.RecountAll();
+  listener->ScheduleRecount();
   return listener;
 }
 
@@ -59,7 +61,9 @@ ClientListener::ClientListener(uring::UringLoop& loop, replica::SingleNodeReplic
       hasher_(hasher),
       limits_{.frame_size_bytes_max = static_cast<uint32_t>(options.frame_size_max_bytes),
               .batch_size_bytes_max = options.batch_size_bytes_max},
-      identity_(std::move(options.identity)) {
+      identity_(std::move(options.identity)),
+      recount_interval_ticks_(options.recount_interval_ticks),
+      stats_(replica) {
   SLUICE_ASSERT(options.frame_size_max_bytes >= 256 &&
                     options.frame_size_max_bytes <= client_protocol::kFrameSizeBytesMaxDefault,
                 "client frame bound out of range: ", options.frame_size_max_bytes);
@@ -72,6 +76,18 @@ void ClientListener::Stop() {
   network_.reset();  // closes the port and every connection, raising no events
   connections_.clear();
   deferred_.clear();
+  CountClients();
+  if (recount_timer_.has_value()) loop_.CancelTimer(*recount_timer_);
+  recount_timer_.reset();
+}
+
+void ClientListener::ScheduleRecount() {
+  recount_timer_ = loop_.ScheduleAfterTicks(recount_interval_ticks_, [this] {
+    recount_timer_.reset();
+    if (network_ == nullptr) return;  // stopped
+    stats_.RecountAll();
+    ScheduleRecount();
+  });
 }
 
 uint64_t ClientListener::NowUs() const { return loop_.RealtimeNs() / 1000; }
@@ -87,6 +103,7 @@ void ClientListener::OnFrame(io::PeerId from, ByteSpan frame) {
   if (slot == nullptr) {
     slot = std::make_unique<ClientConnection>();
     slot->peer = from;
+    CountClients();
   }
   ClientConnection& connection = *slot;
   if (connection.waiting.size() >= kWaitingFramesMax ||
@@ -106,6 +123,7 @@ void ClientListener::OnConnectionChange(io::PeerId peer, bool connected) {
   if (found == connections_.end()) return;
   if (found->second->bound_session != 0) LogoutDeparted(*found->second);
   connections_.erase(found);
+  CountClients();
 }
 
 void ClientListener::Disconnect(io::PeerId peer, absl::string_view reason) {
@@ -114,6 +132,7 @@ void ClientListener::Disconnect(io::PeerId peer, absl::string_view reason) {
   const absl::Status status = network_->DisconnectClient(peer, reason);
   SLUICE_ASSERT(status.ok(), status.ToString());
   connections_.erase(peer);  // in case the network had already forgotten it
+  CountClients();
 }
 
 void ClientListener::Defer(ClientConnection& connection) {

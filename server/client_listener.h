@@ -38,6 +38,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -50,7 +51,9 @@
 #include "io_backends/uring/uring_loop.h"
 #include "io_backends/uring/uring_network.h"
 #include "server/client_connection.h"
+#include "server/process_figures.h"
 #include "server/secret_hasher.h"
+#include "server/server_counters.h"
 #include "server/server_reads.h"
 
 namespace sluice::server {
@@ -64,6 +67,9 @@ struct ClientListenerOptions {
   uint64_t batch_size_bytes_max = uint64_t{1} << 20;
   size_t clients_max = 1024;
   ServerIdentity identity;  // tcp_port is filled from the bound port
+  // How often GetStats' counters are recounted whole (server_counters.h): what
+  // retention removes shows within this; the retention driver's interval.
+  uint64_t recount_interval_ticks = 500;
 };
 
 class ClientListener final : public io::NetworkHandler {
@@ -83,6 +89,8 @@ class ClientListener final : public io::NetworkHandler {
   // No poll or login of this listener is still running.
   bool Idle() const { return polls_running_ == 0 && logins_hashing_ == 0; }
   size_t connection_count() const { return connections_.size(); }
+  // GetStats' counters (rule B14: readable from any thread).
+  const ServerCounters& counters() const { return stats_.counters(); }
 
   // io::NetworkHandler.
   void OnFrame(io::PeerId from, ByteSpan frame) override;
@@ -105,6 +113,9 @@ class ClientListener final : public io::NetworkHandler {
   void Defer(ClientConnection& connection);
   void ResumeDeferred();
   ClientConnection* Find(io::PeerId peer);
+  void CountClients() { stats_.SetClients(connections_.size()); }
+  // Recounts the counters whole every recount_interval_ticks until Stop().
+  void ScheduleRecount();
   uint64_t NowUs() const;
 
   // Metadata paths (client_metadata_paths.cc).
@@ -137,6 +148,10 @@ class ClientListener final : public io::NetworkHandler {
   SecretHasher& hasher_;
   const client_protocol::ClientLimits limits_;
   ServerIdentity identity_;
+  const uint64_t recount_interval_ticks_;
+  StatsKeeper stats_;
+  ProcessSampler process_;
+  std::optional<io::TimerId> recount_timer_;
   std::unique_ptr<uring::UringNetwork> network_;
   absl::flat_hash_map<io::PeerId, std::unique_ptr<ClientConnection>> connections_;
   // Balanced partitioning: one round-robin counter per (stream, topic) (§6.1).

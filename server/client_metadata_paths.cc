@@ -149,6 +149,9 @@ void ClientListener::SubmitMetadata(ClientConnection& connection, ClientRequest 
           Reply(peer, client_protocol::EncodeStatusReply(request.header, IggyError::kError));
           return;
         }
+        // Streams, topics, partitions and groups change only here (and by retention,
+        // recounted on a timer): the counters are recounted before the reply.
+        stats_.RecountAll();
         if (ClientConnection* connection = Find(peer); connection != nullptr) {
           if (std::holds_alternative<client_protocol::RegisterRequest>(request.command) &&
               committed->result.ok()) {
@@ -206,7 +209,7 @@ void ClientListener::ServeServerRead(ClientConnection& connection, const ClientR
   Bytes payload;
   if (std::holds_alternative<client_protocol::GetStatsRequest>(request.command)) {
     payload = client_protocol::EncodeStats(
-        CollectStats(replica_, identity_, NowUs(), static_cast<uint32_t>(connections_.size())));
+        CollectStats(stats_.counters(), process_, identity_, NowUs(), loop_.MonotonicNs()));
   } else {
     SLUICE_ASSERT(std::holds_alternative<client_protocol::GetClusterMetadataRequest>(request.command),
                   "a server read that is neither GetStats nor GetClusterMetadata");

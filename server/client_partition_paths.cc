@@ -78,13 +78,15 @@ void ClientListener::ServeSend(ClientConnection& connection, const ClientRequest
   const absl::Status status = replica_.SubmitPartition(
       target->namespace_id, target->incarnation, wire::Operation::kSendMessages,
       send.batch.bytes(), NowUs(),
-      [this, peer, header, key, base_offset](absl::StatusOr<uint64_t> op) {
+      [this, peer, header, key, base_offset, namespace_id = target->namespace_id,
+       incarnation = target->incarnation](absl::StatusOr<uint64_t> op) {
         if (!op.ok()) {
           std::fprintf(stderr, "client %llu: send lost: %s\n", static_cast<unsigned long long>(peer),
                        op.status().ToString().c_str());
           Reply(peer, client_protocol::EncodeStatusReply(header, IggyError::kError));
           return;
         }
+        stats_.RecountPartition(namespace_id, incarnation);
         Reply(peer, client_protocol::EncodeReply(
                         header, client_protocol::EncodeSendConfirmation(key, base_offset)));
       });

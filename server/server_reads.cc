@@ -5,8 +5,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include "core/client_protocol/protocol_version.h"
 #include "core/metadata/namespace_packing.h"
 
@@ -42,15 +40,6 @@ client_protocol::PartitionStats PartitionStatsOf(replica::SingleNodeReplica& rep
 
 namespace {
 
-uint64_t ResidentBytes() {
-  FILE* statm = std::fopen("/proc/self/statm", "r");
-  if (statm == nullptr) return 0;
-  unsigned long long size_pages = 0, resident_pages = 0;
-  const int read = std::fscanf(statm, "%llu %llu", &size_pages, &resident_pages);
-  std::fclose(statm);
-  return read == 2 ? resident_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
-}
-
 void FillHost(client_protocol::ServerStats& stats, const std::string& data_directory) {
   char hostname[256] = {};
   if (gethostname(hostname, sizeof(hostname) - 1) == 0) stats.hostname = hostname;
@@ -74,34 +63,18 @@ void FillHost(client_protocol::ServerStats& stats, const std::string& data_direc
 
 }  // namespace
 
-client_protocol::ServerStats CollectStats(replica::SingleNodeReplica& replica,
+client_protocol::ServerStats CollectStats(const ServerCounters& counters, ProcessSampler& process,
                                           const ServerIdentity& identity, uint64_t now_us,
-                                          uint32_t clients_count) {
+                                          uint64_t monotonic_ns) {
   client_protocol::ServerStats stats;
   stats.process_id = static_cast<uint32_t>(getpid());
-  stats.memory_usage = ResidentBytes();
   stats.start_time_us = identity.start_time_us;
   stats.run_time_us = now_us > identity.start_time_us ? now_us - identity.start_time_us : 0;
-  const metadata::MetadataState& state = replica.metadata();
-  client_protocol::FillMetadataCounts(state, stats);
-  // Connections open now, as Iggy counts its clients (the table also holds sessions
-  // of clients that went away).
-  stats.clients_count = clients_count;
-  stats.segments_count = 0;
-  for (const auto& [s, stream] : state.streams) {
-    for (const auto& [t, topic] : stream.topics) {
-      for (uint32_t p = 0; p < topic.partitions.size(); ++p) {
-        const client_protocol::PartitionStats partition =
-            PartitionStatsOf(replica, {s, t, p}, topic.partitions[p]);
-        stats.segments_count += partition.segments_count;
-        stats.messages_count += partition.messages_count;
-      }
-    }
-  }
+  counters.FillStats(stats);
+  process.Fill(stats, monotonic_ns);
   FillHost(stats, identity.data_directory);
   stats.server_version = std::string(client_protocol::kServerVersion);
   stats.server_semver = client_protocol::kServerProtocolVersion;
-  stats.threads_count = 1;  // one loop, no threads
   return stats;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The server's own answers (PROTOCOL.md §5.1): GetStats from the process, the host
-// and the replica's state; GetClusterMetadata from the roster. A single node is its
+// The server's own answers (PROTOCOL.md §5.1): GetStats from the counters, the
+// process and the host; GetClusterMetadata from the roster. A single node is its
 // own leader, so the roster has one healthy leader (the SDK then stays connected,
 // §2.4).
 
@@ -10,6 +10,8 @@
 #include "core/client_protocol/metadata_payloads.h"
 #include "core/client_protocol/system_payloads.h"
 #include "core/replica/single_node_replica.h"
+#include "server/process_figures.h"
+#include "server/server_counters.h"
 
 namespace sluice::server {
 
@@ -34,10 +36,11 @@ client_protocol::PartitionStats PartitionStatsOf(replica::SingleNodeReplica& rep
                                                  const metadata::PartitionKey& key,
                                                  const metadata::Partition& partition);
 
-// GetStats: the process (pid, memory), the host (memory, names, disk), the metadata
-// counts and the partition logs' totals. `clients_count` is the connections open now.
-client_protocol::ServerStats CollectStats(replica::SingleNodeReplica& replica,
+// GetStats: the data's figures from the counters (rule B14, server_counters.h), the
+// process's from /proc (process_figures.h), the host's (memory, names, disk).
+// `now_us` is the realtime clock, `monotonic_ns` the monotonic one.
+client_protocol::ServerStats CollectStats(const ServerCounters& counters, ProcessSampler& process,
                                           const ServerIdentity& identity, uint64_t now_us,
-                                          uint32_t clients_count);
+                                          uint64_t monotonic_ns);
 
 }  // namespace sluice::server
