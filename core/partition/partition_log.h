@@ -46,6 +46,7 @@
 #include "core/io/task.h"
 #include "core/partition/consumer_offsets.h"
 #include "core/partition/layout.h"
+#include "core/partition/partition_snapshot.h"
 #include "core/partition/segment_index.h"
 #include "core/partition/segment_scan.h"
 #include "core/partition/state_record.h"
@@ -182,6 +183,20 @@ class PartitionLog {
   // and only to sealed segments).
   std::vector<SegmentSummary> SegmentSummaries() const;
   const std::string& directory() const { return directory_; }
+  io::Storage& storage() const { return storage_; }
+  const PartitionOptions& options() const { return options_; }
+
+  // --- state sync (rule B15, partition_snapshot.h) ---
+  // The chain anchor: the `parent` of the first retained segment's first entry (the
+  // prepare checksum of op anchor = segments().front().first_op - 1).
+  absl::uint128 anchor_parent() const;
+  // The snapshot of the current anchor, if this partition has one (none at anchor 0,
+  // and none in a directory written before anchor snapshots existed, until its next
+  // retention step). It changes only with the anchor (retention, purge).
+  const std::optional<EncodedPartitionSnapshot>& anchor_snapshot() const { return anchor_snapshot_; }
+  // Waits for the work in flight (Drain), then closes every segment file. The log
+  // accepts nothing afterwards (for installing a snapshot: the caller reopens).
+  io::Task<absl::Status> Close();
 
  private:
   friend class PartitionRecovery;
@@ -216,6 +231,10 @@ class PartitionLog {
   io::Task<absl::Status> ApplyEntry(const UncommittedEntry& entry);
   io::Task<absl::Status> DropSealedSegments(size_t count, uint64_t applying_op);
   io::Task<absl::Status> CheckpointConsumerOffsets();
+  // The snapshot of the anchor that dropping the first `count` segments makes
+  // (partition_snapshot.h), written durably; nullopt if it cannot be derived (no
+  // snapshot of the current anchor).
+  io::Task<absl::StatusOr<std::optional<EncodedPartitionSnapshot>>> WriteAnchorSnapshot(size_t count);
   io::Task<absl::Status> WriteStateRecord();
   io::Task<absl::StatusOr<PollResult>> PollFrom(size_t segment, size_t entry, uint64_t start_offset,
                                                 uint32_t count);
@@ -249,6 +268,7 @@ class PartitionLog {
   uint64_t committed_next_offset_ = 0;
   uint64_t bytes_since_record_ = 0;
   ConsumerOffsets consumer_offsets_;
+  std::optional<EncodedPartitionSnapshot> anchor_snapshot_;
   // Ring queues and pooled units: the steady-state append path allocates nothing (B12).
   base::RingQueue<UncommittedEntry> unapplied_{256};
   base::RingQueue<RecentRequest> recent_{256};

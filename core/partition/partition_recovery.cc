@@ -10,7 +10,10 @@
 //   5. what sits above the durable watermark is rewritten and synced, and the state
 //      record rewritten, before anything is trusted (B1);
 //   6. consumer offsets: checkpoint plus replayed stores, checked against the log
-//      end (B3).
+//      end (B3); the snapshot of the anchor (partition_snapshot.h) is loaded and
+//      verified (B6), served for state sync (B15), and is where the offsets start
+//      when the checkpoint is older than the anchor (an install interrupted after
+//      its state record).
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/io/io_error.h"
@@ -18,6 +21,7 @@
 #include "core/partition/entry_body.h"
 #include "core/partition/partition_log.h"
 #include "core/partition/partition_log_internal.h"
+#include "core/partition/partition_snapshot.h"
 #include "core/wire/header.h"
 
 namespace sluice::partition {
@@ -30,6 +34,7 @@ class PartitionRecovery {
     CO_RETURN_IF_ERROR(co_await LoadRecord());
     CO_RETURN_IF_ERROR(co_await RemoveStrayFiles());
     CO_RETURN_IF_ERROR(co_await OpenSegments());
+    CO_RETURN_IF_ERROR(co_await LoadAnchorSnapshot());
     for (size_t i = 0; i + 1 < log_.segments_.size(); ++i) CO_RETURN_IF_ERROR(co_await CheckSealedSegment(i));
     CO_RETURN_IF_ERROR(co_await RecoverActiveSegment());
     CollectSegmentSteps(active_scan_, active_bytes_);
@@ -107,6 +112,17 @@ class PartitionRecovery {
     for (const io::DirectoryEntry& entry : entries) {
       const std::optional<uint64_t> first_op = ParseSegmentFileName(entry.name);
       const bool temporary = absl::EndsWith(entry.name, ".tmp");
+      // Only the current anchor's snapshot counts: an older one was superseded by a
+      // step that crashed before removing it, a newer one belongs to a step (or an
+      // install) that crashed before its state record.
+      const std::optional<uint64_t> anchor = ParseAnchorSnapshotName(entry.name);
+      if (anchor.has_value() && *anchor + 1 != log_.record_.anchor_op) {
+        Decide(absl::StrCat(Path(entry.name), ": not the snapshot of the anchor op ", log_.record_.anchor_op - 1,
+                            "; removed"));
+        CO_RETURN_IF_ERROR(co_await io::UnlinkFile(log_.storage_, Path(entry.name)));
+        removed = true;
+        continue;
+      }
       if ((first_op.has_value() && !Listed(*first_op)) || temporary) {
         // Not in the record: left by a roll that crashed before its record (empty by
         // construction) or by a retention step after its record (already dropped).
@@ -153,6 +169,55 @@ class PartitionRecovery {
     }
     log_.segments_.front()->parent_of_first = log_.record_.anchor_parent;
     co_return absl::OkStatus();
+  }
+
+  // The snapshot of the anchor (state sync, B15). Absent at anchor 0 and in
+  // directories written before anchor snapshots existed (nothing is served then); a
+  // torn, corrupt or foreign one is never loaded (B6): it is not served, and it is
+  // an error only if the offsets must start from it (RestoreConsumerOffsets).
+  io::Task<absl::Status> LoadAnchorSnapshot() {
+    const uint64_t anchor = log_.record_.anchor_op - 1;
+    if (anchor == 0) co_return absl::OkStatus();
+    const std::string path = Path(AnchorSnapshotName(anchor));
+    absl::StatusOr<Bytes> bytes = co_await io::ReadWholeFile(log_.storage_, path);
+    if (io::IsEnoent(bytes.status())) {
+      Decide(absl::StrCat(path, ": none; no snapshot of anchor op ", anchor, " to serve (rule B15)"));
+      co_return absl::OkStatus();
+    }
+    CO_RETURN_IF_ERROR(bytes.status(), "reading ", path);
+    const OffsetsOwner owner{.namespace_id = log_.options_.namespace_id,
+                             .incarnation = log_.options_.address.incarnation};
+    const absl::StatusOr<PartitionSnapshot> snapshot =
+        VerifyAnchorSnapshot(*bytes, anchor, log_.record_.anchor_parent, owner, path);
+    if (!snapshot.ok()) {
+      anchor_snapshot_error_ = snapshot.status();
+      Warn(absl::StrCat(snapshot.status().message(), "; not served"));
+      co_return absl::OkStatus();
+    }
+    log_.anchor_snapshot_ = EncodeServedSnapshot(*snapshot);
+    anchor_offsets_ = snapshot->offsets;
+    co_return absl::OkStatus();
+  }
+
+  // A checkpoint older than the anchor predates the step that set the anchor: only an
+  // install writes its checkpoint after its record (partition_snapshot.h), and a
+  // retention step checkpoints through its own op before its record. The anchor's
+  // snapshot holds the offsets then; a directory from before anchor snapshots has
+  // none, and its checkpoint (written at its retention steps) stands.
+  absl::Status StartFromAnchorIfNewer(const std::string& path) {
+    const uint64_t anchor = log_.record_.anchor_op - 1;
+    if (log_.consumer_offsets_.applied_op >= anchor) return absl::OkStatus();
+    if (!anchor_snapshot_error_.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": checkpoint at op ", log_.consumer_offsets_.applied_op, " predates the anchor op ", anchor,
+          " and the anchor's snapshot is unusable (", anchor_snapshot_error_.message(),
+          "). Refusing to start (rules B3, B6); restore the partition from a replica or a backup."));
+    }
+    if (!anchor_offsets_.has_value()) return absl::OkStatus();
+    Decide(absl::StrCat(path, ": checkpoint at op ", log_.consumer_offsets_.applied_op,
+                        " predates the anchor op ", anchor, "; offsets start from the anchor's snapshot (rule B15)"));
+    log_.consumer_offsets_ = {.applied_op = anchor, .offsets = *anchor_offsets_};
+    return absl::OkStatus();
   }
 
   io::Task<absl::StatusOr<Bytes>> ReadAll(io::FileHandle file, const std::string& path) {
@@ -362,6 +427,7 @@ class PartitionRecovery {
     CO_ASSIGN_OR_RETURN(OwnedConsumerOffsets checkpoint, DecodeConsumerOffsets(bytes), path);
     CO_RETURN_IF_ERROR(CheckOffsetsCheckpoint(path, checkpoint));
     log_.consumer_offsets_ = std::move(checkpoint.offsets);
+    CO_RETURN_IF_ERROR(StartFromAnchorIfNewer(path));
     uint64_t replayed = 0;
     for (size_t i = 0; i < log_.segments_.size(); ++i) {
       for (const IndexEntry& index : log_.segments_[i]->entries) {
@@ -503,6 +569,8 @@ class PartitionRecovery {
   PartitionLog& log_;
   RecoveryReport& report_;
   std::vector<SegmentStep> segment_steps_;
+  std::optional<std::map<ConsumerKey, uint64_t>> anchor_offsets_;  // from the anchor's snapshot
+  absl::Status anchor_snapshot_error_;                             // why it is unusable
   Bytes active_bytes_;
   ScanResult active_scan_;
 };

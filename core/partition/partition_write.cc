@@ -211,20 +211,32 @@ io::Task<absl::Status> PartitionLog::CheckpointConsumerOffsets() {
   co_return absl::OkStatus();
 }
 
-// Retention in a crash-safe order: checkpoint the consumer offsets (the dropped
-// segments may hold their stores), then the state record without the segments
-// (the new chain anchor with it), then unlink the files and sync the directory. A
-// crash after the record leaves stray files that recovery removes.
+// Retention in a crash-safe order: the snapshot of the new anchor (state sync, B15:
+// partition_snapshot.h), then checkpoint the consumer offsets (the dropped segments
+// may hold their stores; the checkpoint reflects every op up to the applying one, so
+// it is never older than the new anchor), then the state record without the
+// segments (the new chain anchor with it), then unlink the files and the previous
+// anchor's snapshot and sync the directory. A crash after the record leaves stray
+// files that recovery removes.
 io::Task<absl::Status> PartitionLog::DropSealedSegments(size_t count, uint64_t applying_op) {
   if (count == 0) co_return absl::OkStatus();
   SLUICE_ASSERT(count < segments_.size(), "retention would drop the active segment");
   SLUICE_ASSERT(segments_[count]->info.first_op <= applying_op + 1,
                 "retention at op ", applying_op, " would drop later ops");
+  CO_ASSIGN_OR_RETURN(std::optional<EncodedPartitionSnapshot> anchor, co_await WriteAnchorSnapshot(count));
+  const uint64_t previous_anchor = segments_.front()->info.first_op - 1;
+  consumer_offsets_.applied_op = std::max(consumer_offsets_.applied_op, applying_op);
   CO_RETURN_IF_ERROR(co_await CheckpointConsumerOffsets());
   std::vector<std::unique_ptr<Segment>> dropped;
   for (size_t i = 0; i < count; ++i) dropped.push_back(std::move(segments_[i]));
   segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(count));
   CO_RETURN_IF_ERROR(co_await WriteStateRecord());
+  anchor_snapshot_ = std::move(anchor);
+  if (previous_anchor > 0) {
+    const absl::Status removed =
+        co_await io::UnlinkFile(storage_, io::JoinPath(directory_, AnchorSnapshotName(previous_anchor)));
+    if (!removed.ok() && !io::IsEnoent(removed)) co_return removed;
+  }
   for (const auto& segment : dropped) {
     CO_RETURN_IF_ERROR(co_await io::CloseFile(storage_, segment->log));
     CO_RETURN_IF_ERROR(co_await io::CloseFile(storage_, segment->index));

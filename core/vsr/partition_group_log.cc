@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
+#include "core/partition/partition_snapshot.h"
+#include "core/vsr/partition_sync.h"
 #include "core/wire/header.h"
 
 namespace sluice::vsr {
@@ -24,24 +26,8 @@ io::Task<absl::StatusOr<std::unique_ptr<PartitionGroupLog>>> PartitionGroupLog::
   const uint64_t anchor = partition.segments().front().first_op;  // the first retained op
   const uint64_t last = partition.last_op();
   SLUICE_ASSERT(anchor >= 1 && anchor <= last + 1, "anchor op ", anchor, " above last op ", last);
-  adapter->base_op_ = anchor - 1;
-  adapter->base_checksum_ = partition.last_checksum();  // when nothing above the anchor is retained
-  // The recent window, and the anchor's entry for its parent (the base checksum).
+  // The recent window; the base checksum is the anchor's parent (the state record's).
   const uint64_t first = std::max(anchor, last >= options.headers_max ? last - options.headers_max + 1 : 1);
-  if (anchor <= last && first > anchor) {
-    CO_ASSIGN_OR_RETURN(const Bytes frame, co_await partition.ReadEntry(anchor), "reading op ", anchor, " for VSR");
-    if (frame.size() < wire::kHeaderSize) {
-      co_return absl::DataLossError(absl::StrCat("op ", anchor, " of ", partition.directory(), " is cut short"));
-    }
-    absl::uint128 checksum = 0;
-    absl::StatusOr<wire::PrepareHeader> header =
-        DecodeLonePrepareHeader(ByteSpan(frame).first(wire::kHeaderSize), options.cluster, &checksum);
-    if (!header.ok()) {
-      co_return absl::DataLossError(absl::StrCat("op ", anchor, " of ", partition.directory(),
-                                                 " fails its checks: ", header.status().message()));
-    }
-    adapter->base_checksum_ = header->parent;
-  }
   std::optional<absl::uint128> previous;
   for (uint64_t op = first; op <= last; ++op) {
     CO_ASSIGN_OR_RETURN(const Bytes frame, co_await partition.ReadEntry(op), "reading op ", op, " for VSR");
@@ -50,7 +36,10 @@ io::Task<absl::StatusOr<std::unique_ptr<PartitionGroupLog>>> PartitionGroupLog::
       co_return absl::DataLossError(absl::StrCat("op ", op, " of ", partition.directory(),
                                                  " fails its checks: ", prepare.status().message()));
     }
-    if (op == anchor) adapter->base_checksum_ = prepare->header().parent;
+    if (op == anchor && prepare->header().parent != partition.anchor_parent()) {
+      co_return absl::DataLossError(absl::StrCat("op ", op, " of ", partition.directory(),
+                                                 " does not link to the partition's chain anchor"));
+    }
     if (previous.has_value() && prepare->header().parent != *previous) {
       co_return absl::DataLossError(absl::StrCat("op ", op, " of ", partition.directory(),
                                                  " does not link to the op before it"));
@@ -63,7 +52,10 @@ io::Task<absl::StatusOr<std::unique_ptr<PartitionGroupLog>>> PartitionGroupLog::
                                                " read back with another checksum"));
   }
   for (uint64_t op : report.faulty_ops) adapter->faulty_head_op_ = std::max(adapter->faulty_head_op_, op);
-  adapter->recovered_commit_ = std::max(report.commit_op, adapter->base_op_);
+  adapter->recovered_commit_ = std::max(report.commit_op, adapter->base_op());
+  // A sync this replica was in the middle of resumes from its staging.
+  CO_ASSIGN_OR_RETURN(adapter->staged_,
+                      co_await LoadPartitionStaging(partition.storage(), partition.directory(), adapter->base_op()));
   co_return std::move(adapter);
 }
 
@@ -91,6 +83,7 @@ void PartitionGroupLog::Report(absl::AnyInvocable<void(Result)> done, Result res
 }
 
 absl::Status PartitionGroupLog::Append(ByteSpan frame, DurableCallback on_durable) {
+  if (installing_) return absl::UnavailableError("installing a snapshot");
   const uint64_t op = log_->last_op() + 1;
   if (absl::Status status = log_->Append(frame, std::move(on_durable)); !status.ok()) return status;
   SLUICE_ASSERT(log_->last_op() == op, "partition appended op ", log_->last_op(), " not ", op);
@@ -100,7 +93,10 @@ absl::Status PartitionGroupLog::Append(ByteSpan frame, DurableCallback on_durabl
 }
 
 void PartitionGroupLog::ReadEntry(uint64_t op, ReadCallback done) {
-  if (op <= base_op_ || op > log_->last_op()) {
+  if (installing_) {
+    return Report<absl::StatusOr<Bytes>>(std::move(done), absl::UnavailableError("installing a snapshot"));
+  }
+  if (op <= base_op() || op > log_->last_op()) {
     return Report<absl::StatusOr<Bytes>>(std::move(done),
                                          absl::NotFoundError(absl::StrCat("op ", op, " not in the log")));
   }
@@ -115,11 +111,12 @@ void PartitionGroupLog::ReadEntry(uint64_t op, ReadCallback done) {
 }
 
 void PartitionGroupLog::TruncateAfter(uint64_t op, uint64_t commit_watermark, DoneCallback done) {
-  if (op < commit_watermark || op < base_op_ || op > log_->last_op()) {
+  if (installing_ || op < commit_watermark || op < base_op() || op > log_->last_op()) {
     return Report<absl::Status>(std::move(done),
                                 absl::FailedPreconditionError(absl::StrCat(
                                     "truncate after op ", op, " with commit watermark ", commit_watermark,
-                                    ", base op ", base_op_, " and last op ", log_->last_op())));
+                                    ", base op ", base_op(), " and last op ", log_->last_op(),
+                                    installing_ ? " while installing a snapshot" : "")));
   }
   std::weak_ptr<int> alive = alive_;
   io::Spawn(log_->TruncateAfter(op), [this, alive, op, done = std::move(done)](absl::Status status) mutable {
@@ -133,32 +130,117 @@ void PartitionGroupLog::TruncateAfter(uint64_t op, uint64_t commit_watermark, Do
 }
 
 std::optional<ByteSpan> PartitionGroupLog::Header(uint64_t op) const {
-  if (op <= base_op_ || op > log_->last_op()) return std::nullopt;
+  if (op <= base_op() || op > log_->last_op()) return std::nullopt;
   const auto it = headers_.find(op);
   if (it == headers_.end()) return std::nullopt;
   return ByteSpan(it->second);
 }
 
 std::optional<absl::uint128> PartitionGroupLog::ChecksumAt(uint64_t op) const {
-  if (op == base_op_) return base_checksum_;
-  if (op < base_op_ || op > log_->last_op()) return std::nullopt;
+  if (op == base_op()) return base_checksum();
+  if (op < base_op() || op > log_->last_op()) return std::nullopt;
   const auto it = checksums_.find(op);
   if (it == checksums_.end()) return std::nullopt;
   return it->second;
 }
 
+std::optional<SnapshotId> PartitionGroupLog::ServedSnapshot() const {
+  const std::optional<partition::EncodedPartitionSnapshot>& anchor = log_->anchor_snapshot();
+  if (installing_ || !anchor.has_value() || anchor->op == 0 || anchor->op != base_op()) return std::nullopt;
+  return SnapshotId{
+      .op = anchor->op, .op_checksum = anchor->op_checksum, .size_bytes = anchor->bytes.size(), .checksum = anchor->checksum};
+}
+
 void PartitionGroupLog::ReadSnapshot(const SnapshotId& snapshot, uint64_t offset, uint64_t size_max_bytes,
                                      ReadCallback done) {
-  Report<absl::StatusOr<Bytes>>(std::move(done), absl::NotFoundError("the partition log serves no snapshot yet"));
+  absl::StatusOr<Bytes> chunk = absl::NotFoundError(
+      absl::StrCat("the snapshot of op ", snapshot.op, " is not the one ", log_->directory(), " serves"));
+  if (ServedSnapshot() == std::optional<SnapshotId>(snapshot) && offset < snapshot.size_bytes) {
+    const Bytes& bytes = log_->anchor_snapshot()->bytes;
+    const uint64_t size = std::min<uint64_t>(size_max_bytes, snapshot.size_bytes - offset);
+    chunk = Bytes(bytes.begin() + static_cast<ptrdiff_t>(offset), bytes.begin() + static_cast<ptrdiff_t>(offset + size));
+  }
+  Report(std::move(done), std::move(chunk));
 }
 
 void PartitionGroupLog::StageSnapshot(const SnapshotId& snapshot, uint64_t offset, ByteSpan bytes,
                                       DoneCallback done) {
-  Report<absl::Status>(std::move(done), absl::UnimplementedError("partition state sync is not wired yet"));
+  const bool continues = staged_.has_value() && staged_->id == snapshot && staged_->staged_bytes == offset;
+  if (staging_ || installing_ || (offset != 0 && !continues) || offset + bytes.size() > snapshot.size_bytes ||
+      snapshot.op <= base_op()) {
+    return Report<absl::Status>(std::move(done), absl::FailedPreconditionError(absl::StrCat(
+                                                     "staging ", bytes.size(), " bytes at offset ", offset,
+                                                     " of the snapshot of op ", snapshot.op, " in ",
+                                                     log_->directory(), ": not where its staging ends")));
+  }
+  staging_ = true;
+  if (offset == 0) staged_.reset();  // the file is recreated: an older staging is gone
+  const uint64_t end = offset + bytes.size();
+  std::weak_ptr<int> alive = alive_;
+  io::Spawn(StagePartitionChunk(log_->storage(), log_->directory(), snapshot, offset, Bytes(bytes.begin(), bytes.end())),
+            [this, alive, snapshot, end, done = std::move(done)](absl::Status status) mutable {
+              if (alive.lock() == nullptr) return;
+              staging_ = false;
+              if (status.ok()) staged_ = StagedSnapshot{.id = snapshot, .staged_bytes = end};
+              Report(std::move(done), std::move(status));
+            });
 }
 
 void PartitionGroupLog::InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) {
-  Report<absl::Status>(std::move(done), absl::UnimplementedError("partition state sync is not wired yet"));
+  if (staging_ || installing_ || !staged_.has_value() || !(staged_->id == snapshot) ||
+      staged_->staged_bytes != snapshot.size_bytes || snapshot.op <= base_op()) {
+    return Report<absl::Status>(std::move(done), absl::FailedPreconditionError(absl::StrCat(
+                                                     "the snapshot of op ", snapshot.op,
+                                                     " is not completely staged above base op ", base_op(), " in ",
+                                                     log_->directory())));
+  }
+  installing_ = true;
+  std::weak_ptr<int> alive = alive_;
+  io::Spawn(Install(snapshot), [this, alive, done = std::move(done)](absl::Status status) mutable {
+    if (alive.lock() == nullptr) return;
+    installing_ = false;
+    Report(std::move(done), std::move(status));
+  });
+}
+
+io::Task<absl::Status> PartitionGroupLog::Install(SnapshotId snapshot) {
+  io::Storage& storage = log_->storage();
+  const std::string directory = log_->directory();
+  const partition::PartitionOptions options = log_->options();
+  // 1. The whole staging verified, then its content as this partition's snapshot of op.
+  absl::StatusOr<Bytes> bytes = co_await ReadStagedPartitionSnapshot(storage, directory, snapshot);
+  if (absl::IsDataLoss(bytes.status())) staged_.reset();  // removed: never installed
+  CO_RETURN_IF_ERROR(bytes.status());
+  absl::StatusOr<partition::PartitionSnapshot> decoded = partition::VerifyAnchorSnapshot(
+      *bytes, snapshot.op, snapshot.op_checksum,
+      {.namespace_id = options.namespace_id, .incarnation = options.address.incarnation},
+      io::JoinPath(directory, kPartitionStagingName));
+  if (!decoded.ok()) {
+    staged_.reset();
+    CO_RETURN_IF_ERROR(co_await RemovePartitionStaging(storage, directory));
+    co_return absl::DataLossError(decoded.status().message());
+  }
+  // 2. The partition stops (appends drained), the snapshot becomes its durable state.
+  const uint64_t previous_last = log_->last_op();
+  CO_RETURN_IF_ERROR(co_await log_->Close());
+  CO_RETURN_IF_ERROR(co_await partition::InstallAnchorSnapshot(storage, directory, *std::move(bytes),
+                                                               *std::move(decoded)));
+  // 3. Recovered from disk like at boot: the install's result is what recovery accepts.
+  partition::RecoveryReport report;
+  CO_ASSIGN_OR_RETURN(std::unique_ptr<partition::PartitionLog> reopened,
+                      co_await partition::PartitionLog::Open(storage, options, &report),
+                      "recovering ", directory, " after installing the snapshot of op ", snapshot.op);
+  log_ = std::move(reopened);
+  SLUICE_ASSERT(base_op() == snapshot.op && base_checksum() == snapshot.op_checksum && log_->last_op() == snapshot.op,
+                directory, ": installed the snapshot of op ", snapshot.op, " but the base is op ", base_op());
+  faulty_head_op_ = std::max(faulty_head_op_, previous_last);
+  for (uint64_t op : report.faulty_ops) faulty_head_op_ = std::max(faulty_head_op_, op);
+  recovered_commit_ = std::max(recovered_commit_, snapshot.op);
+  headers_.clear();
+  checksums_.clear();
+  staged_.reset();
+  CO_RETURN_IF_ERROR(co_await RemovePartitionStaging(storage, directory));
+  co_return absl::OkStatus();
 }
 
 }  // namespace sluice::vsr

@@ -7,9 +7,9 @@
 //
 // The base is the retained log's anchor: the op before the first entry of the first
 // segment (0 for a new partition; higher once retention dropped sealed segments, a
-// replicated and so committed step). Its checksum is the first retained entry's
-// parent, read when the adapter is built (or the last checksum when nothing above
-// the anchor is retained).
+// replicated and so committed step, or once a snapshot was installed). Its checksum
+// is the first retained entry's parent (PartitionLog::anchor_parent). The base moves
+// when a committed retention step applies, so base_op() follows the partition.
 //
 // The partition log reads and truncates as coroutines; this adapter runs them with
 // io::Spawn and reports on the loop. Header() and ChecksumAt() serve a bounded
@@ -18,12 +18,27 @@
 // Commit() forwards to PartitionLog::Commit, which applies committed entries in op
 // order.
 //
-// Not yet: state sync of partition segments (B15). This log serves no snapshot and
-// refuses to stage one (Unimplemented) — unlike the metadata adapter, which serves
-// and installs its checkpoint's snapshot (metadata_sync.h); plugging in
-// means serving the retained segments and the consumer-offset checkpoint as the
-// snapshot of the anchor, and installing a peer's as a new set of segments.
-// Known gap: TruncateAfter(last_op()) over faulty entries above last_op() forgets
+// State sync (rule B15): the snapshot of the base is the partition's anchor snapshot
+// (core/partition/partition_snapshot.h: consumer offsets, next message offset and
+// purge step as of the anchor, with the anchor's checksum; the entries above the
+// base come by repair). ServedSnapshot() offers it whenever the partition has one for
+// its current base. A peer's snapshot is staged chunk by chunk in the partition
+// directory's `sync-staging.bin` (partition_sync.h; Staged() after a restart, so the
+// sync resumes) and installed in this order: the staging verified whole (DataLoss,
+// and the staging removed, otherwise), its content checked as this partition's
+// snapshot of that op, the partition closed (appends drained), the snapshot made
+// durable as the new anchor (partition::InstallAnchorSnapshot: its commit point is
+// the state record), the partition recovered from disk (PartitionLog::Open — so what
+// the install leaves is, by construction, what recovery accepts), the staging
+// removed. Every entry the partition held is dropped (the base is above every op it
+// could verify); faulty_head_op() keeps their highest op, so this replica never nacks
+// an op it may have acknowledged. While an install runs, Append is refused
+// (Unavailable: repair retries) and Commit is ignored (the install commits through
+// the snapshot's op).
+//
+// Known gaps: faulty_head_op() after an install is kept in memory only: a restart
+// before the entries above the base are repaired reports only what is on disk.
+// TruncateAfter(last_op()) over faulty entries above last_op() forgets
 // them here, but PartitionLog::TruncateAfter leaves such a tail on disk (it is
 // overwritten by the next appends), so a recovery before that may report it again.
 //
@@ -49,8 +64,8 @@ class PartitionGroupLog final : public GroupLog {
     uint64_t headers_max = 1024;  // recent headers kept in memory (and read at construction)
   };
 
-  // Reads the recent headers and the base checksum from `log`. Errors: the read's
-  // (an I/O error, or DataLoss for an entry that fails its checksum).
+  // Reads the recent headers from `log` and the staging a sync left (if any).
+  // Errors: the read's (an I/O error, or DataLoss for an entry that fails its checksum).
   static io::Task<absl::StatusOr<std::unique_ptr<PartitionGroupLog>>> FromRecovery(
       std::unique_ptr<partition::PartitionLog> log, partition::RecoveryReport report, io::Loop& loop,
       Options options);
@@ -59,22 +74,24 @@ class PartitionGroupLog final : public GroupLog {
   absl::Status Append(ByteSpan frame, DurableCallback on_durable) override;
   void ReadEntry(uint64_t op, ReadCallback done) override;
   void TruncateAfter(uint64_t op, uint64_t commit_watermark, DoneCallback done) override;
-  void Commit(uint64_t op) override { log_->Commit(op); }
+  void Commit(uint64_t op) override {
+    if (!installing_) log_->Commit(op);
+  }
 
-  uint64_t base_op() const override { return base_op_; }
-  absl::uint128 base_checksum() const override { return base_checksum_; }
+  uint64_t base_op() const override { return log_->segments().front().first_op - 1; }
+  absl::uint128 base_checksum() const override { return log_->anchor_parent(); }
   uint64_t last_op() const override { return log_->last_op(); }
   absl::uint128 last_checksum() const override { return log_->last_checksum(); }
-  uint64_t durable_op() const override { return std::max(log_->durable_op(), base_op_); }
+  uint64_t durable_op() const override { return std::max(log_->durable_op(), base_op()); }
   uint64_t faulty_head_op() const override { return std::max(faulty_head_op_, log_->last_op()); }
   uint64_t recovered_commit() const override { return recovered_commit_; }
   std::optional<ByteSpan> Header(uint64_t op) const override;
   std::optional<absl::uint128> ChecksumAt(uint64_t op) const override;
 
-  std::optional<SnapshotId> ServedSnapshot() const override { return std::nullopt; }
+  std::optional<SnapshotId> ServedSnapshot() const override;
   void ReadSnapshot(const SnapshotId& snapshot, uint64_t offset, uint64_t size_max_bytes,
                     ReadCallback done) override;
-  std::optional<StagedSnapshot> Staged() const override { return std::nullopt; }
+  std::optional<StagedSnapshot> Staged() const override { return staged_; }
   void StageSnapshot(const SnapshotId& snapshot, uint64_t offset, ByteSpan bytes, DoneCallback done) override;
   void InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) override;
 
@@ -86,17 +103,20 @@ class PartitionGroupLog final : public GroupLog {
   void Forget(uint64_t after_op);
   template <typename Result>
   void Report(absl::AnyInvocable<void(Result)> done, Result result);
+  io::Task<absl::Status> Install(SnapshotId snapshot);
 
   std::unique_ptr<partition::PartitionLog> log_;
   io::Loop& loop_;
   Options options_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
-  uint64_t base_op_ = 0;
-  absl::uint128 base_checksum_ = 0;
   uint64_t faulty_head_op_ = 0;
   uint64_t recovered_commit_ = 0;
   absl::btree_map<uint64_t, absl::uint128> checksums_;
   absl::btree_map<uint64_t, std::array<uint8_t, 256>> headers_;
+  // State sync.
+  std::optional<StagedSnapshot> staged_;
+  bool staging_ = false;     // a chunk being staged
+  bool installing_ = false;  // an install in flight
 };
 
 }  // namespace sluice::vsr

@@ -120,18 +120,27 @@ TEST_F(PartitionGroupLogTest, AppendsReadsTruncatesAndRecoversTheSameLog) {
   EXPECT_LE(log->recovered_commit(), 4u);
 }
 
-TEST_F(PartitionGroupLogTest, ServesNoSnapshotAndRefusesToStageOneYet_B15) {
+// State sync (B15) is covered by partition_state_sync_test.cc; here, the edge: at
+// base 0 there is nothing to serve, and a snapshot at or below the base is refused.
+TEST_F(PartitionGroupLogTest, ServesNoSnapshotAtBaseZeroAndRefusesOneAtOrBelowTheBase_B15) {
   ASSERT_TRUE(fixture_.Create().ok());
   std::unique_ptr<PartitionGroupLog> log = Adopt({});
   ASSERT_NE(log, nullptr);
   EXPECT_FALSE(log->ServedSnapshot().has_value());
   EXPECT_FALSE(log->Staged().has_value());
-  const SnapshotId id{.op = 5, .op_checksum = 1, .size_bytes = 1, .checksum = 2};
-  EXPECT_EQ(Wait<absl::Status>([&](auto done) { log->StageSnapshot(id, 0, base::AsBytes("x"), std::move(done)); })
+  const SnapshotId at_base{.op = 0, .op_checksum = 1, .size_bytes = 1, .checksum = 2};
+  EXPECT_EQ(
+      Wait<absl::Status>([&](auto done) { log->StageSnapshot(at_base, 0, base::AsBytes("x"), std::move(done)); })
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+  const SnapshotId above{.op = 5, .op_checksum = 1, .size_bytes = 2, .checksum = 2};
+  EXPECT_EQ(Wait<absl::Status>([&](auto done) { log->InstallSnapshot(above, std::move(done)); }).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "nothing staged";
+  EXPECT_EQ(Wait<absl::StatusOr<Bytes>>([&](auto done) { log->ReadSnapshot(above, 0, 10, std::move(done)); })
+                .status()
                 .code(),
-            absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(Wait<absl::Status>([&](auto done) { log->InstallSnapshot(id, std::move(done)); }).code(),
-            absl::StatusCode::kUnimplemented);
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace
