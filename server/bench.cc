@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/base/bytes.h"
+#include "core/base/status_macros.h"
 #include "core/client_protocol/requests.h"
 #include "core/wire/batch.h"
 #include "core/wire/batch_encoder.h"
@@ -213,10 +214,32 @@ double PhaseReport::Percentile(double fraction) const {
   return latencies_us[std::clamp<size_t>(rank, 1, latencies_us.size()) - 1];
 }
 
+namespace {
+
+// A batch of the configured shape encodes (it fits the protocol's batch bound).
+absl::Status CheckBatchShape(const BenchOptions& options) {
+  const std::vector<uint8_t> payload(options.message_size, 'x');
+  std::vector<wire::MessageToSend> messages(
+      options.batch, {.id = 1, .payload = ByteSpan(payload.data(), payload.size())});
+  absl::StatusOr<Bytes> batch = wire::EncodeBatch(messages);
+  if (!batch.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("a batch of ", options.batch, " messages of ",
+                                                   options.message_size, " bytes: ",
+                                                   batch.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+// The phases, on the stream `report.stream` the caller created.
+absl::Status RunPhases(const BenchOptions& options, BlockingClient& admin, BenchReport& report);
+
+}  // namespace
+
 absl::StatusOr<BenchReport> RunBench(const BenchOptions& options) {
   if (options.producers == 0 || options.batch == 0 || options.poll_count == 0) {
     return absl::InvalidArgumentError("producers, batch and poll count must be at least 1");
   }
+  RETURN_IF_ERROR(CheckBatchShape(options));
   BenchReport report;
   report.partitions = options.partitions == 0 ? options.producers : options.partitions;
   report.stream = absl::StrCat("bench-", getpid());
@@ -224,19 +247,25 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& options) {
 
   absl::StatusOr<std::unique_ptr<BlockingClient>> admin = LoggedIn(options);
   if (!admin.ok()) return admin.status();
-  if (absl::Status created = Check((*admin)->Call(client_protocol::CreateStreamRequest{report.stream}),
-                                   "create-stream");
-      !created.ok()) {
-    return created;
-  }
-  if (absl::Status created = Check((*admin)->Call(client_protocol::CreateTopicRequest{
-                                       .stream = stream,
-                                       .partitions_count = report.partitions,
-                                       .name = "bench"}),
-                                   "create-topic");
-      !created.ok()) {
-    return created;
-  }
+  RETURN_IF_ERROR(Check((*admin)->Call(client_protocol::CreateStreamRequest{report.stream}),
+                        "create-stream"));
+  const absl::Status ran = RunPhases(options, **admin, report);
+  // The stream goes whether the phases succeeded or not (unless kept).
+  const absl::Status deleted =
+      options.keep ? absl::OkStatus()
+                   : Check((*admin)->Call(client_protocol::DeleteStreamRequest{stream}), "delete-stream");
+  RETURN_IF_ERROR(ran);
+  RETURN_IF_ERROR(deleted);
+  return report;
+}
+
+namespace {
+
+absl::Status RunPhases(const BenchOptions& options, BlockingClient& admin, BenchReport& report) {
+  const Identifier stream = Identifier::Named(report.stream);
+  RETURN_IF_ERROR(Check(admin.Call(client_protocol::CreateTopicRequest{
+                            .stream = stream, .partitions_count = report.partitions, .name = "bench"}),
+                        "create-topic"));
 
   // Send phase: every producer connected and logged in before the clock starts.
   std::vector<std::unique_ptr<BlockingClient>> producers;
@@ -297,15 +326,10 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& options) {
     if (!result.status.ok()) return result.status;
   }
 
-  if (!options.keep) {
-    if (absl::Status deleted = Check((*admin)->Call(client_protocol::DeleteStreamRequest{stream}),
-                                     "delete-stream");
-        !deleted.ok()) {
-      return deleted;
-    }
-  }
-  return report;
+  return absl::OkStatus();
 }
+
+}  // namespace
 
 std::string FormatBenchReport(const BenchOptions& options, const BenchReport& report) {
   std::string text = absl::StrFormat(

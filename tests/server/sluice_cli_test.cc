@@ -74,6 +74,10 @@ TEST_F(SluiceCliTest, BenchPollsBackExactlyWhatItSent) {
   EXPECT_GT(sent, 0) << out.output;
   EXPECT_EQ(Reported(out.output, "polled"), sent) << out.output;
 
+  // A batch over the protocol's bound is a usage error, found before any stream.
+  out = Cli("bench --batch 2000 --message-size 1024");
+  EXPECT_EQ(out.exit_code, 2) << out.output;
+
   // Each bench deleted its stream.
   auto client = LoggedIn();
   const server::ServerFrame streams = Call(*client, client_protocol::GetStreamsRequest{});
