@@ -8,6 +8,12 @@
 //     {first_op:020}.index   32 bytes per entry of that segment (derived data)
 //     partition.state        the partition state record, two copies
 //     consumer_offsets       consumer and group offsets, checkpointed atomically
+//     anchor-{op:020}.snapshot
+//                            the partition's state as of its anchor op (the op before
+//                            the first segment's first entry): what it serves to a
+//                            lagging replica for state sync (partition_snapshot.h)
+//     sync-staging.bin       a peer's snapshot being staged by state sync
+//                            (core/vsr/partition_sync.h)
 //
 // The incarnation (the op of the metadata operation that created the partition) in
 // the directory name keeps a stream or topic recreated under a reused id from ever

@@ -149,7 +149,14 @@ io::Task<absl::StatusOr<PollResult>> PartitionLog::PollFrom(size_t segment, size
 // the suffix a crash leaves behind; then the files follow.
 io::Task<absl::Status> PartitionLog::TruncateAfter(uint64_t op) {
   CO_RETURN_IF_ERROR(co_await Drain());
-  if (op >= last_op_) co_return absl::OkStatus();
+  // VSR discards whatever lies above op: a promise above it (state_record.h) goes too.
+  if (op >= last_op_) {
+    if (record_.promised_op > op) {
+      record_.promised_op = 0;
+      CO_RETURN_IF_ERROR(co_await WriteStateRecord());
+    }
+    co_return absl::OkStatus();
+  }
   if (op < commit_op_) {
     co_return absl::FailedPreconditionError(absl::StrCat("truncating after op ", op, " would drop committed op ",
                                                          commit_op_, " of ", directory_));
@@ -179,6 +186,7 @@ io::Task<absl::Status> PartitionLog::TruncateAfter(uint64_t op) {
     segments_.pop_back();
   }
   record_.log_end_op = op;
+  if (record_.promised_op > op) record_.promised_op = 0;
   CO_RETURN_IF_ERROR(co_await WriteStateRecord());
   Segment& active = *segments_.back();
   const uint64_t kept_entries = op + 1 - active.info.first_op;

@@ -37,6 +37,7 @@ class PartitionRecovery {
     CO_RETURN_IF_ERROR(co_await LoadAnchorSnapshot());
     for (size_t i = 0; i + 1 < log_.segments_.size(); ++i) CO_RETURN_IF_ERROR(co_await CheckSealedSegment(i));
     CO_RETURN_IF_ERROR(co_await RecoverActiveSegment());
+    ReportPromises();
     CollectSegmentSteps(active_scan_, active_bytes_);
     CO_RETURN_IF_ERROR(co_await MakeTailDurable());
     CO_RETURN_IF_ERROR(co_await RestoreConsumerOffsets());
@@ -393,6 +394,15 @@ class PartitionRecovery {
     if (entry.operation == wire::Operation::kSendMessages) return {};
     const auto begin = active_bytes_.begin() + static_cast<ptrdiff_t>(entry.position + wire::kHeaderSize);
     return Bytes(begin, active_bytes_.begin() + static_cast<ptrdiff_t>(entry.position + entry.size));
+  }
+
+  // Entries an installed snapshot dropped may have been acknowledged (B15): the ops
+  // above the log up to the record's promised op stay faulty for VSR, never nacked.
+  void ReportPromises() {
+    if (log_.options_.single_node || log_.record_.promised_op <= log_.last_op_) return;
+    report_.faulty_ops.push_back(log_.record_.promised_op);
+    Decide(absl::StrCat(Path(kStateRecordName), ": ops ", log_.last_op_ + 1, "..", log_.record_.promised_op,
+                        " may have been acknowledged before a snapshot replaced them; faulty until repaired (rule B15)"));
   }
 
   // Rule B1: bytes above the durable watermark may be pages a failed fsync left in the

@@ -1,5 +1,6 @@
 #include "core/partition/partition_snapshot.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -148,7 +149,7 @@ io::Task<absl::Status> EnsureSegmentFile(io::Storage& storage, const std::string
 }  // namespace
 
 io::Task<absl::Status> InstallAnchorSnapshot(io::Storage& storage, std::string directory, Bytes bytes,
-                                             PartitionSnapshot snapshot) {
+                                             PartitionSnapshot snapshot, uint64_t promised_op) {
   SLUICE_ASSERT(snapshot.op >= 1, "a partition snapshot anchors at op 1 or above");
   const uint64_t first_op = snapshot.op + 1;
   // 1. The anchor's snapshot, durable before anything names it.
@@ -170,6 +171,7 @@ io::Task<absl::Status> InstallAnchorSnapshot(io::Storage& storage, std::string d
   next.anchor_parent = snapshot.op_checksum;
   next.log_end_op = snapshot.op;
   next.purge_step = snapshot.purge_step;
+  next.promised_op = std::max(next.promised_op, promised_op) > snapshot.op ? std::max(next.promised_op, promised_op) : 0;
   next.segments = {SegmentInfo{.first_op = first_op, .start_offset = snapshot.next_offset}};
   CO_RETURN_IF_ERROR(co_await StoreStateRecord(storage, directory, next), "anchoring ", directory, " at op ",
                      snapshot.op);

@@ -119,8 +119,10 @@ absl::StatusOr<PartitionSnapshot> VerifyAnchorSnapshot(ByteSpan bytes, uint64_t 
 //      lists only files that exist);
 //   3. the state record (next sequence): one segment {A + 1, next_offset}, anchor
 //      A + 1 with parent op_checksum, commit watermark A, purge step from the
-//      snapshot, and log_end_op = A — every entry above A on disk is a decided
-//      truncation, so recovery cuts whatever the reused file still holds. This write is
+//      snapshot, log_end_op = A — every entry above A on disk is a decided truncation,
+//      so recovery cuts whatever the reused file still holds — and promised_op =
+//      `promised_op` when above A (the entries dropped may have been acknowledged:
+//      recovery keeps reporting them faulty until repaired, state_record.h). This write is
 //      the install's commit point: a crash before it leaves the old partition (and
 //      stray files recovery removes), a crash after it the new one;
 //   4. the consumer-offset checkpoint: the snapshot's offsets as of op A. A crash
@@ -130,6 +132,6 @@ absl::StatusOr<PartitionSnapshot> VerifyAnchorSnapshot(ByteSpan bytes, uint64_t 
 // segments and anchor files and cuts the reused segment. Any error is an I/O error
 // (fail-stop, rule B1).
 io::Task<absl::Status> InstallAnchorSnapshot(io::Storage& storage, std::string directory, Bytes bytes,
-                                             PartitionSnapshot snapshot);
+                                             PartitionSnapshot snapshot, uint64_t promised_op);
 
 }  // namespace sluice::partition

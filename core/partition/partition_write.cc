@@ -17,6 +17,7 @@ io::Task<absl::Status> PartitionLog::WriteStateRecord() {
   for (const auto& segment : segments_) next.segments.push_back(segment->info);
   next.anchor_op = segments_.front()->info.first_op;
   next.anchor_parent = segments_.front()->parent_of_first;
+  if (next.promised_op <= durable_op_) next.promised_op = 0;  // the log holds that far again
   CO_RETURN_IF_ERROR(co_await StoreStateRecord(storage_, directory_, next));
   record_ = std::move(next);
   bytes_since_record_ = 0;

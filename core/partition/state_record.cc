@@ -33,6 +33,7 @@ Bytes EncodeStateRecord(const StateRecord& record) {
   base::StoreU128(slot, 72, record.anchor_parent);
   base::StoreLittleEndian<uint64_t>(slot, 88, record.log_end_op);
   base::StoreLittleEndian<uint64_t>(slot, 96, record.purge_step);
+  base::StoreLittleEndian<uint64_t>(slot, 104, record.promised_op);
   size_t offset = kStateRecordHeaderSize;
   for (const SegmentInfo& segment : record.segments) {
     base::StoreLittleEndian<uint64_t>(slot, offset, segment.first_op);
@@ -76,6 +77,7 @@ absl::StatusOr<StateRecord> DecodeStateRecord(ByteSpan slot) {
   record.anchor_parent = base::LoadU128(slot, 72);
   record.log_end_op = base::LoadLittleEndian<uint64_t>(slot, 88);
   record.purge_step = base::LoadLittleEndian<uint64_t>(slot, 96);
+  record.promised_op = base::LoadLittleEndian<uint64_t>(slot, 104);
   for (size_t offset = kStateRecordHeaderSize; offset < end; offset += 16) {
     const SegmentInfo segment{base::LoadLittleEndian<uint64_t>(slot, offset),
                               base::LoadLittleEndian<uint64_t>(slot, offset + 8)};

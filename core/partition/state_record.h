@@ -23,7 +23,11 @@
 //    72  16  anchor_parent     the `parent` that entry must carry (chain anchor)
 //    88   8  log_end_op        entries above it are a truncated suffix (UINT64_MAX: none)
 //    96   8  purge_step        the metadata step id of the last purge applied (0: none)
-//   104   8  reserved          zero
+//   104   8  promised_op       the highest op this replica may have acknowledged whose
+//                              entry is no longer on disk (an installed snapshot dropped
+//                              it, B15); recovery reports the ops above the log up to it
+//                              as faulty, so VSR never nacks them (0: none; cleared once
+//                              the log reaches it or VSR truncates below it)
 //   112  16 * segment_count    per segment: first_op u64, start_offset u64
 //                              (ascending; the last is the active segment)
 
@@ -58,6 +62,7 @@ struct StateRecord {
   absl::uint128 anchor_parent = 0;
   uint64_t log_end_op = kNoLogEnd;
   uint64_t purge_step = 0;
+  uint64_t promised_op = 0;
   std::vector<SegmentInfo> segments;
   friend bool operator==(const StateRecord&, const StateRecord&) = default;
 };

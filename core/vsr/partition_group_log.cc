@@ -221,10 +221,10 @@ io::Task<absl::Status> PartitionGroupLog::Install(SnapshotId snapshot) {
     co_return absl::DataLossError(decoded.status().message());
   }
   // 2. The partition stops (appends drained), the snapshot becomes its durable state.
-  const uint64_t previous_last = log_->last_op();
+  const uint64_t promised = faulty_head_op();  // what this replica may have acknowledged
   CO_RETURN_IF_ERROR(co_await log_->Close());
   CO_RETURN_IF_ERROR(co_await partition::InstallAnchorSnapshot(storage, directory, *std::move(bytes),
-                                                               *std::move(decoded)));
+                                                               *std::move(decoded), promised));
   // 3. Recovered from disk like at boot: the install's result is what recovery accepts.
   partition::RecoveryReport report;
   CO_ASSIGN_OR_RETURN(std::unique_ptr<partition::PartitionLog> reopened,
@@ -233,7 +233,7 @@ io::Task<absl::Status> PartitionGroupLog::Install(SnapshotId snapshot) {
   log_ = std::move(reopened);
   SLUICE_ASSERT(base_op() == snapshot.op && base_checksum() == snapshot.op_checksum && log_->last_op() == snapshot.op,
                 directory, ": installed the snapshot of op ", snapshot.op, " but the base is op ", base_op());
-  faulty_head_op_ = std::max(faulty_head_op_, previous_last);
+  faulty_head_op_ = std::max(faulty_head_op_, promised);
   for (uint64_t op : report.faulty_ops) faulty_head_op_ = std::max(faulty_head_op_, op);
   recovered_commit_ = std::max(recovered_commit_, snapshot.op);
   headers_.clear();

@@ -32,13 +32,14 @@
 // the install leaves is, by construction, what recovery accepts), the staging
 // removed. Every entry the partition held is dropped (the base is above every op it
 // could verify); faulty_head_op() keeps their highest op, so this replica never nacks
-// an op it may have acknowledged. While an install runs, Append is refused
-// (Unavailable: repair retries) and Commit is ignored (the install commits through
-// the snapshot's op).
+// an op it may have acknowledged — also across a restart: the state record keeps
+// that promise (promised_op) until the log is durable past it. While an install
+// runs, Append and ReadEntry are refused (Unavailable: repair retries), Commit is
+// ignored (the install commits through the snapshot's op), and TruncateAfter is
+// refused (FailedPrecondition, which the replica treats as fail-stop: it must not
+// truncate a group whose snapshot is being installed).
 //
-// Known gaps: faulty_head_op() after an install is kept in memory only: a restart
-// before the entries above the base are repaired reports only what is on disk.
-// TruncateAfter(last_op()) over faulty entries above last_op() forgets
+// Known gap: TruncateAfter(last_op()) over faulty entries above last_op() forgets
 // them here, but PartitionLog::TruncateAfter leaves such a tail on disk (it is
 // overwritten by the next appends), so a recovery before that may report it again.
 //

@@ -339,6 +339,38 @@ TEST_F(PartitionStateSyncTest, CorruptOrForeignStagingIsNeverInstalled_B15) {
   EXPECT_EQ(sink->base_op(), id_.op);
 }
 
+// A replica whose log went its own way above the anchor (entries of an older view)
+// may have acknowledged those entries: the install drops them from disk, but the
+// promise stays — faulty_head_op() covers them, in memory and, through the state
+// record, across a restart — until repair brings the log past them.
+TEST_F(PartitionStateSyncTest, NeverForgetsWhatItMayHaveAcknowledgedAcrossAnInstall_B15) {
+  PartitionFixture sink_fixture(ClusterOptions(), /*seed=*/6);
+  ASSERT_TRUE(sink_fixture.Create().ok());
+  while (sink_fixture.log_->last_op() < id_.op + 4) ASSERT_TRUE(sink_fixture.AppendBatch(1).ok());
+  ASSERT_TRUE(sink_fixture.Drain().ok());
+  const uint64_t head = sink_fixture.log_->last_op();
+  std::unique_ptr<PartitionGroupLog> sink = Adopt(sink_fixture);
+  ASSERT_NE(sink, nullptr);
+  ASSERT_NE(sink->ChecksumAt(id_.op), std::optional<absl::uint128>(id_.op_checksum)) << "diverged below the anchor";
+  ASSERT_TRUE(Stage(sink_fixture, *sink, id_, bytes_, 0, id_.size_bytes).ok());
+  ASSERT_TRUE(Install(sink_fixture, *sink, id_).ok());
+  EXPECT_EQ(sink->last_op(), id_.op);
+  EXPECT_GE(sink->faulty_head_op(), head);
+  sink = CrashAndRecover(sink_fixture, std::move(sink));
+  ASSERT_NE(sink, nullptr);
+  EXPECT_EQ(sink->base_op(), id_.op);
+  EXPECT_EQ(sink->last_op(), id_.op);
+  EXPECT_GE(sink->faulty_head_op(), head) << "the promise survives a restart";
+
+  ASSERT_GT(source_->last_op(), head);
+  Repair(source_fixture_, *source_, sink_fixture, *sink);
+  ASSERT_FALSE(HasFatalFailure());
+  sink = CrashAndRecover(sink_fixture, std::move(sink));
+  ASSERT_NE(sink, nullptr);
+  EXPECT_EQ(sink->faulty_head_op(), sink->last_op()) << "kept no longer than the log is below it";
+  EXPECT_EQ(sink->last_checksum(), source_->last_checksum());
+}
+
 // The install's storage steps one by one: a crash after any of them (unsynced data
 // lost, landed, or torn) recovers to the old partition (its staging still there, so
 // the sync installs again) or the new one — recovery accepts either.
