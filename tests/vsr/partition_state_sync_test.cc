@@ -339,6 +339,48 @@ TEST_F(PartitionStateSyncTest, CorruptOrForeignStagingIsNeverInstalled_B15) {
   EXPECT_EQ(sink->base_op(), id_.op);
 }
 
+// A purge moves the anchor to its own op: offsets restart at 0, every consumer
+// offset is gone and the purge step is recorded. A lagging replica that installs that
+// snapshot knows the purge is done (never purges twice) and continues at offset 0.
+TEST_F(PartitionStateSyncTest, SyncsAcrossAPurge_B15) {
+  PartitionFixture purged_fixture(ClusterOptions(), /*seed=*/7);
+  ASSERT_TRUE(purged_fixture.Create().ok());
+  Play(purged_fixture, 20);
+  ASSERT_TRUE(purged_fixture.AppendEntry(wire::Operation::kPartitionPurge, partition::EncodePurge(77)).ok());
+  const uint64_t purge_op = purged_fixture.log_->last_op();
+  CommitAll(purged_fixture);
+  for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(purged_fixture.AppendBatch(2).ok());
+  ASSERT_TRUE(purged_fixture.StoreOffset(4, 3).ok());
+  CommitAll(purged_fixture);
+  std::unique_ptr<PartitionGroupLog> purged = Adopt(purged_fixture);
+  ASSERT_NE(purged, nullptr);
+  ASSERT_EQ(purged->base_op(), purge_op);
+  ASSERT_TRUE(purged->ServedSnapshot().has_value());
+  const SnapshotId id = *purged->ServedSnapshot();
+  const Bytes bytes = ReadServed(purged_fixture, *purged, id);
+  absl::StatusOr<partition::PartitionSnapshot> snapshot = partition::DecodePartitionSnapshot(bytes);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ(snapshot->op, purge_op);
+  EXPECT_EQ(snapshot->next_offset, 0u);
+  EXPECT_EQ(snapshot->purge_step, 77u);
+  EXPECT_TRUE(snapshot->offsets.empty());
+
+  PartitionFixture sink_fixture(ClusterOptions(), /*seed=*/8);
+  std::unique_ptr<PartitionGroupLog> sink = LaggingSink(sink_fixture);
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(Stage(sink_fixture, *sink, id, bytes, 0, id.size_bytes).ok());
+  ASSERT_TRUE(Install(sink_fixture, *sink, id).ok());
+  EXPECT_EQ(sink->partition().purged_through_step(), 77u);
+  EXPECT_EQ(sink->partition().appended_next_offset(), 0u);
+  Repair(purged_fixture, *purged, sink_fixture, *sink);
+  ASSERT_FALSE(HasFatalFailure());
+  ExpectSame(purged_fixture, *purged, sink_fixture, *sink);
+  sink = CrashAndRecover(sink_fixture, std::move(sink));
+  ASSERT_NE(sink, nullptr);
+  EXPECT_EQ(sink->partition().purged_through_step(), 77u);
+  EXPECT_EQ(sink->ServedSnapshot(), std::optional<SnapshotId>(id));
+}
+
 // A replica whose log went its own way above the anchor (entries of an older view)
 // may have acknowledged those entries: the install drops them from disk, but the
 // promise stays — faulty_head_op() covers them, in memory and, through the state
