@@ -1,11 +1,15 @@
 #pragma once
 // Test-only: a formatted single-node replica and its ClientListener inside the test
-// process, the loop run by a thread of its own — for tests that must reach inside
-// the server (a SecretHasher held mid-hash). Clients connect over loopback as to
-// the real binary (port 0: no test races another for a port).
+// process — for tests that must reach inside the server (a SecretHasher held
+// mid-hash). The loop runs on the test's main thread (RunWhile), as in
+// sluice-server, and the test's clients on threads of their own, connecting over
+// loopback as to the real binary (port 0: no test races another for a port). The
+// loop must stay on one thread: core/io pools coroutine frames per thread, and a
+// loop thread that ended would take its pool with it (LeakSanitizer reports it).
 //
-// Lifetime: Start() once; the destructor stops the loop thread, then stops the
-// listener, drains it and closes the replica on this thread.
+// Lifetime: Start() once; the destructor stops the listener, drains it and closes
+// the replica. Log clients out first (a client that departs with a session gets a
+// replicated Logout, which must not be in flight when the replica closes).
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -13,7 +17,7 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <thread>
+#include <functional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -66,7 +70,7 @@ class InProcessServer {
   }
 
   // Starts the listener on 127.0.0.1:0 with `hasher` (which must outlive this
-  // server) and the loop thread; the bound port.
+  // server); the bound port.
   uint16_t Start(server::SecretHasher& hasher) {
     server::ClientListenerOptions options;
     options.address = {.host = "127.0.0.1", .port = 0};
@@ -74,18 +78,27 @@ class InProcessServer {
         server::ClientListener::Start(*loop_, *replica_, hasher, std::move(options));
     SLUICE_ASSERT(listener.ok(), listener.status().ToString());
     listener_ = *std::move(listener);
-    Watch();
-    thread_ = std::thread([this] {
-      while (!stop_.load()) loop_->RunOnce();
-    });
     return listener_->port();
+  }
+
+  // Serves (runs the loop on this thread) while `running` holds; it is looked at
+  // every tick at least.
+  void RunWhile(const std::atomic<bool>& running) {
+    bool watching = true;
+    std::function<void()> watch = [&] {
+      if (running.load()) {
+        loop_->ScheduleAfterTicks(1, watch);
+      } else {
+        watching = false;
+      }
+    };
+    watch();
+    while (watching) loop_->RunOnce();
   }
 
   uring::UringLoop& loop() { return *loop_; }
 
   ~InProcessServer() {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
     if (listener_ != nullptr) {
       listener_->Stop();
       while (!listener_->Idle()) SLUICE_ASSERT(loop_->RunOnce(), "the loop ran dry with work running");
@@ -96,18 +109,11 @@ class InProcessServer {
   }
 
  private:
-  // A timer every tick, so the loop thread sees stop_ even when no client talks.
-  void Watch() {
-    if (!stop_.load()) loop_->ScheduleAfterTicks(1, [this] { Watch(); });
-  }
-
   config::Config config_;
   std::unique_ptr<uring::UringLoop> loop_;
   std::unique_ptr<uring::UringStorage> storage_;
   std::unique_ptr<replica::SingleNodeReplica> replica_;
   std::unique_ptr<server::ClientListener> listener_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 }  // namespace sluice::testing

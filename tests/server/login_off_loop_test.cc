@@ -5,6 +5,7 @@
 // Ping could never be answered while the hash is held).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -49,19 +50,8 @@ std::string TempDirectory(const std::string& name) {
   return absl::StrCat(temp != nullptr ? temp : "/tmp", "/", name);
 }
 
-TEST(LoginOffLoopTest, APingIsAnsweredWhileALoginIsHashing) {
-  // Declared first, destroyed last: the gate outlives the hasher's worker.
-  HashGate gate;
-  // Released however the test ends, so the hasher's worker can be joined.
-  struct ReleaseAtEnd {
-    HashGate& gate;
-    ~ReleaseAtEnd() { gate.Release(); }
-  } release_at_end{gate};
-  InProcessServer server(TempDirectory("login-off-loop"),
-                         {.passes = 1, .memory_kib = 64, .lanes = 1});
-  server::ThreadedSecretHasher hasher(server.loop(), [&gate] { gate.EnterAndWait(); });
-  const uint16_t port = server.Start(hasher);
-
+// The clients' side, on a thread of its own while the test's thread runs the loop.
+void LoginHeldWhilePingAnswered(uint16_t port, HashGate& gate) {
   absl::StatusOr<std::unique_ptr<server::BlockingClient>> logging_in =
       server::BlockingClient::Connect("127.0.0.1", port);
   ASSERT_TRUE(logging_in.ok()) << logging_in.status();
@@ -95,6 +85,29 @@ TEST(LoginOffLoopTest, APingIsAnsweredWhileALoginIsHashing) {
       (*logging_in)->Call(client_protocol::GetStreamsRequest{});
   ASSERT_TRUE(streams.ok()) << streams.status();
   EXPECT_EQ(streams->decoded.Error(), client_protocol::IggyError::kOk);
+  EXPECT_TRUE((*logging_in)->Logout().ok()) << "logged out before the server stops";
+}
+
+TEST(LoginOffLoopTest, APingIsAnsweredWhileALoginIsHashing) {
+  // Declared first, destroyed last: the gate outlives the hasher's worker.
+  HashGate gate;
+  // Released however the test ends, so the hasher's worker can be joined.
+  struct ReleaseAtEnd {
+    HashGate& gate;
+    ~ReleaseAtEnd() { gate.Release(); }
+  } release_at_end{gate};
+  InProcessServer server(TempDirectory("login-off-loop"),
+                         {.passes = 1, .memory_kib = 64, .lanes = 1});
+  server::ThreadedSecretHasher hasher(server.loop(), [&gate] { gate.EnterAndWait(); });
+  const uint16_t port = server.Start(hasher);
+
+  std::atomic<bool> clients_running{true};
+  std::thread clients([&] {
+    LoginHeldWhilePingAnswered(port, gate);
+    clients_running.store(false);
+  });
+  server.RunWhile(clients_running);
+  clients.join();
 }
 
 }  // namespace
