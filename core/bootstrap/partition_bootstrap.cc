@@ -44,10 +44,8 @@ io::Task<absl::StatusOr<bool>> HasStateRecord(io::Storage& storage, const std::s
   co_return false;
 }
 
-// The first segment log in `directory` that holds bytes, if any. Create writes the
-// state record last and entries are appended only after it, so a partition whose
-// record is missing while a segment holds entries was created completely: its record
-// was lost, and recreating the partition would drop acknowledged entries (rule B5).
+}  // namespace
+
 io::Task<absl::StatusOr<std::optional<std::string>>> NonEmptySegment(io::Storage& storage,
                                                                      const std::string& directory) {
   absl::StatusOr<std::vector<io::DirectoryEntry>> entries =
@@ -70,6 +68,8 @@ io::Task<absl::StatusOr<std::optional<std::string>>> NonEmptySegment(io::Storage
   }
   co_return std::nullopt;
 }
+
+namespace {
 
 // "P-I" → (P, I).
 std::optional<std::pair<uint32_t, uint64_t>> ParsePartitionDirectory(absl::string_view name) {

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,13 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
                                                           PartitionDefaults defaults,
                                                           BootLog& log,
                                                           PartitionReports* reports = nullptr);
+
+// The first segment log in `directory` that holds bytes, if any (none for a missing
+// directory). Create writes the state record last and entries are appended only after
+// it, so a partition whose record is missing or invalid while a segment holds entries
+// was created completely: its record was lost (rule B5).
+io::Task<absl::StatusOr<std::optional<std::string>>> NonEmptySegment(io::Storage& storage,
+                                                                     const std::string& directory);
 
 // With `cluster`, a directory whose incarnation is above the recovered metadata's last
 // op is left alone: a cluster replica's metadata boots at its commit watermark, which

@@ -108,8 +108,12 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
 
   // 4. Consensus groups from what recovery found (B4).
   std::vector<vsr::RecoveredGroup> groups;
+  // RecoveredMetadata hands the journal, the unapplied suffix and the faulty ops out of
+  // the WAL's report: the group log is built from the whole of it (B4, B7, B16).
   journal::JournalRecovery wal = std::move(recovered.journal_report);
   wal.journal = std::move(recovered.journal);
+  wal.unapplied = std::move(recovered.unapplied);
+  wal.faulty = std::move(recovered.faulty);
   vsr::VsrState view_state = sync.view_state;
   std::unique_ptr<vsr::JournalGroupLog> metadata_log = vsr::JournalGroupLog::FromRecovery(
       std::move(wal), loop, vsr::JournalGroupLog::MetadataSync{.storage = storage, .state = std::move(sync)});
@@ -157,6 +161,8 @@ bool ClusterReplica::settled() const {
   if (applying_ || !to_apply_.empty() || !closing_.empty()) return false;
   for (const auto& [ns, hosted] : hosted_) {
     if (hosted.log == nullptr) return false;
+    // Committed partition ops apply in the log (visible messages, offsets) in order.
+    if (hosted.log->partition().applied_op() < replica_->commit({ns, hosted.incarnation})) return false;
   }
   return state_.last_applied_op == replica_->commit(kMetadataGroup);
 }
@@ -383,11 +389,26 @@ io::Task<absl::Status> ClusterReplica::AddPartition(uint32_t stream, uint32_t to
   std::unique_ptr<partition::PartitionLog> log;
   partition::RecoveryReport report;
   CO_ASSIGN_OR_RETURN(const bool exists, co_await HasStateRecord(storage_, directory));
+  bool create = !exists;
   if (exists) {
     // A previous process created it (and may have acknowledged entries in it).
-    CO_ASSIGN_OR_RETURN(log, co_await partition::PartitionLog::Open(storage_, options, &report),
-                        "recovering partition ", directory);
-  } else {
+    absl::StatusOr<std::unique_ptr<partition::PartitionLog>> opened =
+        co_await partition::PartitionLog::Open(storage_, options, &report);
+    if (absl::IsDataLoss(opened.status())) {
+      // A crash inside Create leaves a state record with no valid copy: the creation
+      // never counted — unless a segment holds entries (then the record was lost
+      // after the fact, and recreating would drop acknowledged entries: rule B5).
+      CO_ASSIGN_OR_RETURN(const std::optional<std::string> written, co_await bootstrap::NonEmptySegment(storage_, directory));
+      if (written.has_value()) CO_RETURN_IF_ERROR(opened.status(), "recovering partition ", directory, " (", *written, " holds entries)");
+      boot_log_.decisions.push_back(absl::StrCat("partition ", directory, ": its creation never completed (",
+                                                 opened.status().message(), "); created again"));
+      report = {};
+      create = true;
+    } else {
+      CO_ASSIGN_OR_RETURN(log, std::move(opened), "recovering partition ", directory);
+    }
+  }
+  if (create) {
     // A partial directory from a crash before its state record was durable goes first.
     CO_RETURN_IF_ERROR(co_await bootstrap::RemoveTree(storage_, directory));
     CO_ASSIGN_OR_RETURN(log, co_await partition::PartitionLog::Create(storage_, options),
@@ -407,8 +428,9 @@ io::Task<absl::Status> ClusterReplica::AddPartition(uint32_t stream, uint32_t to
 
 void ClusterReplica::RetryPendingAdds() {
   // During a view change a group waits (AddGroup refuses it): added once normal again.
-  if (replica_->failed() || replica_->status() != vsr::Status::kNormal) return;
   for (auto& [ns, hosted] : hosted_) {
+    // (An add on a primary may start a view change: the rest wait for its end.)
+    if (replica_->failed() || replica_->status() != vsr::Status::kNormal) return;
     if (hosted.pending == nullptr) continue;
     vsr::PartitionGroupLog* log = hosted.pending.get();
     const absl::Status added = replica_->AddGroup({.id = {ns, hosted.incarnation}, .log = std::move(hosted.pending)},

@@ -112,7 +112,8 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   const bootstrap::BootLog& boot_log() const { return boot_log_; }
   uint64_t checkpoints() const { return checkpoints_; }
   bool failed() const { return !failure_.ok() || replica_->failed(); }
-  // Whether every committed metadata op was applied and the partitions follow it.
+  // Whether every committed op was applied (metadata, and each partition's log) and
+  // the partition groups follow the metadata.
   bool settled() const;
 
   // vsr::ReplicaObserver (the consensus reports to this object).

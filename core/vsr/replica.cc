@@ -62,6 +62,9 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
     if (auto it = durable_groups.find(recovered.id); it != durable_groups.end()) durable = it->second;
     std::unique_ptr<Group> group = replica->RestoreGroup(recovered, durable);
     group->serial = ++replica->group_serials_;
+    // A group (added after the last view change it took part in) whose record is of an
+    // older log view than the replica's own joins again, as AddGroup has it.
+    group->joining = group->log_view < replica->log_view_;
     replica->group_index_[group->id] = replica->groups_.size();
     replica->groups_.push_back(std::move(group));
   }
@@ -165,6 +168,7 @@ absl::Status Replica::AddGroup(RecoveredGroup recovered, uint32_t created_view) 
   if (status_ != Status::kNormal) {
     return absl::UnavailableError(absl::StrCat("replica ", int{options_.replica_index}, " is changing view ", view_));
   }
+  removed_records_.erase(recovered.id);
   GroupViewState durable{.group = recovered.id, .log_view = 0, .head_op = recovered.log->base_op(),
                          .head_checksum = recovered.log->base_checksum()};
   bool recorded = false;
@@ -177,31 +181,56 @@ absl::Status Replica::AddGroup(RecoveredGroup recovered, uint32_t created_view) 
   const bool fresh = recovered.log->base_op() == 0 && recovered.log->faulty_head_op() == 0;
   std::unique_ptr<Group> group = RestoreGroup(recovered, durable);
   group->serial = ++group_serials_;
-  if (!recorded || group->log_view < log_view_) {
-    // Nothing of it was acknowledged in the current log view (acknowledging waits for
-    // the record): it joins that view with its committed prefix as the head, which is
-    // canonical in every view; anything above is repaired from the primary, and the
-    // entries stay faulty until then (never nacked: they may have been acknowledged).
-    group->log_view = log_view_;
-    group->head_op = group->verified_op = group->vouched_op = group->commit;
-    group->head_checksum = group->vouched_checksum = group->log->ChecksumAt(group->commit).value_or(0);
-    group->canonical.clear();
-    group->joining = true;
+  // A record of the current log view is one this replica held before (it installed or
+  // joined this view's state of the group). Otherwise its claim stays the old one (log
+  // view 0 for a new group: never above what it holds), and it joins the view with the
+  // primary's record of the group (JoinFromStartView, asked for by a ping), persisted
+  // before it acknowledges anything.
+  group->joining = !recorded || group->log_view < log_view_;
+  if (is_primary()) {
+    if (fresh && created_view == view_) {
+      // No primary could have prepared in it before this view: its empty log is the
+      // group's whole canonical log in this view.
+      group->log_view = view_;
+    } else {
+      group->undecided = true;
+    }
   }
-  if (is_primary()) group->undecided = !(fresh && created_view == view_);
-  const GroupId id = group->id;
   const bool undecided = group->undecided;
+  const bool persist = group->joining && group->log_view == log_view_;
   groups_.push_back(std::move(group));
   std::sort(groups_.begin(), groups_.end(),
             [](const std::unique_ptr<Group>& a, const std::unique_ptr<Group>& b) { return a->id < b->id; });
   ReindexGroups();
-  if (FindGroup(id)->joining) Persist(StateWith(view_, log_view_, nullptr), [] {});
+  if (persist) Persist(StateWith(view_, log_view_, nullptr), [] {});
   if (undecided) {
     BeginViewChange(view_ + 1);
-  } else {
-    Advance(*FindGroup(id));
+  } else if (!is_primary()) {
+    Send(PrimaryOf(view_), EncodePing(options_.cluster, Ping{.from = From(), .nonce = ping_nonce_}));
   }
   return absl::OkStatus();
+}
+
+void Replica::JoinFromStartView(const std::vector<StartViewRecord>& records) {
+  bool joined = false;
+  for (const StartViewRecord& record : records) {
+    Group* group = FindGroup(record.group);
+    if (group == nullptr || !group->joining || group->log_view == view_ || group->truncating ||
+        group->commit > record.head_op) {
+      continue;
+    }
+    // As InstallView does for a group in a view's start_view: the primary's head is
+    // canonical in this view, and so is the log up to it once repaired.
+    group->log_view = view_;
+    group->commit_max = std::max(group->commit_max, record.commit);
+    group->primary_commit = record.commit;
+    ResetCanonical(*group, record.head_op, record.head_checksum);
+    group->vouched_op = record.head_op;
+    group->vouched_checksum = record.head_checksum;
+    group->drop_faulty_above_head = true;
+    joined = true;
+  }
+  if (joined) Persist(StateWith(view_, log_view_, nullptr), [] {});
 }
 
 absl::StatusOr<std::unique_ptr<GroupLog>> Replica::RemoveGroup(GroupId id) {
@@ -210,13 +239,16 @@ absl::StatusOr<std::unique_ptr<GroupLog>> Replica::RemoveGroup(GroupId id) {
   std::unique_ptr<GroupLog> log = std::move(groups_[it->second]->log);
   groups_.erase(groups_.begin() + static_cast<ptrdiff_t>(it->second));
   ReindexGroups();
+  removed_records_.insert(id);
   return log;
 }
 
 void Replica::JoinRecordedGroups() {
   for (const GroupViewState& record : durable_.groups) {
     Group* group = FindGroup(record.group);
-    if (group == nullptr || !group->joining || record.log_view != group->log_view) continue;
+    if (group == nullptr || !group->joining || record.log_view != group->log_view || record.log_view != log_view_) {
+      continue;
+    }
     group->joining = false;
     Advance(*group);
   }
@@ -311,11 +343,20 @@ void Replica::OnTick() {
     MaybeDecideView();
     return;
   }
-  // A joining group whose record's write was superseded (a queued persist replaced by
-  // a newer one) asks again.
-  if (!persist_in_flight_ && ticks_ % options_.repair_retry_ticks == 0 &&
-      std::any_of(groups_.begin(), groups_.end(), [](const auto& group) { return group->joining; })) {
-    Persist(StateWith(view_, log_view_, nullptr), [] {});
+  // Joining groups (AddGroup): one whose record's write was superseded (a queued
+  // persist replaced by a newer one) writes it again; one still waiting for the
+  // primary's record of it asks again.
+  if (ticks_ % options_.repair_retry_ticks == 0) {
+    bool persist = false, ask = false;
+    for (const auto& group : groups_) {
+      if (!group->joining) continue;
+      persist |= group->log_view == log_view_;
+      ask |= group->log_view != log_view_;
+    }
+    if (persist && !persist_in_flight_) Persist(StateWith(view_, log_view_, nullptr), [] {});
+    if (ask && !is_primary()) {
+      Send(PrimaryOf(view_), EncodePing(options_.cluster, Ping{.from = From(), .nonce = ping_nonce_}));
+    }
   }
   if (is_primary()) {
     if (ticks_ % options_.heartbeat_interval_ticks == 0) SendHeartbeat();

@@ -78,6 +78,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -187,13 +188,15 @@ class Replica final : public io::NetworkHandler {
   // Adds a group its state machine created after the restore (a partition group a
   // committed CreateTopic made), built from what recovery found in its directory (an
   // empty log for a new partition). `created_view` is the view of the prepare that
-  // created it. The group joins in the current log view with the head at its commit
-  // point (canonical in every view); its view-state record is persisted before it
-  // acknowledges anything (one durable write). On the primary, a new group created by
-  // an op prepared in this very view holds no op anywhere (no primary could prepare in
-  // it before that op committed), so the primary prepares in it once the record is
-  // durable; any other group added on a primary waits for a view change, which this
-  // starts. Errors: FailedPrecondition after a fail-stop; Unavailable during a view
+  // created it. A group must not claim a log view whose start_view it did not take
+  // (a do_view_change trusts the highest log view's heads): a backup's group keeps its
+  // old claim (log view 0 if new), asks the primary for the view's record of it (a
+  // ping, answered by a start_view), takes that record and persists it (one durable
+  // write) before it acknowledges anything. On the primary, a new group created by an
+  // op prepared in this very view holds no op anywhere (no primary could prepare in it
+  // before that op committed): its empty log is canonical in this view, and the
+  // primary prepares in it once that record is durable; any other group added on a
+  // primary waits for a view change, which this starts. Errors: FailedPrecondition after a fail-stop; Unavailable during a view
   // change (add it again once normal: its own do_view_change may not have named it);
   // AlreadyExists; InvalidArgument for a null log.
   absl::Status AddGroup(RecoveredGroup group, uint32_t created_view);
@@ -241,8 +244,10 @@ class Replica final : public io::NetworkHandler {
   // The group `id` if it is still the one with `serial` (not removed and re-added).
   Group* FindLive(GroupId id, uint64_t serial);
   void ReindexGroups();
-  // Joining groups whose record the durable view state now holds join (AddGroup).
+  // Joining groups whose record of the current log view is durable now join (AddGroup).
   void JoinRecordedGroups();
+  // A normal backup takes the primary's records of the groups it is joining.
+  void JoinFromStartView(const std::vector<StartViewRecord>& records);
   void Send(uint8_t to, ByteSpan frame);
   void Broadcast(ByteSpan frame);
   void FailStop(const absl::Status& cause);
@@ -342,6 +347,7 @@ class Replica final : public io::NetworkHandler {
 
   std::vector<std::unique_ptr<Group>> groups_;  // sorted by id
   uint64_t group_serials_ = 0;
+  absl::btree_set<GroupId> removed_records_;  // RemoveGroup: records the next write drops
   absl::btree_map<GroupId, size_t> group_index_;
 
   // Failure detector and timers, in ticks.

@@ -78,6 +78,18 @@ std::vector<DoViewChangeRecord> Replica::OwnDoViewChange() const {
                        .head_checksum = head_checksum,
                        .faulty_head_op = group->log->faulty_head_op()});
   }
+  // A group this replica does not host now but holds a record of (a restart whose
+  // metadata has yet to add it again) may hold entries it acknowledged: never a nack.
+  // Its record is what it vouches for; what lies above is unknown.
+  for (const GroupViewState& record : durable_.groups) {
+    if (group_index_.contains(record.group) || removed_records_.contains(record.group)) continue;
+    records.push_back({.group = record.group,
+                       .log_view = record.log_view,
+                       .commit = 0,
+                       .head_op = record.head_op,
+                       .head_checksum = record.head_checksum,
+                       .faulty_head_op = UINT64_MAX});
+  }
   return records;
 }
 
@@ -234,7 +246,12 @@ void Replica::SendStartView(std::optional<uint8_t> to) {
 void Replica::OnStartView(uint8_t from, const StartViewChunk& message) {
   const uint32_t view = message.from.view;
   if ((view < view_ && !recovering_) || from != PrimaryOf(view) || from == options_.replica_index) return;
-  if (view == view_ && status_ == Status::kNormal) return;
+  if (view == view_ && status_ == Status::kNormal) {
+    // The primary's answer to a ping: the view's state of groups this replica is
+    // joining (added after it installed the view).
+    if (!recovering_ && from == PrimaryOf(view_)) JoinFromStartView(message.records);
+    return;
+  }
   if (sv_persisting_ && view == view_) return;
   if (recovering_ && (persist_in_flight_ || !RecoveringMayInstall(view))) return;  // B17: it asks again (ping)
   if (sv_ == nullptr || sv_->view != view) sv_ = std::make_unique<Assembly>();
@@ -289,13 +306,16 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
 VsrState Replica::StateWith(uint32_t view, uint32_t log_view,
                             const std::vector<StartViewRecord>* heads) const {
   absl::btree_map<GroupId, GroupViewState> groups;
-  // Records of the hosted groups only (a removed group's goes); a group added since the
+  // A removed group's record goes. The record of a group not hosted (yet) stays: after
+  // a restart, the metadata may add it again only once VSR commits its creation anew,
+  // and its record is the log view it acknowledged entries in. A group added since the
   // last write (AddGroup) gets the record it joined with.
   for (const GroupViewState& group : durable_.groups) {
-    if (group_index_.contains(group.group)) groups[group.group] = group;
+    if (!removed_records_.contains(group.group)) groups[group.group] = group;
   }
   for (const auto& group : groups_) {
-    if (group->joining && !groups.contains(group->id)) {
+    // (A joining group's claim is its old log view, or this view once it joined.)
+    if (group->joining && (!groups.contains(group->id) || group->log_view == log_view)) {
       groups[group->id] = {.group = group->id,
                            .log_view = group->log_view,
                            .head_op = group->vouched_op,
