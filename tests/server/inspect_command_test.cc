@@ -36,6 +36,17 @@ std::map<std::string, std::string> Snapshot(const std::string& root) {
 
 class InspectCommandTest : public ServerFixture {
  protected:
+  // A small metadata WAL (64 slots): inspect reads the directory whole, twice, and
+  // the default 128 MiB WAL would make this test slow under ASan.
+  void SetUp() override {
+    ServerFixture::SetUp();
+    std::filesystem::remove_all(data_);
+    std::ofstream(config_, std::ios::app) << "\n[limits]\nwal_slot_count = 64\n";
+    const ProcessOutcome formatted = RunToEnd(
+        absl::StrCat(ServerBinary(), " format --replica-count 1 --replica-id 0 --config ", config_));
+    ASSERT_EQ(formatted.exit_code, 0) << formatted.output;
+  }
+
   // Serves a stream, a topic and 30 messages, then stops cleanly.
   void WriteSomeData() {
     StartServer();
@@ -75,6 +86,7 @@ TEST_F(InspectCommandTest, ACleanlyStoppedDirectoryIsHealthyAndUnchanged) {
   const ProcessOutcome inspected = ServerInspect(data_);
   EXPECT_EQ(inspected.exit_code, 0) << inspected.output;
   EXPECT_TRUE(absl::StrContains(inspected.output, "1 partition(s) recovered")) << inspected.output;
+  EXPECT_TRUE(absl::StrContains(inspected.output, "64 slots of")) << "WAL options from the effective config";
   EXPECT_TRUE(absl::StrContains(inspected.output, "\nhealthy: ")) << inspected.output;
   EXPECT_EQ(Snapshot(data_), before) << "inspect must not change the directory";
 
