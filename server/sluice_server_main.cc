@@ -42,8 +42,8 @@
 #include "io_backends/uring/uring_storage.h"
 #include "server/client_listener.h"
 #include "server/inspect_command.h"
-#include "server/threaded_secret_hasher.h"
 #include "server/replica_options.h"
+#include "server/threaded_secret_hasher.h"
 
 extern char** environ;
 
@@ -72,7 +72,7 @@ commands:
                                    (default: DATA_DIR/runtime/current_config.toml)
              exit codes: 0 healthy, 1 repairable, 2 refused (boot would stop),
                          3 unsupported (multi-replica directory), 64 usage
-  common:
+  common (format, start; inspect takes --data-dir only):
              --config FILE         TOML config (then SLUICE_... environment overrides)
              --data-dir DIR        data directory (default ./local_data)
 
