@@ -20,6 +20,7 @@
 // Checkpoints (checkpoint_interval_ops) make the logs forget their committed prefix,
 // so a replica down long enough can only catch up by state sync. Wipe() models a
 // lost data directory re-created with `format --recover` (B17).
+// The checks, and the run's trace digest, are sim/cluster/commit_checker.h's.
 // A violation is recorded (violation()) rather than aborting, so a test can print
 // the seed and the replay command.
 
@@ -33,6 +34,7 @@
 #include "core/base/prng.h"
 #include "core/vsr/replica.h"
 #include "core/vsr/testing/memory_log.h"
+#include "sim/cluster/commit_checker.h"
 #include "sim/packet_simulator.h"
 #include "sim/sim_loop.h"
 #include "sim/sim_network.h"
@@ -69,7 +71,7 @@ class VsrCluster final : private vsr::ReplicaObserver {
   SimLoop& loop() { return loop_; }
   PacketSimulator& packets() { return packets_; }
   const VsrClusterOptions& options() const { return options_; }
-  const std::vector<vsr::GroupId>& groups() const { return groups_; }
+  const std::vector<vsr::GroupId>& groups() const { return checker_.groups(); }
 
   // nullptr while the replica is down or booting.
   vsr::Replica* replica(uint8_t index) { return nodes_[index].replica.get(); }
@@ -106,15 +108,15 @@ class VsrCluster final : private vsr::ReplicaObserver {
   template <typename Predicate>
   bool RunUntil(Predicate done, uint64_t max_ticks) {
     const uint64_t deadline = loop_.MonotonicNs() + max_ticks * io::kTickNs;
-    while (violation_.empty() && !done()) {
+    while (violation().empty() && !done()) {
       if (loop_.MonotonicNs() >= deadline) return false;
       const uint64_t next_check = loop_.MonotonicNs() + io::kTickNs;
-      if (!loop_.RunUntil([&] { return loop_.MonotonicNs() >= next_check || !violation_.empty(); },
+      if (!loop_.RunUntil([&] { return loop_.MonotonicNs() >= next_check || !violation().empty(); },
                           deadline)) {
-        return done() && violation_.empty();  // nothing left to run before the deadline
+        return done() && violation().empty();  // nothing left to run before the deadline
       }
     }
-    return violation_.empty();
+    return violation().empty();
   }
 
   // Every replica up, a voter, normal in one view, every group committed to the same
@@ -129,16 +131,20 @@ class VsrCluster final : private vsr::ReplicaObserver {
   }
 
   // The highest op of `group` committed anywhere, and its committed checksums.
-  uint64_t committed(size_t group) const { return committed_[group].size(); }
-  const std::vector<absl::uint128>& committed_checksums(size_t group) const { return committed_[group]; }
-  const std::string& violation() const { return violation_; }
+  uint64_t committed(size_t group) const { return checker_.committed(group); }
+  const std::vector<absl::uint128>& committed_checksums(size_t group) const {
+    return checker_.committed_checksums(group);
+  }
+  const std::string& violation() const { return checker_.violation(); }
+  // The run's trace digest so far (commit_checker.h).
+  std::string Digest() const { return checker_.Digest(); }
   // Every replica's DebugString (or "down"), for failure messages.
   std::string Describe();
   // Durable VSR state writes per replica (each: write + fsync + rename + directory fsync).
   uint64_t persists(uint8_t index) const { return nodes_[index].persists; }
   uint64_t fail_stops() const { return fail_stops_; }
   // Snapshots installed by state sync, and recovering replicas that became voters, so far.
-  uint64_t state_syncs() const { return state_syncs_; }
+  uint64_t state_syncs() const { return checker_.state_syncs(); }
   uint64_t voters_restored() const { return voters_restored_; }
 
  private:
@@ -148,7 +154,6 @@ class VsrCluster final : private vsr::ReplicaObserver {
     std::vector<vsr::testing::MemoryLogDisk> disks;  // one per group
     std::unique_ptr<vsr::Replica> replica;
     std::vector<vsr::testing::MemoryLog*> logs;  // the replica's, while it is up
-    std::vector<uint64_t> reported;  // per group: the last op this process reported
     bool formatting = false;
     bool lost_directory = false;
     uint64_t boot = 0;               // bumped at every crash: stale boots do nothing
@@ -156,15 +161,19 @@ class VsrCluster final : private vsr::ReplicaObserver {
   };
 
   void Boot(uint8_t index);
-  void Violation(std::string message);
-  size_t GroupIndex(vsr::GroupId id) const;
-  // Checks a recovered or live log against the committed checksums up to `through`.
-  void CheckChain(uint8_t index, size_t group, const vsr::GroupLog& log, uint64_t through, const char* what);
+  void Violation(std::string message) { checker_.Violation(std::move(message)); }
   // vsr::ReplicaObserver
-  void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;
-  void OnPersist(uint8_t replica, const vsr::VsrState& state) override { ++nodes_[replica].persists; }
+  void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override {
+    checker_.OnCommit(replica, checker_.GroupIndex(group), op, checksum);
+  }
+  void OnPersist(uint8_t replica, const vsr::VsrState& state) override {
+    ++nodes_[replica].persists;
+    checker_.OnPersist(replica, state);
+  }
   void OnFailStop(uint8_t replica, const absl::Status& cause) override;
-  void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;
+  void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override {
+    checker_.OnStateSync(replica, checker_.GroupIndex(group), op, checksum);
+  }
   void OnVoter(uint8_t replica) override {
     ++voters_restored_;
     nodes_[replica].lost_directory = false;
@@ -174,12 +183,9 @@ class VsrCluster final : private vsr::ReplicaObserver {
   base::Prng prng_;
   SimLoop loop_;
   PacketSimulator packets_;
-  std::vector<vsr::GroupId> groups_;
+  CommitChecker checker_;
   std::vector<Node> nodes_;
-  std::vector<std::vector<absl::uint128>> committed_;  // per group, op N at [N-1]
-  std::string violation_;
   uint64_t fail_stops_ = 0;
-  uint64_t state_syncs_ = 0;
   uint64_t voters_restored_ = 0;
 };
 

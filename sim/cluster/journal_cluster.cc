@@ -9,37 +9,25 @@
 #include "core/metadata/metadata_state.h"
 #include "core/metadata_store/format_metadata.h"
 #include "core/journal/journal_recovery.h"
+#include "sim/cluster/cluster_setup.h"
 
 namespace sluice::sim {
 namespace {
 
 constexpr absl::uint128 kCluster = 0x5A1CE0;
-// Sub-seeds of the run's seed.
-constexpr uint64_t kPacketSeed = 2, kStorageSeed = 100;
-
-PacketSimulatorOptions PacketOptions(const JournalClusterOptions& options) {
-  return {.seed = base::DeriveSeed(options.seed, kPacketSeed),
-          .replica_count = options.replica_count,
-          .client_count = 0,
-          .path_queue_frames_max = 256,
-          .profile = options.network};
-}
-
-std::string Hex(absl::uint128 value) {
-  return absl::StrCat("0x", absl::Hex(absl::Uint128High64(value), absl::kZeroPad16),
-                      absl::Hex(absl::Uint128Low64(value), absl::kZeroPad16));
-}
 
 }  // namespace
 
 JournalCluster::JournalCluster(JournalClusterOptions options)
-    : options_(std::move(options)), packets_(loop_, PacketOptions(options_)) {
+    : options_(std::move(options)),
+      packets_(loop_, ClusterPacketOptions(options_.seed, options_.replica_count, options_.network)),
+      checker_({group()}, options_.replica_count) {
   SLUICE_ASSERT(options_.replica_count >= 1, "a cluster needs a replica");
   nodes_.resize(options_.replica_count);
   for (uint8_t index = 0; index < options_.replica_count; ++index) {
     Node& node = nodes_[index];
     node.storage = std::make_unique<SimStorage>(
-        loop_, SimStorageOptions{.seed = base::DeriveSeed(options_.seed, kStorageSeed + index),
+        loop_, SimStorageOptions{.seed = base::DeriveSeed(options_.seed, kClusterStorageSeed + index),
                                  .sector_size_bytes = options_.sector_size_bytes});
     node.network = std::make_unique<SimNetwork>(packets_, index, io::kFrameSizeMaxBytesDefault);
   }
@@ -75,31 +63,35 @@ void JournalCluster::Start() {
     Node& node = nodes_[index];
     node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
     node.network->SetHandler(&node.process->network);
-    metadata_store::MetadataFormat format;
-    format.identity.cluster_id = kCluster;
-    format.identity.replica_index = index;
-    format.identity.replica_count = options_.replica_count;
-    format.journal = JournalOptions();
-    format.identity.namespace_widths = format.config.widths;
-    io::Spawn(metadata_store::FormatMetadata(node.process->storage, format),
-              [this, &formatted](absl::Status status) {
-                if (!status.ok()) Violation(absl::StrCat("format: ", status.ToString()));
-                ++formatted;
-              });
+    Format(index, /*recovering=*/false, [this, &formatted](absl::Status status) {
+      if (!status.ok()) Violation(absl::StrCat("format: ", status.ToString()));
+      ++formatted;
+    });
   }
-  SLUICE_ASSERT(loop_.RunUntil([&] { return formatted == options_.replica_count || !violation_.empty(); },
+  SLUICE_ASSERT(loop_.RunUntil([&] { return formatted == options_.replica_count || !violation().empty(); },
                                UINT64_MAX),
                 "format did not finish");
   for (uint8_t index = 0; index < options_.replica_count; ++index) Boot(index);
   loop_.RunUntil(
       [&] {
-        if (!violation_.empty()) return true;
+        if (!violation().empty()) return true;
         for (const Node& node : nodes_) {
           if (node.process->replica == nullptr) return false;
         }
         return true;
       },
       UINT64_MAX);
+}
+
+void JournalCluster::Format(uint8_t index, bool recovering, absl::AnyInvocable<void(absl::Status)> then) {
+  metadata_store::MetadataFormat format;
+  format.identity.cluster_id = kCluster;
+  format.identity.replica_index = index;
+  format.identity.replica_count = options_.replica_count;
+  format.identity.recovering = recovering;
+  format.journal = JournalOptions();
+  format.identity.namespace_widths = format.config.widths;
+  io::Spawn(metadata_store::FormatMetadata(nodes_[index].process->storage, format), std::move(then));
 }
 
 void JournalCluster::Boot(uint8_t index) {
@@ -154,23 +146,19 @@ void JournalCluster::Restored(uint8_t index, vsr::VsrState state, std::unique_pt
   // Nothing committed may be lost or changed: the recovered chain agrees with every
   // committed checksum up to its commit watermark (ops above it may be a stale suffix
   // of an older view, which VSR truncates).
-  CheckChain(index, *log, std::min(log->last_op(), log->recovered_commit()), "recovered");
+  checker_.CheckChain(index, 0, *log, std::min(log->last_op(), log->recovered_commit()), "recovered WAL of");
   if (log->faulty_head_op() == log->last_op()) node.may_be_torn = false;
   vsr::JournalGroupLog* journal_log = log.get();
   std::vector<vsr::RecoveredGroup> groups;
   groups.push_back({.id = group(), .log = std::move(log)});
-  vsr::ReplicaOptions replica_options = options_.replica;
-  replica_options.cluster = kCluster;
-  replica_options.replica_index = index;
-  replica_options.replica_count = options_.replica_count;
   Process& process = *node.process;
   absl::StatusOr<std::unique_ptr<vsr::Replica>> replica =
-      vsr::Replica::Restore(replica_options, loop_, process.network, process.storage, std::move(state),
+      vsr::Replica::Restore(ClusterReplicaOptions(options_.replica, kCluster, index, options_.replica_count), loop_, process.network, process.storage, std::move(state),
                             std::move(groups), &process.observer, journal_log);
   if (!replica.ok()) return Violation(absl::StrCat("replica ", int{index}, ": ", replica.status().ToString()));
   process.replica = *std::move(replica);
   process.log = journal_log;
-  node.reported = process.replica->commit(group());
+  checker_.Restored(index, 0, process.replica->commit(group()));
 }
 
 const vsr::GroupLog* JournalCluster::log(uint8_t index) {
@@ -182,6 +170,7 @@ void JournalCluster::Crash(uint8_t index, std::optional<base::Ratio> sector_land
   Node& node = nodes_[index];
   const base::Ratio lands = sector_lands.value_or(options_.crash_sector_lands);
   SLUICE_ASSERT(node.process != nullptr, "crash of replica ", int{index}, ", which is down");
+  checker_.Record(absl::StrCat("crash ", int{index}, " ", lands.numerator, "/", lands.denominator));
   ++node.boot;
   // The process dies: what it waits for completes with Aborted (its coroutines end),
   // it sends and receives nothing more, and its reports no longer count. Then the
@@ -198,6 +187,7 @@ void JournalCluster::Crash(uint8_t index, std::optional<base::Ratio> sector_land
 
 bool JournalCluster::MayBeTorn(uint8_t index) {
   Node& node = nodes_[index];
+  if (node.lost_directory) return true;
   if (node.may_be_torn && replica(index) != nullptr) {
     const vsr::GroupLog& log = replica(index)->log(group());
     if (log.faulty_head_op() == log.last_op() && log.durable_op() == log.last_op()) node.may_be_torn = false;
@@ -205,26 +195,64 @@ bool JournalCluster::MayBeTorn(uint8_t index) {
   return node.may_be_torn;
 }
 
+void JournalCluster::CorruptWal(uint8_t index, uint64_t op, bool in_header, uint64_t byte, uint8_t bit) {
+  Node& node = nodes_[index];
+  SLUICE_ASSERT(node.process == nullptr, "corruption of a live replica's WAL");
+  const journal::JournalLayout layout(JournalOptions());
+  const uint64_t slot = layout.SlotOf(op);
+  // A header copy is one sector; a prepare's first sector holds its header and body.
+  const uint64_t offset = (in_header ? layout.HeaderOffset(slot) : layout.PrepareOffset(slot)) +
+                          byte % options_.sector_size_bytes;
+  checker_.Record(absl::StrCat("corrupt ", int{index}, " ", op, in_header ? " header " : " prepare ", offset, " ",
+                               int{bit}));
+  const absl::Status flipped = node.storage->InjectBitFlip(std::string(journal::kJournalPath), offset, bit % 8);
+  if (!flipped.ok()) return Violation(absl::StrCat("corrupting replica ", int{index}, ": ", flipped.ToString()));
+  node.may_be_torn = true;
+}
+
+void JournalCluster::Wipe(uint8_t index) {
+  Node& node = nodes_[index];
+  if (node.process != nullptr) Crash(index, base::Ratio::Never());
+  SLUICE_ASSERT(node.network->crashed(), "wipe of a booting replica");
+  checker_.Record(absl::StrCat("wipe ", int{index}));
+  ++wipes_;
+  ++node.boot;
+  // A new, empty disk (the old one stays alive for what may still refer to it).
+  lost_storage_.push_back(std::move(node.storage));
+  node.storage = std::make_unique<SimStorage>(
+      loop_, SimStorageOptions{.seed = base::DeriveSeed(options_.seed, kClusterStorageSeed + 1000 * wipes_ + index),
+                               .sector_size_bytes = options_.sector_size_bytes});
+  node.lost_directory = true;
+  node.may_be_torn = false;
+  node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
+  node.network->Restart(&node.process->network);
+  const uint64_t boot = node.boot;
+  Format(index, /*recovering=*/true, [this, index, boot](absl::Status status) {
+    if (nodes_[index].boot != boot) return;
+    if (!status.ok()) {
+      return Violation(absl::StrCat("format --recover of replica ", int{index}, ": ", status.ToString()));
+    }
+    Boot(index);
+  });
+}
+
+void JournalCluster::OnVoter(uint8_t replica) {
+  checker_.Record(absl::StrCat("voter ", int{replica}));
+  ++voters_restored_;
+  nodes_[replica].lost_directory = false;
+}
+
 void JournalCluster::Restart(uint8_t index) {
   Node& node = nodes_[index];
   SLUICE_ASSERT(node.process == nullptr && node.network->crashed(), "restart of a live replica");
   node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
   node.network->Restart(&node.process->network);
+  checker_.Record(absl::StrCat("restart ", int{index}));
   Boot(index);
 }
 
 std::optional<uint8_t> JournalCluster::Primary() {
-  std::optional<uint8_t> primary;
-  uint32_t view = 0;
-  for (uint8_t index = 0; index < options_.replica_count; ++index) {
-    vsr::Replica* replica = this->replica(index);
-    if (replica == nullptr || replica->status() != vsr::Status::kNormal || !replica->is_primary()) continue;
-    if (!primary.has_value() || replica->view() > view) {
-      primary = index;
-      view = replica->view();
-    }
-  }
-  return primary;
+  return FindPrimary(options_.replica_count, [this](uint8_t index) { return replica(index); });
 }
 
 absl::Status JournalCluster::Submit(ByteSpan body) {
@@ -267,39 +295,18 @@ void JournalCluster::MaybeCheckpoint() {
 }
 
 bool JournalCluster::Converged() {
-  std::optional<uint32_t> view;
-  for (uint8_t index = 0; index < options_.replica_count; ++index) {
-    vsr::Replica* replica = this->replica(index);
-    if (replica == nullptr || replica->status() != vsr::Status::kNormal || replica->recovering()) return false;
-    if (view.has_value() && *view != replica->view()) return false;
-    view = replica->view();
-    if (replica->commit(group()) != committed_.size() || replica->head_op(group()) != committed_.size()) {
-      return false;
-    }
-  }
-  return true;
-}
-
-void JournalCluster::CheckChain(uint8_t index, const vsr::GroupLog& log, uint64_t through, const char* what) {
-  through = std::min<uint64_t>(through, committed_.size());
-  for (uint64_t op = std::max<uint64_t>(log.base_op(), 1); op <= through; ++op) {
-    if (log.ChecksumAt(op) != std::optional<absl::uint128>(committed_[op - 1])) {
-      return Violation(absl::StrCat("replica ", int{index}, " ", what, " WAL op ", op, " (base op ", log.base_op(),
-                                    ", last op ", log.last_op(), "): not the committed checksum ",
-                                    Hex(committed_[op - 1])));
-    }
-  }
+  return sim::Converged(checker_, options_.replica_count, [this](uint8_t index) { return replica(index); });
 }
 
 void JournalCluster::CheckLogs() {
   for (uint8_t index = 0; index < options_.replica_count; ++index) {
     const vsr::GroupLog* live = log(index);
     if (live == nullptr) continue;
-    if (live->last_op() < committed_.size()) {
+    if (live->last_op() < committed()) {
       return Violation(absl::StrCat("replica ", int{index}, " WAL ends at op ", live->last_op(), " below the ",
-                                    committed_.size(), " committed"));
+                                    committed(), " committed"));
     }
-    CheckChain(index, *live, committed_.size(), "live");
+    checker_.CheckChain(index, 0, *live, committed(), "live WAL of");
   }
 }
 
@@ -328,11 +335,11 @@ void JournalCluster::CheckDurable(uint64_t max_ticks) {
           } else if (!checked[index]) {
             checked[index] = true;
             // Checked once, as it came up: the WAL recovery, not repair, must show them.
-            if (recovered->last_op() < committed_.size()) {
+            if (recovered->last_op() < committed()) {
               Violation(absl::StrCat("replica ", int{index}, " recovered its WAL to op ", recovered->last_op(),
-                                     " after a crash: committed ops up to ", committed_.size(), " were lost"));
+                                     " after a crash: committed ops up to ", committed(), " were lost"));
             }
-            CheckChain(index, *recovered, committed_.size(), "recovered after a whole-cluster crash,");
+            checker_.CheckChain(index, 0, *recovered, committed(), "WAL recovered after a whole-cluster crash, of");
           }
         }
         return all;
@@ -341,36 +348,11 @@ void JournalCluster::CheckDurable(uint64_t max_ticks) {
 }
 
 void JournalCluster::OnCommit(uint8_t replica, vsr::GroupId id, uint64_t op, absl::uint128 checksum) {
-  SLUICE_ASSERT(id == group(), "a commit of an unknown group");
-  Node& node = nodes_[replica];
-  if (op != node.reported + 1) {
-    Violation(absl::StrCat("replica ", int{replica}, " committed op ", op, " after op ", node.reported));
-  }
-  node.reported = op;
-  if (op <= committed_.size()) {
-    if (committed_[op - 1] != checksum) {
-      Violation(absl::StrCat("hash-chain disagreement: replica ", int{replica}, " committed op ", op, " as ",
-                             Hex(checksum), ", others as ", Hex(committed_[op - 1])));
-    }
-  } else if (op == committed_.size() + 1) {
-    committed_.push_back(checksum);
-  } else {
-    Violation(absl::StrCat("replica ", int{replica}, " committed op ", op, " beyond the cluster's ",
-                           committed_.size()));
-  }
+  checker_.OnCommit(replica, checker_.GroupIndex(id), op, checksum);
 }
 
 void JournalCluster::OnStateSync(uint8_t replica, vsr::GroupId id, uint64_t op, absl::uint128 checksum) {
-  Node& node = nodes_[replica];
-  ++state_syncs_;
-  if (op <= node.reported) {
-    Violation(absl::StrCat("replica ", int{replica}, " installed a snapshot at op ", op, " at or below its commit ",
-                           node.reported));
-  } else if (op > committed_.size() || committed_[op - 1] != checksum) {
-    Violation(absl::StrCat("replica ", int{replica}, " installed a snapshot at op ", op, " (", Hex(checksum),
-                           "), not a committed op (", committed_.size(), " committed)"));
-  }
-  node.reported = op;
+  checker_.OnStateSync(replica, checker_.GroupIndex(id), op, checksum);
 }
 
 void JournalCluster::OnFailStop(uint8_t replica, const absl::Status& cause) {
@@ -386,15 +368,11 @@ std::string JournalCluster::Describe() {
       absl::StrAppend(&out, replica(index)->DebugString());
     }
   }
-  absl::StrAppend(&out, "committed ", committed_.size(), "; ", checkpoints_, " checkpoints, ", state_syncs_,
+  absl::StrAppend(&out, "committed ", committed(), "; ", checkpoints_, " checkpoints, ", state_syncs(),
                   " state syncs, ", recovery_counts_.recoveries, " WAL recoveries, ",
                   recovery_counts_.faulty_ops, " faulty ops, ", recovery_counts_.uncertain_tails,
                   " uncertain tails\n");
   return out;
-}
-
-void JournalCluster::Violation(std::string message) {
-  if (violation_.empty()) violation_ = std::move(message);
 }
 
 }  // namespace sluice::sim

@@ -12,7 +12,8 @@
 // RecoverJournal (cluster mode: corrupt and uncertain entries are reported faulty, rule
 // B7), JournalGroupLog::FromRecovery, then Replica::Restore (rule B4).
 //
-// The checker runs on every commit any replica reports:
+// The checker (commit_checker.h, shared with sim/vsr_cluster.h) runs on every commit
+// any replica reports:
 //  - hash-chain agreement: every replica's committed op N has the checksum the first
 //    report of op N fixed;
 //  - in order: each replica reports ops without gaps, from its restored commit point;
@@ -48,6 +49,7 @@
 #include "core/journal/journal_layout.h"
 #include "core/vsr/journal_group_log.h"
 #include "core/vsr/replica.h"
+#include "sim/cluster/commit_checker.h"
 #include "sim/cluster/process_io.h"
 #include "sim/packet_simulator.h"
 #include "sim/sim_loop.h"
@@ -111,9 +113,24 @@ class JournalCluster final {
   // vanish or tear (`sector_lands`, else the options'). Completions in flight are
   // dropped with the process.
   void Crash(uint8_t index, std::optional<base::Ratio> sector_lands = std::nullopt);
-  // Whether the replica may hold an uncertain tail: it crashed with tearing odds and
-  // has not since booted with a log free of faulty entries.
+  // Whether the replica may hold an uncertain tail or a corrupt entry, or lost its
+  // directory: it crashed with tearing odds or had a sector corrupted, and has not
+  // since been up with a log free of faulty entries; or it was wiped and is not a
+  // voter again yet. Such a replica may hold the only damaged copy of an op, so the
+  // fault model (DESIGN.md) allows no second one meanwhile.
   bool MayBeTorn(uint8_t index);
+  // Flips one bit of a sector of the down replica's WAL — in the prepare, or in the
+  // headers zone's copy of its header, of the slot of `op` (`in_header`) — as a
+  // corruption the next recovery must find (B7: a corrupt entry is repaired from
+  // peers, an uncertain one resolved by VSR). Counts as damage (MayBeTorn).
+  void CorruptWal(uint8_t index, uint64_t op, bool in_header, uint64_t byte, uint8_t bit);
+  // The replica's data directory is lost (it crashes first if up) and re-created with
+  // `format --recover` (B17) on a new, empty disk; then it boots like Restart(): it
+  // takes no part in view changes or quorums until it has state-synced.
+  void Wipe(uint8_t index);
+  // From Wipe() until the replica became a voter again (up or down meanwhile).
+  bool lost_directory(uint8_t index) const { return nodes_[index].lost_directory; }
+  uint64_t voters_restored() const { return voters_restored_; }
   // Boots the replica from its disk (superblock, view table, RecoverJournal, Restore: B4).
   // Asynchronous: replica(index) is non-null once it is up. A crash meanwhile cancels it.
   void Restart(uint8_t index);
@@ -133,11 +150,11 @@ class JournalCluster final {
   // or a violation.
   template <typename Predicate>
   bool RunUntil(Predicate done, uint64_t max_ticks) {
-    for (uint64_t tick = 0; violation_.empty() && !done(); ++tick) {
+    for (uint64_t tick = 0; violation().empty() && !done(); ++tick) {
       if (tick >= max_ticks) return false;
       RunTicks(1);
     }
-    return violation_.empty();
+    return violation().empty();
   }
 
   // Every replica up, normal in one view, committed to the same op, which is the
@@ -151,12 +168,17 @@ class JournalCluster final {
   // Returns once all are up again (or a violation was recorded).
   void CheckDurable(uint64_t max_ticks);
 
-  uint64_t committed() const { return committed_.size(); }
-  const std::vector<absl::uint128>& committed_checksums() const { return committed_; }
-  const std::string& violation() const { return violation_; }
+  uint64_t committed() const { return checker_.committed(0); }
+  const std::vector<absl::uint128>& committed_checksums() const { return checker_.committed_checksums(0); }
+  const std::string& violation() const { return checker_.violation(); }
+  // The run's trace digest so far (commit_checker.h): commits, snapshots installed,
+  // durable view-state writes, crashes and restarts, in order.
+  std::string Digest() const { return checker_.Digest(); }
+  // Adds a line to the trace digest (a fault the driver injected).
+  void Record(absl::string_view event) { checker_.Record(event); }
   const JournalRecoveryCounts& recovery_counts() const { return recovery_counts_; }
   uint64_t checkpoints() const { return checkpoints_; }
-  uint64_t state_syncs() const { return state_syncs_; }
+  uint64_t state_syncs() const { return checker_.state_syncs(); }
   std::string Describe();
 
  private:
@@ -173,6 +195,12 @@ class JournalCluster final {
     }
     void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override {
       if (!dead_) cluster_.OnStateSync(replica, group, op, checksum);
+    }
+    void OnPersist(uint8_t replica, const vsr::VsrState& state) override {
+      if (!dead_) cluster_.checker_.OnPersist(replica, state);
+    }
+    void OnVoter(uint8_t replica) override {
+      if (!dead_) cluster_.OnVoter(replica);
     }
 
    private:
@@ -193,21 +221,23 @@ class JournalCluster final {
     std::unique_ptr<SimStorage> storage;
     std::unique_ptr<SimNetwork> network;
     std::unique_ptr<Process> process;  // null while down
-    uint64_t reported = 0;  // the last op this process reported committed
     uint64_t boot = 0;      // bumped at every crash: stale boots do nothing
     bool may_be_torn = false;
+    bool lost_directory = false;
   };
 
   journal::JournalOptions JournalOptions() const;
+  // Formats the node's disk (`recovering`: `format --recover`), then `then(status)`.
+  void Format(uint8_t index, bool recovering, absl::AnyInvocable<void(absl::Status)> then);
   void Boot(uint8_t index);
+  void OnVoter(uint8_t replica);
   // Destroys the dead processes that have nothing left to run (between loop events).
   void Reap();
   // Starts a checkpoint on every live replica whose commit is far enough above its base.
   void MaybeCheckpoint();
   void Restored(uint8_t index, vsr::VsrState state, std::unique_ptr<vsr::JournalGroupLog> log);
   void RecoverWal(uint8_t index, uint64_t boot, vsr::VsrState state, vsr::MetadataSyncState sync);
-  void Violation(std::string message);
-  void CheckChain(uint8_t index, const vsr::GroupLog& log, uint64_t through, const char* what);
+  void Violation(std::string message) { checker_.Violation(std::move(message)); }
   // What the live processes report (ProcessObserver).
   void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum);
   void OnFailStop(uint8_t replica, const absl::Status& cause);
@@ -217,12 +247,15 @@ class JournalCluster final {
   SimLoop loop_;
   PacketSimulator packets_;
   std::vector<Node> nodes_;
+  // Disks of wiped replicas: kept until the end, as dead processes and the loop may
+  // still refer to them (destroyed after dead_).
+  std::vector<std::unique_ptr<SimStorage>> lost_storage_;
+  CommitChecker checker_;
   std::vector<std::unique_ptr<Process>> dead_;  // killed, with completions left to run
-  std::vector<absl::uint128> committed_;  // op N at [N-1]
-  std::string violation_;
   JournalRecoveryCounts recovery_counts_;
   uint64_t checkpoints_ = 0;
-  uint64_t state_syncs_ = 0;
+  uint64_t wipes_ = 0;
+  uint64_t voters_restored_ = 0;
 };
 
 }  // namespace sluice::sim

@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/prng.h"
+#include "sim/cluster/random_runs.h"
 #include "sim/network_fault_profile.h"
 #include "tests/vsr/vsr_fixture.h"
 
@@ -48,30 +48,14 @@ constexpr uint64_t kSeedsDefault = 200;
 // durable view head truncated an op it had acknowledged.)
 constexpr uint64_t kRegressionSeeds[] = {2252, 2746};
 
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* value = std::getenv(name);
-  uint64_t number = 0;
-  return value != nullptr && absl::SimpleAtoi(value, &number) ? number : fallback;
-}
-
-// Convergence bound once faults stop: the primary's silence is noticed, then up to
-// replica_count + 1 view changes (each bounded by its timeout) elect a live
-// primary, then lagging replicas repair at repair_prepares_max ops per
-// repair_retry_ticks (ops_max bounds what any replica can lag by), plus heartbeat
-// and prepare-retry rounds.
-//
-// With state sync, add the sync of the largest state (each chunk: a request, the
-// answer and the staging's sync, or a re-request two repair rounds later), and for a
-// recovering replica the pings that learn the view (one resend interval per view
-// change above) before its sync.
+// Convergence bound (sim/cluster/random_runs.h) with the sync of the largest state:
+// each chunk a request, the answer and the staging's sync, or a re-request two repair
+// rounds later.
 uint64_t ConvergenceBoundTicks(const ReplicaOptions& options, uint8_t replica_count, uint64_t ops_max,
                                uint64_t state_bytes_max, uint64_t log_sync_delay_ticks) {
-  const uint64_t view_changes = options.primary_timeout_ticks + (replica_count + 1) * options.view_change_timeout_ticks;
-  const uint64_t repair = options.repair_retry_ticks * (ops_max / options.repair_prepares_max + 2) * 2;
   const uint64_t sync_chunks = state_bytes_max / options.sync_chunk_size_max_bytes + 2;
   const uint64_t sync = sync_chunks * (2 * options.repair_retry_ticks + log_sync_delay_ticks + 1);
-  const uint64_t recovery = (replica_count + 1) * options.view_change_resend_ticks;
-  return view_changes + repair + sync + recovery + 4 * (options.heartbeat_interval_ticks + options.prepare_retry_ticks);
+  return sim::ConvergenceBoundTicks(options, replica_count, ops_max, sync);
 }
 
 // The test state machine's record per op (core/vsr/testing/memory_log.h) holds
@@ -252,20 +236,12 @@ SeedResult RunSeed(uint64_t seed) {
 }
 
 TEST(VsrRandomTest, EverySeedIsSafeAndConverges) {
-  const uint64_t single = EnvNumber("VSR_SEED", 0);
-  const uint64_t first = single != 0 ? single : EnvNumber("VSR_FIRST_SEED", 1);
-  const uint64_t count = single != 0 ? 1 : EnvNumber("VSR_SEEDS", kSeedsDefault);
+  const sim::SeedPlan plan = sim::SeedsFromEnvironment(kSeedsDefault, kRegressionSeeds);
+  const uint64_t count = plan.count;
   uint64_t committed = 0, view_changes = 0, crashes = 0, failures = 0, outages = 0, wipes = 0, state_syncs = 0,
-           voters_restored = 0, slowest_convergence = 0;
-  double closest_to_bound = 0;  // convergence ticks / bound, the highest
-  std::vector<uint64_t> seeds;
-  for (uint64_t seed = first; seed < first + count; ++seed) seeds.push_back(seed);
-  if (single == 0) {
-    for (uint64_t seed : kRegressionSeeds) {
-      if (seed < first || seed >= first + count) seeds.push_back(seed);
-    }
-  }
-  for (uint64_t seed : seeds) {
+           voters_restored = 0;
+  sim::ConvergenceSummary convergence;
+  for (uint64_t seed : plan.seeds) {
     const SeedResult result = RunSeed(seed);
     committed += result.committed;
     view_changes += result.view_changes;
@@ -274,9 +250,7 @@ TEST(VsrRandomTest, EverySeedIsSafeAndConverges) {
     wipes += result.wipes;
     state_syncs += result.state_syncs;
     voters_restored += result.voters_restored;
-    slowest_convergence = std::max(slowest_convergence, result.convergence_ticks);
-    closest_to_bound = std::max(closest_to_bound, static_cast<double>(result.convergence_ticks) /
-                                                      static_cast<double>(std::max<uint64_t>(result.bound_ticks, 1)));
+    convergence.Add(result.convergence_ticks, result.bound_ticks);
     if (!result.failure.empty()) {
       ADD_FAILURE() << result.failure;
       if (++failures >= 3) break;
@@ -292,14 +266,13 @@ TEST(VsrRandomTest, EverySeedIsSafeAndConverges) {
     EXPECT_GT(state_syncs, count / 10);
     EXPECT_GT(voters_restored, count / 10);
   }
-  std::cout << count << " seeds from " << first << " (+" << seeds.size() - count << " regression seeds): " << committed
+  std::cout << count << " seeds from " << plan.first << " (+" << plan.seeds.size() - count
+            << " regression seeds): " << committed
             << " ops committed, "
             << view_changes << " views started, " << crashes << " crashes (" << outages
             << " long outages), " << wipes << " directories lost and re-created with --recover ("
             << voters_restored << " became voters again), " << state_syncs
-            << " snapshots installed by state sync; slowest convergence " << slowest_convergence
-            << " ticks after faults stopped, at most " << static_cast<int>(closest_to_bound * 100)
-            << "% of its seed's bound\n";
+            << " snapshots installed by state sync; " << convergence.Describe() << "\n";
 }
 
 }  // namespace
