@@ -186,11 +186,7 @@ JournalClusterRunResult RunJournalClusterSeed(uint64_t seed) {
   result.checkpoints = cluster.checkpoints();
   result.state_syncs = cluster.state_syncs();
   result.voters_restored = cluster.voters_restored();
-  if (!cluster.violation().empty()) {
-    result.failure = absl::StrCat("safety violation: ", cluster.violation());
-  } else if (!converged) {
-    result.failure = absl::StrCat("no convergence within ", bound, " ticks after faults stopped");
-  }
+  result.failure = SeedFailure(cluster.violation(), converged, bound);
   if (!result.failure.empty()) {
     absl::StrAppend(&result.failure, "\nseed ", seed, ", ", int{options.replica_count}, " replicas, ", result.crashes,
                     " crashes (", result.tearing_crashes, " tearing, ", result.outages, " long outages), ",

@@ -40,6 +40,12 @@ uint64_t ConvergenceBoundTicks(const vsr::ReplicaOptions& options, uint8_t repli
          4 * (options.heartbeat_interval_ticks + options.prepare_retry_ticks);
 }
 
+std::string SeedFailure(const std::string& violation, bool converged, uint64_t bound_ticks) {
+  if (!violation.empty()) return absl::StrCat("safety violation: ", violation);
+  if (!converged) return absl::StrCat("no convergence within ", bound_ticks, " ticks after faults stopped");
+  return "";
+}
+
 void ConvergenceSummary::Add(uint64_t convergence_ticks, uint64_t bound_ticks) {
   slowest_ticks_ = std::max(slowest_ticks_, convergence_ticks);
   closest_to_bound_ = std::max(closest_to_bound_, static_cast<double>(convergence_ticks) /

@@ -33,6 +33,10 @@ SeedPlan SeedsFromEnvironment(uint64_t default_count, std::span<const uint64_t> 
 uint64_t ConvergenceBoundTicks(const vsr::ReplicaOptions& options, uint8_t replica_count, uint64_t ops_max,
                                uint64_t state_sync_ticks);
 
+// Why a seed failed, or "" if it passed: the checker's violation, else no convergence
+// within `bound_ticks` once faults stopped.
+std::string SeedFailure(const std::string& violation, bool converged, uint64_t bound_ticks);
+
 // The slowest convergence of a run's seeds, in ticks and as a share of its seed's bound.
 class ConvergenceSummary {
  public:

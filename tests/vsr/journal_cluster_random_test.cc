@@ -19,7 +19,7 @@ namespace {
 #ifdef SLUICE_SANITIZED
 // ASan/UBSan (--config=asan) run about ten times slower; they look for memory
 // errors, not rare schedules.
-constexpr uint64_t kSeedsDefault = 20;
+constexpr uint64_t kSeedsDefault = 50;
 #else
 constexpr uint64_t kSeedsDefault = 200;
 #endif
@@ -75,6 +75,21 @@ TEST(JournalClusterRandomTest, EverySeedIsSafeConvergesAndKeepsCommittedOpsOnDis
             << total.faulty_ops << " faulty ops found by WAL recovery and resolved by VSR, " << total.checkpoints
             << " checkpoints, " << total.outages << " long outages, " << total.state_syncs
             << " snapshots installed by state sync; " << convergence.Describe() << "\n";
+}
+
+// Known failures beyond the default seed range (found with journal_cluster_main
+// --seeds 201..1200; each involves a directory lost and re-created with
+// `format --recover`): after faults stop the cluster never converges. Seed 313: every
+// replica normal in one view with head op 84 and commit 77, no replica holding ops
+// 80..84 intact (replica 2 has them faulty), so nobody can repair them or discard them
+// by a nack quorum. Seeds 449 and 1157: the view change never completes. Disabled
+// until the cause (core/vsr, or this harness's fault bound for wipes) is found; run
+// with --test_arg=--gtest_also_run_disabled_tests.
+TEST(JournalClusterRandomTest, DISABLED_KnownNonConvergingSeedsWithFormatRecover) {
+  for (uint64_t seed : {313, 449, 1157}) {
+    const JournalClusterRunResult result = RunJournalClusterSeed(seed);
+    EXPECT_TRUE(result.failure.empty()) << result.failure;
+  }
 }
 
 }  // namespace

@@ -219,11 +219,7 @@ SeedResult RunSeed(uint64_t seed) {
   }
   result.state_syncs = cluster.state_syncs();
   result.voters_restored = cluster.voters_restored();
-  if (!cluster.violation().empty()) {
-    result.failure = absl::StrCat("safety violation: ", cluster.violation());
-  } else if (!converged) {
-    result.failure = absl::StrCat("no convergence within ", bound, " ticks after faults stopped");
-  }
+  result.failure = sim::SeedFailure(cluster.violation(), converged, bound);
   if (!result.failure.empty()) {
     absl::StrAppend(&result.failure, "\nseed ", seed, ", ", int{options.replica_count}, " replicas, ",
                     options.group_count, " groups, checkpoints every ", options.checkpoint_interval_ops, " ops (lag ",
