@@ -294,7 +294,7 @@ absl::StatusOr<DoViewChangeChunk> DecodeDoViewChange(ByteSpan frame, absl::uint1
     absl::StatusOr<DoViewChangeRecord> record =
         LoadDoViewChangeRecord(body.subspan(at, kDoViewChangeRecordSizeBytes));
     if (!record.ok()) return record.status();
-    if (record->log_view > chunk.log_view) {
+    if (record->log_view > chunk.log_view && record->log_view != kRemovedLogView) {
       return absl::InvalidArgumentError("do_view_change record log view above the replica's");
     }
     chunk.records.push_back(*record);

@@ -112,6 +112,12 @@ struct StartViewChange {
 //  - faulty_head_op: the highest op for which this replica holds any entry, clean or
 //    faulty (>= its last clean op): every op up to it may have been acknowledged by
 //    this replica, so it never counts as a nack for them.
+// The log view of a removed group's record (a tombstone, in a do_view_change and in
+// the durable view state): the group was deleted by a committed op, so whatever it
+// held no longer matters — but a replica that removed it must not pass for one that
+// never held it (a nack) while a peer still hosts it.
+inline constexpr uint32_t kRemovedLogView = UINT32_MAX;
+
 struct DoViewChangeRecord {
   GroupId group;
   uint32_t log_view = 0;

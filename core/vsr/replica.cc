@@ -59,12 +59,14 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Restore(const ReplicaOptions& 
     if (recovered.log == nullptr) return absl::InvalidArgumentError("group without a log");
     GroupViewState durable{.group = recovered.id, .log_view = 0, .head_op = recovered.log->base_op(),
                            .head_checksum = recovered.log->base_checksum()};
-    if (auto it = durable_groups.find(recovered.id); it != durable_groups.end()) durable = it->second;
+    if (auto it = durable_groups.find(recovered.id); it != durable_groups.end() && it->second.log_view != kRemovedLogView) {
+      durable = it->second;
+    }
     std::unique_ptr<Group> group = replica->RestoreGroup(recovered, durable);
     group->serial = ++replica->group_serials_;
     // A group (added after the last view change it took part in) whose record is of an
     // older log view than the replica's own joins again, as AddGroup has it.
-    group->joining = group->log_view < replica->log_view_;
+    if (group->log_view < replica->log_view_) replica->AwaitJoin(*group);
     replica->group_index_[group->id] = replica->groups_.size();
     replica->groups_.push_back(std::move(group));
   }
@@ -168,12 +170,12 @@ absl::Status Replica::AddGroup(RecoveredGroup recovered, uint32_t created_view) 
   if (status_ != Status::kNormal) {
     return absl::UnavailableError(absl::StrCat("replica ", int{options_.replica_index}, " is changing view ", view_));
   }
-  removed_records_.erase(recovered.id);
+  removed_groups_.erase(recovered.id);
   GroupViewState durable{.group = recovered.id, .log_view = 0, .head_op = recovered.log->base_op(),
                          .head_checksum = recovered.log->base_checksum()};
   bool recorded = false;
   for (const GroupViewState& record : durable_.groups) {
-    if (record.group == recovered.id) {
+    if (record.group == recovered.id && record.log_view != kRemovedLogView) {
       durable = record;
       recorded = true;
     }
@@ -186,7 +188,7 @@ absl::Status Replica::AddGroup(RecoveredGroup recovered, uint32_t created_view) 
   // view 0 for a new group: never above what it holds), and it joins the view with the
   // primary's record of the group (JoinFromStartView, asked for by a ping), persisted
   // before it acknowledges anything.
-  group->joining = !recorded || group->log_view < log_view_;
+  if (!recorded || group->log_view < log_view_) AwaitJoin(*group);
   if (is_primary()) {
     if (fresh && created_view == view_) {
       // No primary could have prepared in it before this view: its empty log is the
@@ -209,6 +211,17 @@ absl::Status Replica::AddGroup(RecoveredGroup recovered, uint32_t created_view) 
     Send(PrimaryOf(view_), EncodePing(options_.cluster, Ping{.from = From(), .nonce = ping_nonce_}));
   }
   return absl::OkStatus();
+}
+
+void Replica::AwaitJoin(Group& group) {
+  group.joining = true;
+  // What it learned as canonical in its old log view says nothing of the current one:
+  // only its committed prefix is canonical here (its old claim, vouched_op, stays the
+  // head it reports for that old log view).
+  group.canonical.clear();
+  group.verified_op = group.commit;
+  group.head_op = group.commit;
+  group.head_checksum = group.log->ChecksumAt(group.commit).value_or(0);
 }
 
 void Replica::JoinFromStartView(const std::vector<StartViewRecord>& records) {
@@ -239,7 +252,7 @@ absl::StatusOr<std::unique_ptr<GroupLog>> Replica::RemoveGroup(GroupId id) {
   std::unique_ptr<GroupLog> log = std::move(groups_[it->second]->log);
   groups_.erase(groups_.begin() + static_cast<ptrdiff_t>(it->second));
   ReindexGroups();
-  removed_records_.insert(id);
+  removed_groups_.insert(id);
   return log;
 }
 

@@ -246,6 +246,8 @@ class Replica final : public io::NetworkHandler {
   void ReindexGroups();
   // Joining groups whose record of the current log view is durable now join (AddGroup).
   void JoinRecordedGroups();
+  // Marks a group as joining the current log view (AddGroup, Restore).
+  void AwaitJoin(Group& group);
   // A normal backup takes the primary's records of the groups it is joining.
   void JoinFromStartView(const std::vector<StartViewRecord>& records);
   void Send(uint8_t to, ByteSpan frame);
@@ -347,7 +349,7 @@ class Replica final : public io::NetworkHandler {
 
   std::vector<std::unique_ptr<Group>> groups_;  // sorted by id
   uint64_t group_serials_ = 0;
-  absl::btree_set<GroupId> removed_records_;  // RemoveGroup: records the next write drops
+  absl::btree_set<GroupId> removed_groups_;  // RemoveGroup: tombstones the next write records
   absl::btree_map<GroupId, size_t> group_index_;
 
   // Failure detector and timers, in ticks.

@@ -81,8 +81,9 @@ std::vector<DoViewChangeRecord> Replica::OwnDoViewChange() const {
   // A group this replica does not host now but holds a record of (a restart whose
   // metadata has yet to add it again) may hold entries it acknowledged: never a nack.
   // Its record is what it vouches for; what lies above is unknown.
+  // A group it removed (deleted by a committed op) is reported as such (a tombstone).
   for (const GroupViewState& record : durable_.groups) {
-    if (group_index_.contains(record.group) || removed_records_.contains(record.group)) continue;
+    if (group_index_.contains(record.group) || removed_groups_.contains(record.group)) continue;
     records.push_back({.group = record.group,
                        .log_view = record.log_view,
                        .commit = 0,
@@ -90,6 +91,9 @@ std::vector<DoViewChangeRecord> Replica::OwnDoViewChange() const {
                        .head_checksum = record.head_checksum,
                        .faulty_head_op = UINT64_MAX});
   }
+  for (const GroupId id : removed_groups_) records.push_back({.group = id, .log_view = kRemovedLogView});
+  std::sort(records.begin(), records.end(),
+            [](const DoViewChangeRecord& a, const DoViewChangeRecord& b) { return a.group < b.group; });
   return records;
 }
 
@@ -173,10 +177,16 @@ void Replica::MaybeDecideView() {
   for (const auto& group : groups_) {
     // A replica that does not know the group holds nothing of it: a nack for every op.
     std::vector<DoViewChangeRecord> records;
+    bool removed = false;
     for (const auto& vote : votes) {
       const auto it = vote.find(group->id);
       records.push_back(it != vote.end() ? it->second : DoViewChangeRecord{.group = group->id});
+      removed |= records.back().log_view == kRemovedLogView;
     }
+    // A replica removed it: its deletion is committed, and this primary will remove it
+    // too once it applies that op. Nothing is decided for it (it prepares nothing in it,
+    // InstallView), and its backups keep it as it is until they remove it.
+    if (removed) continue;
     uint32_t best_log_view = 0;
     uint64_t commit = 0;
     for (const DoViewChangeRecord& record : records) {
@@ -228,6 +238,7 @@ void Replica::SendStartView(std::optional<uint8_t> to) {
   std::vector<StartViewRecord> records;
   records.reserve(groups_.size());
   for (const auto& group : groups_) {
+    if (group->undecided) continue;  // not this view's to name (a peer removed it, or added late)
     records.push_back({.group = group->id,
                        .commit = std::min(group->commit_max, group->head_op),
                        .head_op = group->head_op,
@@ -282,6 +293,10 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
   sv_.reset();
   svc_votes_ = 0;
   ++counters_.views_started;
+  // A primary's groups left out of its decision (removed by a peer) stay undecided.
+  if (as_primary) {
+    for (auto& group : groups_) group->undecided = true;
+  }
   for (const StartViewRecord& record : records) {
     Group* group = FindGroup(record.group);
     if (group == nullptr) continue;  // a group this replica does not host (yet)
@@ -310,12 +325,12 @@ VsrState Replica::StateWith(uint32_t view, uint32_t log_view,
   // a restart, the metadata may add it again only once VSR commits its creation anew,
   // and its record is the log view it acknowledged entries in. A group added since the
   // last write (AddGroup) gets the record it joined with.
-  for (const GroupViewState& group : durable_.groups) {
-    if (!removed_records_.contains(group.group)) groups[group.group] = group;
-  }
+  for (const GroupViewState& group : durable_.groups) groups[group.group] = group;
+  for (const GroupId id : removed_groups_) groups[id] = {.group = id, .log_view = kRemovedLogView};
   for (const auto& group : groups_) {
     // (A joining group's claim is its old log view, or this view once it joined.)
-    if (group->joining && (!groups.contains(group->id) || group->log_view == log_view)) {
+    if (group->joining && (!groups.contains(group->id) || groups[group->id].log_view == kRemovedLogView ||
+                           group->log_view == log_view)) {
       groups[group->id] = {.group = group->id,
                            .log_view = group->log_view,
                            .head_op = group->vouched_op,

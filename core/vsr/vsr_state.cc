@@ -148,7 +148,7 @@ absl::StatusOr<VsrState> DecodeVsrState(ByteSpan bytes, absl::uint128 cluster, u
     if (!state.groups.empty() && !(state.groups.back().group < group.group)) {
       return absl::InvalidArgumentError(absl::StrCat(kVsrStatePath, " groups are not sorted"));
     }
-    if (group.log_view > state.log_view) {
+    if (group.log_view > state.log_view && group.log_view != kRemovedLogView) {
       return absl::InvalidArgumentError(absl::StrCat(kVsrStatePath, " group log view above the replica's"));
     }
     state.groups.push_back(group);

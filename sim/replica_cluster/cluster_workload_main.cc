@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     std::printf("%llu %s %s\n", static_cast<unsigned long long>(seed), result.digest.c_str(),
                 ok ? "passed"
                    : (result.violations.empty() ? result.liveness_failures[0] : result.violations[0]).c_str());
+    std::fflush(stdout);  // a later seed's abort must not swallow this line
   }
   return failed == 0 ? 0 : 1;
 }
