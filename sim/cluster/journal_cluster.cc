@@ -187,7 +187,7 @@ void JournalCluster::Crash(uint8_t index, std::optional<base::Ratio> sector_land
 
 bool JournalCluster::MayBeTorn(uint8_t index) {
   Node& node = nodes_[index];
-  if (node.lost_directory) return true;
+  if (node.lost_directory || committed() < node.wiped_head_op) return true;
   if (node.may_be_torn && replica(index) != nullptr) {
     const vsr::GroupLog& log = replica(index)->log(group());
     if (log.faulty_head_op() == log.last_op() && log.durable_op() == log.last_op()) node.may_be_torn = false;
@@ -212,6 +212,9 @@ void JournalCluster::CorruptWal(uint8_t index, uint64_t op, bool in_header, uint
 
 void JournalCluster::Wipe(uint8_t index) {
   Node& node = nodes_[index];
+  // The ops it may have acknowledged: a down replica's log is unknown here, so at
+  // least everything committed so far.
+  node.wiped_head_op = log(index) != nullptr ? log(index)->faulty_head_op() : committed();
   if (node.process != nullptr) Crash(index, base::Ratio::Never());
   SLUICE_ASSERT(node.network->crashed(), "wipe of a booting replica");
   checker_.Record(absl::StrCat("wipe ", int{index}));

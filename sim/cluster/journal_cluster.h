@@ -116,8 +116,10 @@ class JournalCluster final {
   // Whether the replica may hold an uncertain tail or a corrupt entry, or lost its
   // directory: it crashed with tearing odds or had a sector corrupted, and has not
   // since been up with a log free of faulty entries; or it was wiped and is not a
-  // voter again yet. Such a replica may hold the only damaged copy of an op, so the
-  // fault model (DESIGN.md) allows no second one meanwhile.
+  // voter again yet, or the cluster has not yet committed past the ops it held before
+  // (it may have acknowledged them and can never nack them: until they are committed
+  // or replaced, it is a lost copy of each). Such a replica may hold the only damaged
+  // copy of an op, so the fault model (DESIGN.md) allows no second one meanwhile.
   bool MayBeTorn(uint8_t index);
   // Flips one bit of a sector of the down replica's WAL — in the prepare, or in the
   // headers zone's copy of its header, of the slot of `op` (`in_header`) — as a
@@ -224,6 +226,7 @@ class JournalCluster final {
     uint64_t boot = 0;      // bumped at every crash: stale boots do nothing
     bool may_be_torn = false;
     bool lost_directory = false;
+    uint64_t wiped_head_op = 0;  // the faulty head of the log its last wipe lost
   };
 
   journal::JournalOptions JournalOptions() const;
