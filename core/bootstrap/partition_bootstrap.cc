@@ -143,8 +143,27 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
           continue;
         }
         partition::RecoveryReport report;
-        CO_ASSIGN_OR_RETURN(std::unique_ptr<partition::PartitionLog> opened,
-                            co_await partition::PartitionLog::Open(storage, options, &report),
+        absl::StatusOr<std::unique_ptr<partition::PartitionLog>> opening =
+            co_await partition::PartitionLog::Open(storage, options, &report);
+        if (!opening.ok() && absl::IsDataLoss(opening.status()) && incarnation > created_through_op &&
+            absl::StrContains(opening.status().message(), partition::kStateRecordName)) {
+          // A crash inside PartitionLog::Create can leave the record with no valid copy
+          // yet: the creation never counted (it counts once the record is durable), so
+          // the partition is created again — unless a segment holds entries (rule B5).
+          CO_ASSIGN_OR_RETURN(const std::optional<std::string> written, co_await NonEmptySegment(storage, directory));
+          if (!written.has_value()) {
+            CO_RETURN_IF_ERROR(co_await RemoveTree(storage, directory));
+            CO_ASSIGN_OR_RETURN(std::unique_ptr<partition::PartitionLog> created,
+                                co_await partition::PartitionLog::Create(storage, options),
+                                "creating partition ", directory, " again (its creation never completed)");
+            log.decisions.push_back(absl::StrCat("partition ", directory, ": created again (", opening.status().message(),
+                                                 "; no segment holds entries: its creation never completed)"));
+            logs.emplace(namespace_id, std::move(created));
+            if (reports != nullptr) (*reports)[namespace_id] = {};
+            continue;
+          }
+        }
+        CO_ASSIGN_OR_RETURN(std::unique_ptr<partition::PartitionLog> opened, std::move(opening),
                             "recovering partition ", directory);
         for (std::string& decision : report.decisions) {
           log.decisions.push_back(absl::StrCat("partition ", directory, ": ", decision));

@@ -274,6 +274,16 @@ void ClusterReplica::OnVoter(uint8_t replica) {
 
 // --- apply ---
 
+io::Task<void> ClusterReplica::NextTick() {
+  // Never resumed once this replica is gone: its task, and so the awaiting frame, went with it.
+  std::weak_ptr<int> alive = alive_;
+  co_await io::AwaitCompletion<bool>([&](absl::AnyInvocable<void(bool)> done) {
+    loop_.ScheduleAfterTicks(1, [alive, done = std::move(done)]() mutable {
+      if (alive.lock() != nullptr) done(true);
+    });
+  });
+}
+
 io::Task<void> ClusterReplica::RunApplier() {
   while (!to_apply_.empty() && failure_.ok()) {
     const Applying next = to_apply_.front();
@@ -319,13 +329,7 @@ io::Task<absl::Status> ClusterReplica::ApplyOne(const Applying& next) {
             metadata_log_->ReadEntry(next.op, std::move(done));
           });
       if (!absl::IsUnavailable(read.status()) || replica_->failed()) break;
-      // (Never resumed once this replica is gone: its task, and so this frame, went with it.)
-      std::weak_ptr<int> alive = alive_;
-      co_await io::AwaitCompletion<bool>([&](absl::AnyInvocable<void(bool)> done) {
-        loop_.ScheduleAfterTicks(1, [alive, done = std::move(done)]() mutable {
-          if (alive.lock() != nullptr) done(true);
-        });
-      });
+      co_await NextTick();
     }
     CO_ASSIGN_OR_RETURN(const Bytes frame, std::move(read), "reading committed metadata op ", next.op);
     CO_ASSIGN_OR_RETURN(const wire::ValidatedPrepare prepare, wire::DecodePrepare(frame, options_.identity.cluster_id));
@@ -452,6 +456,9 @@ io::Task<absl::Status> ClusterReplica::RemovePartition(uint64_t namespace_id) {
   }
   vsr::PartitionGroupLog* closing = log.get();
   closing_.push_back(std::move(log));
+  // What the consensus started on it (a truncation, a read) finishes first: a
+  // truncation writes into the directory.
+  while (!closing->idle()) co_await NextTick();
   CO_RETURN_IF_ERROR(co_await closing->partition().Drain(), "closing ", partition::PartitionDirectory(hosted.address));
   CO_RETURN_IF_ERROR(co_await bootstrap::RemoveTree(storage_, partition::PartitionDirectory(hosted.address)));
   // Drain() resumed us from the log's own runner; the removal's I/O since let it return.

@@ -143,6 +143,7 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   ClusterReplica(io::Storage& storage, io::Loop& loop, ClusterReplicaOptions options,
                  ClusterReplicaObserver* observer, metadata::MetadataState state);
   io::Task<void> RunApplier();
+  io::Task<void> NextTick();
   io::Task<absl::Status> ApplyOne(const Applying& next);
   io::Task<absl::Status> Reconcile(uint32_t created_view);
   io::Task<absl::Status> AddPartition(uint32_t stream, uint32_t topic, uint32_t partition, uint64_t incarnation,

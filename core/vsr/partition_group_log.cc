@@ -101,8 +101,10 @@ void PartitionGroupLog::ReadEntry(uint64_t op, ReadCallback done) {
                                          absl::NotFoundError(absl::StrCat("op ", op, " not in the log")));
   }
   std::weak_ptr<int> alive = alive_;
+  ++in_flight_;
   io::Spawn(log_->ReadEntry(op), [this, alive, op, done = std::move(done)](absl::StatusOr<Bytes> entry) mutable {
     if (alive.lock() == nullptr) return;
+    --in_flight_;
     if (entry.ok() && !wire::DecodePrepare(*entry, options_.cluster).ok()) {
       entry = absl::DataLossError(absl::StrCat("op ", op, " of ", log_->directory(), " fails its checksums"));
     }
@@ -119,8 +121,10 @@ void PartitionGroupLog::TruncateAfter(uint64_t op, uint64_t commit_watermark, Do
                                     installing_ ? " while installing a snapshot" : "")));
   }
   std::weak_ptr<int> alive = alive_;
+  ++in_flight_;
   io::Spawn(log_->TruncateAfter(op), [this, alive, op, done = std::move(done)](absl::Status status) mutable {
     if (alive.lock() == nullptr) return;
+    --in_flight_;
     if (status.ok()) {
       Forget(op);
       faulty_head_op_ = op;
@@ -177,9 +181,11 @@ void PartitionGroupLog::StageSnapshot(const SnapshotId& snapshot, uint64_t offse
   if (offset == 0) staged_.reset();  // the file is recreated: an older staging is gone
   const uint64_t end = offset + bytes.size();
   std::weak_ptr<int> alive = alive_;
+  ++in_flight_;
   io::Spawn(StagePartitionChunk(log_->storage(), log_->directory(), snapshot, offset, Bytes(bytes.begin(), bytes.end())),
             [this, alive, snapshot, end, done = std::move(done)](absl::Status status) mutable {
               if (alive.lock() == nullptr) return;
+              --in_flight_;
               staging_ = false;
               if (status.ok()) staged_ = StagedSnapshot{.id = snapshot, .staged_bytes = end};
               Report(std::move(done), std::move(status));
@@ -196,8 +202,10 @@ void PartitionGroupLog::InstallSnapshot(const SnapshotId& snapshot, DoneCallback
   }
   installing_ = true;
   std::weak_ptr<int> alive = alive_;
+  ++in_flight_;
   io::Spawn(Install(snapshot), [this, alive, done = std::move(done)](absl::Status status) mutable {
     if (alive.lock() == nullptr) return;
+    --in_flight_;
     installing_ = false;
     Report(std::move(done), std::move(status));
   });

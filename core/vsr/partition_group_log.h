@@ -97,6 +97,9 @@ class PartitionGroupLog final : public GroupLog {
   void InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) override;
 
   partition::PartitionLog& partition() { return *log_; }
+  // No read, truncation, staging or install of this adapter is in flight (what a
+  // caller waits for, with PartitionLog::Drain, before removing the partition).
+  bool idle() const { return in_flight_ == 0; }
 
  private:
   PartitionGroupLog(std::unique_ptr<partition::PartitionLog> log, io::Loop& loop, Options options);
@@ -118,6 +121,7 @@ class PartitionGroupLog final : public GroupLog {
   std::optional<StagedSnapshot> staged_;
   bool staging_ = false;     // a chunk being staged
   bool installing_ = false;  // an install in flight
+  uint64_t in_flight_ = 0;  // spawned operations not yet reported
 };
 
 }  // namespace sluice::vsr

@@ -194,6 +194,8 @@ absl::Status Replica::AddGroup(RecoveredGroup recovered, uint32_t created_view) 
       // No primary could have prepared in it before this view: its empty log is the
       // group's whole canonical log in this view.
       group->log_view = view_;
+      group->start_head_op = group->log->base_op();
+      group->start_head_checksum = group->log->base_checksum();
     } else {
       group->undecided = true;
     }
@@ -216,8 +218,9 @@ absl::Status Replica::AddGroup(RecoveredGroup recovered, uint32_t created_view) 
 void Replica::AwaitJoin(Group& group) {
   group.joining = true;
   // What it learned as canonical in its old log view says nothing of the current one:
-  // only its committed prefix is canonical here (its old claim, vouched_op, stays the
-  // head it reports for that old log view).
+  // only its committed prefix is canonical here. Its entries above stay untouched
+  // (Advance and repair wait for the join: it may have acknowledged them in its old
+  // log view), and its old claim, vouched_op, stays the head it reports for that view.
   group.canonical.clear();
   group.verified_op = group.commit;
   group.head_op = group.commit;
@@ -228,12 +231,15 @@ void Replica::JoinFromStartView(const std::vector<StartViewRecord>& records) {
   bool joined = false;
   for (const StartViewRecord& record : records) {
     Group* group = FindGroup(record.group);
+    // The record names the head the view started the group at (SendStartView): a
+    // claim of this log view must reach at least every op committed before the view (a
+    // do_view_change trusts the highest log view's heads), and that head is one a
+    // quorum member holds (repairable), which a head in the pipeline may not be.
     if (group == nullptr || !group->joining || group->log_view == view_ || group->truncating ||
         group->commit > record.head_op) {
       continue;
     }
-    // As InstallView does for a group in a view's start_view: the primary's head is
-    // canonical in this view, and so is the log up to it once repaired.
+    // As InstallView does for a group in a view's start_view.
     group->log_view = view_;
     group->commit_max = std::max(group->commit_max, record.commit);
     group->primary_commit = record.commit;

@@ -24,6 +24,13 @@ struct Replica::Group {
   // Primary: added in a view it cannot vouch for (the group may hold ops other
   // replicas prepared before): it prepares nothing until a view change decides it.
   bool undecided = false;
+  // Primary: the head this view started the group at (decided by the view change, or
+  // empty for a group created in this view). Its start_view names this head, not the
+  // current one: a decided head is held durably by a quorum member (repairable), and
+  // it is at least every op committed before the view — what a replica installing or
+  // joining the view may claim for it, unlike ops still in the pipeline.
+  uint64_t start_head_op = 0;
+  absl::uint128 start_head_checksum = 0;
   uint32_t log_view = 0;
   // Every op <= commit is committed, in the log and reported to the observer.
   uint64_t commit = 0;

@@ -55,6 +55,9 @@ void Replica::Learn(Group& group, uint64_t op, absl::uint128 checksum,
 
 void Replica::Advance(Group& group) {
   if (failed() || status_ != Status::kNormal || group.truncating) return;
+  // A group joining the current log view has no canonical log in it to compare with
+  // yet (AwaitJoin): nothing is verified or truncated until it joins.
+  if (group.joining && group.log_view < log_view_) return;
   if (group.sync.has_value() && group.sync->installing) return;  // the log's base is changing
   GroupLog& log = *group.log;
   for (;;) {
@@ -149,6 +152,7 @@ uint8_t Replica::RepairPeer(uint64_t op) const {
 
 void Replica::RequestRepair(Group& group) {
   if (failed() || status_ != Status::kNormal || options_.replica_count == 1) return;
+  if (group.joining && group.log_view < log_view_) return;  // it asks to join first (OnTick)
   // A syncing group asks for its snapshot instead: what it lacks is below the peers' logs.
   if (group.sync.has_value()) return SyncRound(group);
   if (group.truncating) return;

@@ -240,9 +240,9 @@ void Replica::SendStartView(std::optional<uint8_t> to) {
   for (const auto& group : groups_) {
     if (group->undecided) continue;  // not this view's to name (a peer removed it, or added late)
     records.push_back({.group = group->id,
-                       .commit = std::min(group->commit_max, group->head_op),
-                       .head_op = group->head_op,
-                       .head_checksum = group->head_checksum});
+                       .commit = std::min(group->commit_max, group->start_head_op),
+                       .head_op = group->start_head_op,
+                       .head_checksum = group->start_head_checksum});
   }
   for (const Bytes& frame :
        EncodeStartView(options_.cluster, From(), records, network_.frame_size_max_bytes())) {
@@ -305,6 +305,8 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
                   " above the view's head ", record.head_op);
     group->log_view = view;
     group->undecided = false;
+    group->start_head_op = record.head_op;
+    group->start_head_checksum = record.head_checksum;
     group->commit_max = std::max(group->commit_max, record.commit);
     group->primary_commit = record.commit;
     ResetCanonical(*group, record.head_op, record.head_checksum);
