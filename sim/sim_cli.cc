@@ -32,6 +32,7 @@
 #include "absl/strings/str_split.h"
 #include "sim/fault_profile.h"
 #include "sim/network_fault_profile.h"
+#include "sim/replica_cluster/cluster_workload.h"
 #include "sim/sim_network_workload.h"
 #include "sim/storage_workload.h"
 
@@ -48,8 +49,11 @@ through the packet simulator) and one replica (clients, process deaths at random
 points including mid-bootstrap, machine crashes, files removed, truncated or
 corrupted behind the replica's back; checkers after every boot). Each workload runs
 twice per seed and must print the same digest. A failure prints the seed, the
-violated invariant and the command that replays it. (3- and 5-replica clusters are
-not part of the campaign yet: there is no --replicas flag.)
+violated invariant and the command that replays it. With --replicas 3 or 5, each
+seed also runs a replicated cluster of that size (sim/replica_cluster: clients creating
+and deleting topics and sending messages through the primary while replicas crash and
+restart under the seed's network faults, then a liveness phase that must converge,
+then every replica must serve every acknowledged message, once).
 
 flags:
   --seed N            run one seed with a detailed event log, print its digest
@@ -65,6 +69,8 @@ flags:
                       heavy or swarm (default swarm: each seed draws its own odds);
                       the one-replica workload always draws its own per seed
   --operations N      operations per seed and workload (default 300)
+  --replicas N        1 (default: the workloads above), or 3 or 5: add the
+                      replicated cluster workload with that many replicas
   --json              print the result as one JSON object on stdout (a campaign:
                       totals and one {seed, verdict, digest} per seed; --seed: that
                       seed's verdict and digests, without the event log)
@@ -84,6 +90,7 @@ struct Flags {
   std::optional<std::string> regressions_file;
   std::string profile = "swarm";
   uint64_t operations = 300;
+  uint64_t replicas = 1;
   bool json = false;
 };
 
@@ -117,6 +124,7 @@ std::string ReplayCommand(uint64_t seed, const Flags& flags) {
   std::string command = absl::StrFormat("./sluice sim --seed %d", seed);
   if (flags.profile != "swarm") absl::StrAppend(&command, " --profile ", flags.profile);
   if (flags.operations != 300) absl::StrAppend(&command, " --operations ", flags.operations);
+  if (flags.replicas != 1) absl::StrAppend(&command, " --replicas ", flags.replicas);
   return command;
 }
 
@@ -181,6 +189,10 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
       if (!number(flags.operations) || flags.operations == 0) {
         return UsageError("--operations takes a positive number");
       }
+    } else if (arg == "--replicas") {
+      if (!number(flags.replicas) || (flags.replicas != 1 && flags.replicas != 3 && flags.replicas != 5)) {
+        return UsageError("--replicas takes 1, 3 or 5");
+      }
     } else if (arg == "--json") {
       flags.json = true;
     } else {
@@ -226,6 +238,10 @@ StorageWorkloadOptions StorageOptions(const Flags& flags) {
 
 ReplicaWorkloadOptions ReplicaOptions(const Flags& flags) { return {.operations = flags.operations}; }
 
+ClusterWorkloadOptions ClusterOptions(const Flags& flags) {
+  return {.replicas = static_cast<uint8_t>(flags.replicas), .operations = flags.operations};
+}
+
 NetworkWorkloadOptions NetworkOptions(const Flags& flags) {
   NetworkWorkloadOptions options;
   if (flags.profile != "swarm") options.profile = *NetworkFaultProfileByName(flags.profile);
@@ -250,10 +266,13 @@ struct SeedOutcome {
   StorageWorkloadResult storage;
   NetworkWorkloadResult network;
   ReplicaWorkloadResult replica;
+  std::optional<ClusterWorkloadResult> cluster;  // with --replicas 3 or 5
   std::string nondeterminism;  // which digests differed between the two runs, if any
   std::string failure;         // the first violated invariant or liveness failure
   Verdict verdict = Verdict::kPassed;
-  std::string digest() const { return storage.digest + network.digest + replica.digest; }
+  std::string digest() const {
+    return storage.digest + network.digest + replica.digest + (cluster.has_value() ? cluster->digest : "");
+  }
 };
 
 SeedOutcome RunSeed(uint64_t seed, const Flags& flags, const SimCliHooks& hooks,
@@ -275,7 +294,16 @@ SeedOutcome RunSeed(uint64_t seed, const Flags& flags, const SimCliHooks& hooks,
   const StorageWorkloadResult storage_again = RunStorageWorkload(seed, StorageOptions(flags));
   outcome.network = RunNetworkWorkload(seed, network_options);
   const NetworkWorkloadResult network_again = RunNetworkWorkload(seed, NetworkOptions(flags));
-  if (outcome.storage.digest != storage_again.digest) {
+  std::optional<ClusterWorkloadResult> cluster_again;
+  if (flags.replicas > 1) {
+    ClusterWorkloadOptions cluster_options = ClusterOptions(flags);
+    if (trace_prefixed) cluster_options.trace = [&](const std::string& line) { trace_prefixed("cluster " + line); };
+    outcome.cluster = RunClusterWorkload(seed, cluster_options);
+    cluster_again = RunClusterWorkload(seed, ClusterOptions(flags));
+  }
+  if (outcome.cluster.has_value() && outcome.cluster->digest != cluster_again->digest) {
+    outcome.nondeterminism = absl::StrFormat("cluster digest %s then %s", outcome.cluster->digest, cluster_again->digest);
+  } else if (outcome.storage.digest != storage_again.digest) {
     outcome.nondeterminism = absl::StrFormat("storage digest %s then %s", outcome.storage.digest, storage_again.digest);
   } else if (outcome.network.digest != network_again.digest) {
     outcome.nondeterminism = absl::StrFormat("network digest %s then %s", outcome.network.digest, network_again.digest);
@@ -285,12 +313,18 @@ SeedOutcome RunSeed(uint64_t seed, const Flags& flags, const SimCliHooks& hooks,
   if (!outcome.replica.violations.empty()) {
     outcome.verdict = Verdict::kSafety;
     outcome.failure = "replica: " + outcome.replica.violations[0];
+  } else if (outcome.cluster.has_value() && !outcome.cluster->violations.empty()) {
+    outcome.verdict = Verdict::kSafety;
+    outcome.failure = "cluster: " + outcome.cluster->violations[0];
   } else if (!outcome.nondeterminism.empty()) {
     outcome.verdict = Verdict::kSafety;
     outcome.failure = "nondeterministic (" + outcome.nondeterminism + ")";
   } else if (!outcome.replica.liveness_failures.empty()) {
     outcome.verdict = Verdict::kLiveness;
     outcome.failure = "replica: " + outcome.replica.liveness_failures[0];
+  } else if (outcome.cluster.has_value() && !outcome.cluster->liveness_failures.empty()) {
+    outcome.verdict = Verdict::kLiveness;
+    outcome.failure = "cluster: " + outcome.cluster->liveness_failures[0];
   }
   return outcome;
 }
@@ -362,6 +396,17 @@ int RunOneSeed(uint64_t seed, const Flags& flags, const SimCliHooks& hooks) {
               static_cast<unsigned long long>(outcome.replica.damaged_files),
               static_cast<unsigned long long>(outcome.replica.acked_messages),
               outcome.replica.simulated_ns / 1e9, outcome.replica.digest.c_str());
+  if (outcome.cluster.has_value()) {
+    const ClusterWorkloadResult& cluster = *outcome.cluster;
+    std::printf("cluster: %llu replicas, crashes %llu, restarts %llu, topics created %llu and deleted %llu, acked "
+                "messages %llu, final view %llu, simulated %.3f s, digest %s\n",
+                static_cast<unsigned long long>(flags.replicas), static_cast<unsigned long long>(cluster.crashes),
+                static_cast<unsigned long long>(cluster.restarts),
+                static_cast<unsigned long long>(cluster.topics_created),
+                static_cast<unsigned long long>(cluster.topics_deleted),
+                static_cast<unsigned long long>(cluster.acked_messages), static_cast<unsigned long long>(cluster.view),
+                cluster.simulated_ns / 1e9, cluster.digest.c_str());
+  }
   if (outcome.verdict != Verdict::kPassed) {
     std::printf("FAILED (%s): seed %llu: %s\n  replay: %s\n", VerdictName(outcome.verdict),
                 static_cast<unsigned long long>(seed), outcome.failure.c_str(), ReplayCommand(seed, flags).c_str());
@@ -384,6 +429,10 @@ void Account(uint64_t seed, const SeedOutcome& outcome, const Flags& flags, Camp
   totals.simulated_ns += outcome.storage.simulated_ns + outcome.network.simulated_ns + outcome.replica.simulated_ns;
   totals.events += outcome.storage.events + outcome.network.events;
   totals.crashes += outcome.storage.crashes + outcome.network.crashes + outcome.replica.crashes;
+  if (outcome.cluster.has_value()) {
+    totals.simulated_ns += outcome.cluster->simulated_ns;
+    totals.crashes += outcome.cluster->crashes;
+  }
   totals.faults += outcome.storage.faults + outcome.network.counts.dropped_loss + outcome.network.counts.duplicated;
   if (outcome.verdict == Verdict::kSafety) ++totals.safety;
   if (outcome.verdict == Verdict::kLiveness) ++totals.liveness;
@@ -418,9 +467,10 @@ int RunCampaign(const CampaignSeeds& seeds, const std::string& what, const Flags
   using WallClock = std::chrono::steady_clock;  // progress reporting only; never reaches the simulation
   const auto start = WallClock::now();
   auto last_progress = start;
-  std::fprintf(stderr, "sluice sim: %s, shard %llu/%llu, profile %s, storage + network + one-replica workloads\n",
+  std::fprintf(stderr, "sluice sim: %s, shard %llu/%llu, profile %s, storage + network + one-replica workloads%s\n",
                what.c_str(), static_cast<unsigned long long>(flags.shard_index),
-               static_cast<unsigned long long>(flags.shard_count), flags.profile.c_str());
+               static_cast<unsigned long long>(flags.shard_count), flags.profile.c_str(),
+               flags.replicas > 1 ? absl::StrCat(" + ", flags.replicas, "-replica cluster").c_str() : "");
   CampaignTotals totals;
   for (uint64_t i = 0; i < seeds.size(); ++i) {
     const uint64_t seed = seeds.at(i);

@@ -99,7 +99,8 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
                                                           uint64_t created_through_op,
                                                           PartitionDefaults defaults,
                                                           BootLog& log,
-                                                          PartitionReports* reports) {
+                                                          PartitionReports* reports,
+                                                          std::function<bool(uint64_t, uint64_t)> never_hosted) {
   PartitionLogs logs;
   for (const auto& [stream_id, stream] : state.streams) {
     for (const auto& [topic_id, topic] : stream.topics) {
@@ -116,6 +117,13 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
         bool create = false;
         if (incarnation > created_through_op) {
           CO_ASSIGN_OR_RETURN(const bool has_record, co_await HasStateRecord(storage, directory));
+          create = !has_record;
+        } else if (never_hosted != nullptr && never_hosted(namespace_id, incarnation)) {
+          CO_ASSIGN_OR_RETURN(const bool has_record, co_await HasStateRecord(storage, directory));
+          if (!has_record) {
+            log.decisions.push_back(absl::StrCat("partition ", directory, ": never hosted by this replica (no view "
+                                                 "record): created now (its checkpoint came by state sync, B15)"));
+          }
           create = !has_record;
         }
         if (create) {

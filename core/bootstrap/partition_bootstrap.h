@@ -24,6 +24,7 @@
 // created completely and lost its record: a clear error (rule B5), never recreated.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,12 +63,15 @@ using PartitionReports = std::map<uint64_t, partition::RecoveryReport>;  // by n
 // the partition log's own errors otherwise); any I/O error while removing or creating.
 // `reports`, if given, receives each opened partition's RecoveryReport (a created one
 // gets an empty report): a cluster replica builds its groups from them (rule B4).
-io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
-                                                          const metadata::MetadataState& state,
-                                                          uint64_t created_through_op,
-                                                          PartitionDefaults defaults,
-                                                          BootLog& log,
-                                                          PartitionReports* reports = nullptr);
+// `never_hosted` (cluster replicas): whether this replica never hosted the partition
+// group (namespace, incarnation) — its durable view state has no record of it, so it
+// never acknowledged an entry of it. A missing partition created at or below
+// `created_through_op` is then created now rather than refused: a checkpoint installed
+// by state sync (rule B15) covers partitions this replica had not created yet.
+io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(
+    io::Storage& storage, const metadata::MetadataState& state, uint64_t created_through_op,
+    PartitionDefaults defaults, BootLog& log, PartitionReports* reports = nullptr,
+    std::function<bool(uint64_t namespace_id, uint64_t incarnation)> never_hosted = nullptr);
 
 // The first segment log in `directory` that holds bytes, if any (none for a missing
 // directory). Create writes the state record last and entries are appended only after

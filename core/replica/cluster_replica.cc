@@ -1,6 +1,8 @@
 #include "core/replica/cluster_replica.h"
 
 #include <algorithm>
+
+#include "absl/container/btree_set.h"
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -99,9 +101,15 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
 
   // 3. Partitions of the recovered state; stale directories.
   bootstrap::PartitionReports reports;
+  absl::btree_set<vsr::GroupId> recorded;
+  for (const vsr::GroupViewState& record : sync.view_state.groups) recorded.insert(record.group);
   CO_ASSIGN_OR_RETURN(bootstrap::PartitionLogs logs,
-                      co_await bootstrap::RecoverPartitions(storage, self.state_, self.last_checkpoint_op_,
-                                                            self.options_.partitions, self.boot_log_, &reports),
+                      co_await bootstrap::RecoverPartitions(
+                          storage, self.state_, self.last_checkpoint_op_, self.options_.partitions, self.boot_log_,
+                          &reports,
+                          [&recorded](uint64_t namespace_id, uint64_t incarnation) {
+                            return !recorded.contains(vsr::GroupId{namespace_id, incarnation});
+                          }),
                       "boot step 4 (partitions)");
   CO_RETURN_IF_ERROR(co_await bootstrap::RemoveStaleIncarnations(storage, self.state_, self.boot_log_, true),
                      "boot step 4 (stale partition directories)");
@@ -173,6 +181,7 @@ void ClusterReplica::ScheduleTick() {
     if (alive.lock() == nullptr || failed()) return;
     RetryPendingAdds();
     CompleteDeletionSteps();
+    StartApplier();  // directories a checkpoint released, if the applier is idle
     ScheduleTick();
   });
 }
@@ -243,11 +252,7 @@ void ClusterReplica::OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, 
                  : absl::StatusOr<uint64_t>(absl::UnavailableError("the write was replaced in a view change; retry")));
     }
   }
-  if (!applying_ && !to_apply_.empty()) {
-    applying_ = true;
-    applier_ = RunApplier();
-    applier_.Start();
-  }
+  StartApplier();
 }
 
 void ClusterReplica::OnPersist(uint8_t replica, const vsr::VsrState& state) {
@@ -261,11 +266,7 @@ void ClusterReplica::OnFailStop(uint8_t replica, const absl::Status& cause) {
 void ClusterReplica::OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) {
   if (observer_ != nullptr) observer_->OnStateSync(replica, group, op, checksum);
   if (group == kMetadataGroup) to_apply_.push_back({.op = op, .state_sync = true});
-  if (!applying_ && !to_apply_.empty()) {
-    applying_ = true;
-    applier_ = RunApplier();
-    applier_.Start();
-  }
+  StartApplier();
 }
 
 void ClusterReplica::OnVoter(uint8_t replica) {
@@ -284,8 +285,32 @@ io::Task<void> ClusterReplica::NextTick() {
   });
 }
 
+bool ClusterReplica::HasRemovable() const {
+  return !doomed_.empty() && doomed_.front().first <= removable_through_;
+}
+
+io::Task<absl::Status> ClusterReplica::RemoveDoomed() {
+  while (HasRemovable()) {
+    const std::string directory = doomed_.front().second;
+    CO_RETURN_IF_ERROR(co_await bootstrap::RemoveTree(storage_, directory), "removing deleted partition ", directory);
+    doomed_.pop_front();
+  }
+  co_return absl::OkStatus();
+}
+
+void ClusterReplica::StartApplier() {
+  if (applying_ || (to_apply_.empty() && !HasRemovable())) return;
+  applying_ = true;
+  applier_ = RunApplier();
+  applier_.Start();
+}
+
 io::Task<void> ClusterReplica::RunApplier() {
-  while (!to_apply_.empty() && failure_.ok()) {
+  while ((!to_apply_.empty() || HasRemovable()) && failure_.ok()) {
+    if (HasRemovable()) {
+      if (absl::Status status = co_await RemoveDoomed(); !status.ok()) Fail(status);
+      continue;
+    }
     const Applying next = to_apply_.front();
     to_apply_.pop_front();
     if (absl::Status status = co_await ApplyOne(next); !status.ok()) {
@@ -316,6 +341,7 @@ io::Task<absl::Status> ClusterReplica::ApplyOne(const Applying& next) {
                                                          superblock->state.metadata_checkpoint.snapshot_checksum),
                         "the snapshot a state sync installed");
     replies_.erase(replies_.begin(), replies_.upper_bound(next.op));
+    removable_through_ = std::max(removable_through_, next.op);  // the installed snapshot is a checkpoint
   } else {
     if (next.op <= state_.last_applied_op) co_return absl::OkStatus();  // covered by a state sync
     SLUICE_ASSERT(next.op == state_.last_applied_op + 1, "replica ", int{options_.identity.replica_index},
@@ -460,9 +486,13 @@ io::Task<absl::Status> ClusterReplica::RemovePartition(uint64_t namespace_id) {
   // truncation writes into the directory.
   while (!closing->idle()) co_await NextTick();
   CO_RETURN_IF_ERROR(co_await closing->partition().Drain(), "closing ", partition::PartitionDirectory(hosted.address));
-  CO_RETURN_IF_ERROR(co_await bootstrap::RemoveTree(storage_, partition::PartitionDirectory(hosted.address)));
-  // Drain() resumed us from the log's own runner; the removal's I/O since let it return.
+  // Drain() resumed us from the log's own runner: the log goes once that has returned.
+  co_await NextTick();
   std::erase_if(closing_, [closing](const auto& log) { return log.get() == closing; });
+  // The directory goes once a checkpoint covers the deletion: until then, a boot's
+  // state (at the commit watermark) may still hold the partition, and rule B5 wants
+  // its directory there (the op is applied again, and the directory removed then).
+  doomed_.push_back({state_.last_applied_op, partition::PartitionDirectory(hosted.address)});
   co_return absl::OkStatus();
 }
 
@@ -501,6 +531,8 @@ void ClusterReplica::MaybeCheckpoint() {
     if (!status.ok()) return Fail(status);
     last_checkpoint_op_ = op;
     ++checkpoints_;
+    removable_through_ = std::max(removable_through_, op);
+    StartApplier();
   });
 }
 

@@ -20,7 +20,9 @@
 // a partition the state has and the replica does not is opened from its directory
 // (a previous process may have created it) or created, then added to VSR
 // (Replica::AddGroup, with the view of the op that created it); a hosted partition
-// the state no longer has is removed from VSR, drained and its directory deleted.
+// the state no longer has is removed from VSR and drained, and its directory deleted
+// once a checkpoint covers the deleting op (until then a boot, whose state is at the
+// commit watermark, may still list it, and rule B5 wants its directory there).
 // The primary then marks pending kDeletePartition steps done (CompletePartitionStep),
 // once its own copy is gone. Partition ops apply inside their PartitionLog (Commit).
 // A metadata checkpoint (snapshot, superblock, WAL ring) is taken every
@@ -143,6 +145,9 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   ClusterReplica(io::Storage& storage, io::Loop& loop, ClusterReplicaOptions options,
                  ClusterReplicaObserver* observer, metadata::MetadataState state);
   io::Task<void> RunApplier();
+  void StartApplier();
+  bool HasRemovable() const;
+  io::Task<absl::Status> RemoveDoomed();
   io::Task<void> NextTick();
   io::Task<absl::Status> ApplyOne(const Applying& next);
   io::Task<absl::Status> Reconcile(uint32_t created_view);
@@ -168,6 +173,10 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   vsr::JournalGroupLog* metadata_log_ = nullptr;  // owned by replica_
   std::map<uint64_t, Hosted> hosted_;             // by namespace
   std::vector<std::unique_ptr<vsr::GroupLog>> closing_;  // removed, draining
+  // Deleted partitions' directories, by the op that deleted them, removed once a
+  // checkpoint covers that op (removable_through_).
+  std::deque<std::pair<uint64_t, std::string>> doomed_;
+  uint64_t removable_through_ = 0;
 
   std::deque<Applying> to_apply_;
   io::Task<void> applier_;

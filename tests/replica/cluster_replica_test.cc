@@ -2,7 +2,8 @@
 // cluster: metadata ops applied identically everywhere, partition groups created and
 // removed with them, messages acknowledged by a quorum surviving the primary's crash
 // (rule B4: the restarted replica's groups come from what recovery found), and a
-// deleted topic's partitions removed on every replica.
+// deleted topic's partitions removed on every replica (their directories once a
+// checkpoint covers the deletion, rule B5).
 
 #include <cstdint>
 #include <map>
@@ -38,6 +39,7 @@ class ClusterReplicaTest : public ::testing::Test {
   void SetUp() override {
     options_.seed = 7;
     options_.replica_count = 3;
+    options_.checkpoint_interval_ops = 2;  // deleted partitions' directories go once a checkpoint covers the op
     cluster_ = std::make_unique<ReplicaCluster>(options_);
     cluster_->Start();
     ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kMaxTicks)) << cluster_->Describe();
@@ -218,6 +220,11 @@ TEST_F(ClusterReplicaTest, DeletingATopicRemovesItsPartitionsEverywhere) {
         if (!cluster_->Converged()) return false;
         for (uint8_t index = 0; index < options_.replica_count; ++index) {
           if (!cluster_->replica(index)->metadata().pending_steps.empty()) return false;
+          for (uint32_t p = 0; p < 2; ++p) {
+            const std::string directory =
+                partition::PartitionDirectory({topic.stream, topic.topic, p, topic.incarnations[p]});
+            if (cluster_->storage(index).file_system().List(directory).ok()) return false;
+          }
         }
         return true;
       },
