@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The same seeds must give the same digests with g++ and with clang (DESIGN.md,
 # "Determinism rules"). Runs the randomized storage, network and one-replica workloads
-# for 1,000 seeds each, and the VSR cluster on the real metadata WAL
-# (sim/cluster/journal_cluster_run.h) for 200, with both toolchains and compares every
-# line.
+# for 1,000 seeds each, the VSR cluster on the real metadata WAL
+# (sim/cluster/journal_cluster_run.h) for 200 and the replicated cluster workload
+# (sim/replica_cluster/cluster_workload.h, 3 replicas) for 60, with both toolchains,
+# and compares every line.
 #
 # No build of its own: the g++ binaries come from the default output tree (the gcc
 # stage built them) and the clang ones from the asan stage's tree (`bazel test
@@ -23,6 +24,7 @@ workloads=(
   "sim/sim_network_workload_main 0..999"
   "sim/replica_workload_main 0..999"
   "sim/cluster/journal_cluster_main 1..200"
+  "sim/replica_cluster/cluster_workload_main 0..59"
 )
 targets=()
 for entry in "${workloads[@]}"; do

@@ -164,7 +164,7 @@ TEST(SimCliTest, ACrashExitsFourNamingTheSeedAndTheReplayCommand) {
 
 TEST(SimCliTest, UsageErrorsExitTwo) {
   for (const char* flags : {"--bogus", "--seed", "--seed x", "--seeds 0", "--shard 4/4", "--shard 1", "--shard a/b",
-                            "--profile wild", "--operations 0", "--seed 1 --seeds 3", "--replicas 3", "--ticks 10",
+                            "--profile wild", "--operations 0", "--seed 1 --seeds 3", "--replicas 4", "--replicas x", "--ticks 10",
                             "--regressions --first-seed 3", "--regressions-file /nonexistent/seeds.txt"}) {
     const testing::ProcessOutcome outcome = RunToEnd(Sim() + " " + flags);
     EXPECT_EQ(outcome.exit_code, 2) << flags << ": " << outcome.output;
@@ -181,14 +181,15 @@ TEST(SimCliTest, HelpNamesEveryFlagAndExitCodeAndEachFlagItNamesIsAccepted) {
   const testing::ProcessOutcome help = RunToEnd(Sim() + " --help");
   ASSERT_EQ(help.exit_code, 0);
   for (const char* text : {"--seed N", "--seeds COUNT", "--first-seed N", "--shard I/N", "--regressions",
-                           "--regressions-file PATH", "--profile NAME", "--operations N", "--json", "--help",
+                           "--regressions-file PATH", "--profile NAME", "--operations N", "--replicas N", "--json",
+                           "--help",
                            "0 passed", "1 safety violation", "2 usage error", "3 liveness failure",
                            "4 simulator\ncrash"}) {
     EXPECT_TRUE(absl::StrContains(help.output, text)) << text;
   }
   // Every flag the help names is accepted (a tiny campaign with all of them).
   const testing::ProcessOutcome all = Stdout(
-      Sim() + " --first-seed 3 --seeds 2 --shard 1/2 --profile light --operations 20 --json");
+      Sim() + " --first-seed 3 --seeds 2 --shard 1/2 --profile light --operations 20 --replicas 3 --json");
   EXPECT_EQ(all.exit_code, 0) << all.output;
   const Json json = ParseOrFail(all.output);
   EXPECT_EQ(json["seeds"].AsUint(), 1u);
