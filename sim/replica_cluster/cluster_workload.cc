@@ -36,7 +36,8 @@ struct TopicModel {
 
 class Workload {
  public:
-  Workload(uint64_t seed, const ClusterWorkloadOptions& options) : seed_(seed), options_(options), prng_(base::DeriveSeed(seed, kWorkloadSeed)) {
+  Workload(uint64_t seed, const ClusterWorkloadOptions& options)
+      : options_(options), prng_(base::DeriveSeed(seed, kWorkloadSeed)) {
     ReplicaClusterOptions cluster;
     cluster.seed = seed;
     cluster.replica_count = options.replicas;
@@ -104,7 +105,10 @@ class Workload {
           pending_topics_.push_back({stream_id, partitions});
         });
     Trace(absl::StrCat("create stream ", name, submitted.ok() ? "" : " refused: " + submitted.ToString()));
-    for (auto& [stream_id, count] : std::exchange(pending_topics_, {})) {
+    for (const auto& pending : std::exchange(pending_topics_, {})) {
+      // (Named copies: clang 14 cannot capture structured bindings.)
+      const uint32_t stream_id = pending.first;
+      const uint32_t count = pending.second;
       const absl::Status topic = cluster_->SubmitMetadata(
           Operation::kCreateTopic,
           metadata::Encode(metadata::CreateTopicBody{.stream = Identifier::Numeric(stream_id), .partitions_count = count, .name = "t"}),
@@ -274,7 +278,6 @@ class Workload {
 
   void Violation(std::string message) { result_.violations.push_back(std::move(message)); }
 
-  uint64_t seed_;
   ClusterWorkloadOptions options_;
   base::Prng prng_;
   std::string profile_;

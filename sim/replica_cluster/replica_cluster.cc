@@ -121,6 +121,7 @@ void ReplicaCluster::Crash(uint8_t index, std::optional<base::Ratio> lands) {
   Node& node = nodes_[index];
   SLUICE_ASSERT(node.process != nullptr, "crash of replica ", int{index}, ", which is down");
   ++node.boot;
+  node.fail_stop_expected = false;
   Process& process = *node.process;
   process.network.Kill();
   process.observer.Kill();

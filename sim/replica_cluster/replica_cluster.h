@@ -67,6 +67,9 @@ class ReplicaCluster final {
   // Boots the replica from its disk; replica(index) is non-null once it is up.
   void Restart(uint8_t index);
   bool down(uint8_t index) const { return nodes_[index].process == nullptr; }
+  // A fail-stop of this replica (an injected I/O fault) is expected until its next
+  // crash, not a violation.
+  void ExpectFailStop(uint8_t index) { nodes_[index].fail_stop_expected = true; }
 
   std::optional<uint8_t> Primary();
   // Submits to the primary (FailedPrecondition / Unavailable when there is none now).
@@ -101,7 +104,9 @@ class ReplicaCluster final {
       if (!dead_) cluster_.OnCommit(replica, group, op, checksum);
     }
     void OnFailStop(uint8_t replica, const absl::Status& cause) override {
-      if (!dead_) cluster_.Violation(absl::StrCat("replica ", int{replica}, " fail-stopped: ", cause.ToString()));
+      if (!dead_ && !cluster_.nodes_[replica].fail_stop_expected) {
+        cluster_.Violation(absl::StrCat("replica ", int{replica}, " fail-stopped: ", cause.ToString()));
+      }
     }
     void OnMetadataApplied(uint8_t replica, uint64_t op, absl::uint128 digest) override {
       if (!dead_) cluster_.OnMetadataApplied(replica, op, digest);
@@ -124,6 +129,7 @@ class ReplicaCluster final {
     std::unique_ptr<SimNetwork> network;
     std::unique_ptr<Process> process;
     uint64_t boot = 0;
+    bool fail_stop_expected = false;
   };
 
   replica::ClusterReplicaOptions OptionsFor(uint8_t index) const;

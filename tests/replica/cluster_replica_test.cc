@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/journal/journal_layout.h"
 #include "core/metadata/body_codec.h"
 #include "core/metadata/namespace_packing.h"
 #include "core/partition/layout.h"
@@ -239,6 +240,59 @@ TEST_F(ClusterReplicaTest, DeletingATopicRemovesItsPartitionsEverywhere) {
       EXPECT_FALSE(cluster_->storage(index).file_system().List(directory).ok()) << directory << " on replica " << int{index};
     }
   }
+  EXPECT_EQ(cluster_->violation(), "");
+}
+
+// Rule B16 (directed): a DeleteStream that reached only one backup's WAL — durable
+// there, never committed — is not applied when that backup boots, and the view change
+// that the other two replicas make without it discards it: the stream and its
+// acknowledged messages survive on every replica, and the backup, restarted, serves
+// them too (the applied-state checker also requires its metadata at every op to equal
+// the others').
+TEST_F(ClusterReplicaTest, AnUncommittedDeleteOnACrashedBackupIsDiscardedAndTheDataSurvives_B16) {
+  const Topic topic = CreateTopic(1);
+  for (uint64_t id = 1; id <= 6; ++id) Send(topic, 0, id);
+  ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kMaxTicks)) << cluster_->Describe();
+  const uint8_t primary = *cluster_->Primary();
+  const uint8_t holder = (primary + 1) % 3;  // the backup whose WAL gets the delete
+  const uint8_t other = (primary + 2) % 3;   // the backup that never sees it
+  // The primary's own copy never becomes durable (its WAL sync fails: it stops), the
+  // other backup never receives the prepare, and the holder's acknowledgement never
+  // reaches the primary.
+  cluster_->ExpectFailStop(primary);
+  cluster_->storage(primary).InjectSyncFailure(std::string(journal::kJournalPath));
+  cluster_->packets().Clog(primary, other, 1'000'000'000'000);
+  cluster_->packets().Clog(holder, primary, 1'000'000'000'000);
+  const uint64_t delete_op = cluster_->replica(primary)->consensus().head_op(replica::kMetadataGroup) + 1;
+  ASSERT_TRUE(cluster_->replica(primary)
+                  ->SubmitMetadata({.operation = Operation::kDeleteStream,
+                                    .body = metadata::Encode(metadata::StreamBody{Identifier::Numeric(topic.stream)})},
+                                   [](absl::StatusOr<metadata_store::CommittedResult>) {})
+                  .ok());
+  // Until the holder has the delete durably (its log's durable op reaches it).
+  ASSERT_TRUE(cluster_->RunUntil(
+      [&] { return cluster_->replica(holder)->consensus().log(replica::kMetadataGroup).durable_op() >= delete_op; },
+      kMaxTicks))
+      << cluster_->Describe();
+  cluster_->Crash(holder);
+  // The primary's unsynced tail (the delete) is lost; a crash drops the frames queued
+  // on the clogged paths with it.
+  cluster_->Crash(primary, base::Ratio::Never());
+  cluster_->packets().Heal();
+  cluster_->Restart(primary);
+  // The two replicas without the delete make a view and commit another op at its number.
+  const metadata_store::CommittedResult other_stream =
+      Metadata(Operation::kCreateStream, metadata::Encode(metadata::CreateStreamBody{"after-the-view-change"}));
+  EXPECT_EQ(other_stream.op, delete_op) << "the view change discarded the uncommitted delete";
+  // The holder boots (B16: the delete is beyond its commit watermark, not applied) and
+  // follows the new view, which truncates its copy.
+  cluster_->Restart(holder);
+  ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kMaxTicks))
+      << cluster_->violation() << "\n" << cluster_->Describe();
+  for (uint8_t index = 0; index < 3; ++index) {
+    EXPECT_TRUE(cluster_->replica(index)->metadata().streams.contains(topic.stream)) << "replica " << int{index};
+  }
+  ExpectEveryReplicaServesTheAcknowledged();
   EXPECT_EQ(cluster_->violation(), "");
 }
 
