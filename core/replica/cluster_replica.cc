@@ -14,6 +14,7 @@
 #include "core/metadata/namespace_packing.h"
 #include "core/metadata/snapshot_codec.h"
 #include "core/partition/layout.h"
+#include "core/replica/partition_refs.h"
 #include "core/vsr/metadata_sync.h"
 #include "core/wire/header.h"
 
@@ -22,27 +23,6 @@ namespace {
 
 constexpr uint64_t kTickInterval = 5;
 
-struct PartitionRef {
-  uint32_t stream = 0;
-  uint32_t topic = 0;
-  uint32_t partition = 0;
-  uint64_t incarnation = 0;
-  uint64_t namespace_id = 0;
-};
-
-std::vector<PartitionRef> PartitionsOf(const metadata::MetadataState& state) {
-  std::vector<PartitionRef> refs;
-  for (const auto& [s, stream] : state.streams) {
-    for (const auto& [t, topic] : stream.topics) {
-      for (uint32_t p = 0; p < topic.partitions.size(); ++p) {
-        const absl::StatusOr<uint64_t> ns = metadata::PackNamespace(state.config.widths, {s, t, p});
-        SLUICE_ASSERT(ns.ok(), "applied state holds an unpackable id: ", ns.status().ToString());
-        refs.push_back({s, t, p, topic.partitions[p].incarnation, *ns});
-      }
-    }
-  }
-  return refs;
-}
 
 partition::PartitionOptions OptionsFor(const ClusterReplicaOptions& options, const metadata::MetadataState& state,
                                        const PartitionRef& ref) {

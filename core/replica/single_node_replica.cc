@@ -11,34 +11,9 @@
 #include "core/metadata/namespace_packing.h"
 #include "core/partition/entry_body.h"
 #include "core/partition/layout.h"
+#include "core/replica/partition_refs.h"
 
 namespace sluice::replica {
-namespace {
-
-struct PartitionRef {
-  uint32_t stream = 0;
-  uint32_t topic = 0;
-  uint32_t partition = 0;
-  uint64_t incarnation = 0;
-  uint64_t namespace_id = 0;
-};
-
-// Every partition of the state, in id order.
-std::vector<PartitionRef> PartitionsOf(const metadata::MetadataState& state) {
-  std::vector<PartitionRef> refs;
-  for (const auto& [s, stream] : state.streams) {
-    for (const auto& [t, topic] : stream.topics) {
-      for (uint32_t p = 0; p < topic.partitions.size(); ++p) {
-        const absl::StatusOr<uint64_t> ns = metadata::PackNamespace(state.config.widths, {s, t, p});
-        SLUICE_ASSERT(ns.ok(), "applied state holds an unpackable id: ", ns.status().ToString());
-        refs.push_back({s, t, p, topic.partitions[p].incarnation, *ns});
-      }
-    }
-  }
-  return refs;
-}
-
-}  // namespace
 
 io::Task<absl::StatusOr<std::unique_ptr<SingleNodeReplica>>> SingleNodeReplica::Open(
     io::Storage& storage, SingleNodeReplicaOptions options, SaltSource salt_source) {
