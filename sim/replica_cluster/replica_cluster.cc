@@ -6,30 +6,23 @@
 #include "core/base/assert.h"
 #include "core/base/checksum.h"
 #include "core/metadata_store/format_metadata.h"
+#include "sim/cluster/cluster_setup.h"
 
 namespace sluice::sim {
 namespace {
 
 constexpr absl::uint128 kCluster = 0x5A1CE0C1;
-constexpr uint64_t kPacketSeed = 2, kStorageSeed = 100;
-
-PacketSimulatorOptions PacketOptions(const ReplicaClusterOptions& options) {
-  return {.seed = base::DeriveSeed(options.seed, kPacketSeed),
-          .replica_count = options.replica_count,
-          .client_count = 0,
-          .path_queue_frames_max = 256,
-          .profile = options.network};
-}
 
 }  // namespace
 
 ReplicaCluster::ReplicaCluster(ReplicaClusterOptions options)
-    : options_(std::move(options)), packets_(loop_, PacketOptions(options_)) {
+    : options_(std::move(options)),
+      packets_(loop_, ClusterPacketOptions(options_.seed, options_.replica_count, options_.network)) {
   SLUICE_ASSERT(options_.replica_count >= 1, "a cluster needs a replica");
   nodes_.resize(options_.replica_count);
   for (uint8_t index = 0; index < options_.replica_count; ++index) {
     nodes_[index].storage = std::make_unique<SimStorage>(
-        loop_, SimStorageOptions{.seed = base::DeriveSeed(options_.seed, kStorageSeed + index)});
+        loop_, SimStorageOptions{.seed = base::DeriveSeed(options_.seed, kClusterStorageSeed + index)});
     nodes_[index].network = std::make_unique<SimNetwork>(packets_, index, io::kFrameSizeMaxBytesDefault);
   }
 }
@@ -141,19 +134,10 @@ void ReplicaCluster::Restart(uint8_t index) {
 }
 
 std::optional<uint8_t> ReplicaCluster::Primary() {
-  std::optional<uint8_t> primary;
-  uint32_t view = 0;
-  for (uint8_t index = 0; index < options_.replica_count; ++index) {
-    replica::ClusterReplica* replica = this->replica(index);
-    if (replica == nullptr || replica->failed()) continue;
-    vsr::Replica& consensus = replica->consensus();
-    if (consensus.status() != vsr::Status::kNormal || !consensus.is_primary()) continue;
-    if (!primary.has_value() || consensus.view() > view) {
-      primary = index;
-      view = consensus.view();
-    }
-  }
-  return primary;
+  return FindPrimary(options_.replica_count, [this](uint8_t index) -> vsr::Replica* {
+    replica::ClusterReplica* live = replica(index);
+    return live == nullptr || live->failed() ? nullptr : &live->consensus();
+  });
 }
 
 absl::Status ReplicaCluster::SubmitMetadata(wire::Operation operation, Bytes body,
