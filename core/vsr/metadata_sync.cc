@@ -1,7 +1,8 @@
 #include "core/vsr/metadata_sync.h"
 
+#include "core/vsr/staging_header.h"
+
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <utility>
 
@@ -16,30 +17,8 @@
 namespace sluice::vsr {
 namespace {
 
-constexpr char kStagingMagic[] = "SLSYNCST";
-constexpr size_t kHeaderChecksumOffset = 64;
+constexpr absl::string_view kStagingMagic = "SLSYNCST";
 
-Bytes EncodeStagingHeader(const SnapshotId& snapshot) {
-  Bytes header(kSyncStagingHeaderSize, 0);
-  std::memcpy(header.data(), kStagingMagic, 8);
-  base::StoreLittleEndian<uint64_t>(header, 8, snapshot.op);
-  base::StoreLittleEndian<uint64_t>(header, 16, snapshot.size_bytes);
-  base::StoreU128(header, 32, snapshot.op_checksum);
-  base::StoreU128(header, 48, snapshot.checksum);
-  base::StoreU128(header, kHeaderChecksumOffset, base::Checksum128(ByteSpan(header).first(kHeaderChecksumOffset)));
-  return header;
-}
-
-std::optional<SnapshotId> DecodeStagingHeader(ByteSpan header) {
-  if (header.size() < kSyncStagingHeaderSize || std::memcmp(header.data(), kStagingMagic, 8) != 0) return std::nullopt;
-  if (base::LoadU128(header, kHeaderChecksumOffset) != base::Checksum128(header.first(kHeaderChecksumOffset))) {
-    return std::nullopt;
-  }
-  return SnapshotId{.op = base::LoadLittleEndian<uint64_t>(header, 8),
-                    .op_checksum = base::LoadU128(header, 32),
-                    .size_bytes = base::LoadLittleEndian<uint64_t>(header, 16),
-                    .checksum = base::LoadU128(header, 48)};
-}
 
 io::Task<absl::Status> WriteAndSync(io::Storage& storage, io::OpenMode mode, uint64_t offset, Bytes bytes,
                                     bool truncate_first) {
@@ -107,7 +86,7 @@ io::Task<absl::StatusOr<MetadataSyncState>> LoadMetadataSyncState(io::Storage& s
     co_return base::Annotate(staging.status(), absl::StrCat("reading ", kSyncStagingPath));
   }
   if (staging.ok()) {
-    const std::optional<SnapshotId> id = DecodeStagingHeader(*staging);
+    const std::optional<SnapshotId> id = DecodeStagingHeader(kStagingMagic, *staging);
     if (id.has_value() && id->op > checkpoint.op) {
       state.staged = StagedSnapshot{
           .id = *id, .staged_bytes = std::min<uint64_t>(staging->size() - kSyncStagingHeaderSize, id->size_bytes)};
@@ -118,7 +97,7 @@ io::Task<absl::StatusOr<MetadataSyncState>> LoadMetadataSyncState(io::Storage& s
 
 io::Task<absl::Status> StageMetadataChunk(io::Storage& storage, SnapshotId snapshot, uint64_t offset, Bytes bytes) {
   if (offset == 0) {
-    Bytes first = EncodeStagingHeader(snapshot);
+    Bytes first = EncodeStagingHeader(kStagingMagic, snapshot);
     first.insert(first.end(), bytes.begin(), bytes.end());
     CO_RETURN_IF_ERROR(co_await WriteAndSync(storage, io::OpenMode::kCreate, 0, std::move(first), true));
     // The staging's name must survive a crash too, or the sync would restart.
@@ -135,7 +114,7 @@ io::Task<absl::StatusOr<ServedMetadataSnapshot>> InstallMetadataSnapshot(io::Sto
                                                                         SnapshotId snapshot) {
   CO_ASSIGN_OR_RETURN(Bytes staged, co_await io::ReadWholeFile(storage, kSyncStagingPath), "reading ",
                       kSyncStagingPath);
-  const std::optional<SnapshotId> id = DecodeStagingHeader(staged);
+  const std::optional<SnapshotId> id = DecodeStagingHeader(kStagingMagic, staged);
   absl::Status verified = absl::OkStatus();
   if (id != std::optional<SnapshotId>(snapshot) || staged.size() != kSyncStagingHeaderSize + snapshot.size_bytes) {
     verified = absl::DataLossError(absl::StrCat(kSyncStagingPath, " does not hold the whole snapshot of op ",

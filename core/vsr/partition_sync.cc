@@ -1,7 +1,8 @@
 #include "core/vsr/partition_sync.h"
 
+#include "core/vsr/staging_header.h"
+
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,34 +14,10 @@
 namespace sluice::vsr {
 namespace {
 
-constexpr char kStagingMagic[] = "SLPSYNCS";
-constexpr size_t kHeaderChecksumOffset = 64;
+constexpr absl::string_view kStagingMagic = "SLPSYNCS";
 
 std::string StagingPath(const std::string& directory) { return io::JoinPath(directory, kPartitionStagingName); }
 
-Bytes EncodeStagingHeader(const SnapshotId& snapshot) {
-  Bytes header(kPartitionStagingHeaderSize, 0);
-  std::memcpy(header.data(), kStagingMagic, 8);
-  base::StoreLittleEndian<uint64_t>(header, 8, snapshot.op);
-  base::StoreLittleEndian<uint64_t>(header, 16, snapshot.size_bytes);
-  base::StoreU128(header, 32, snapshot.op_checksum);
-  base::StoreU128(header, 48, snapshot.checksum);
-  base::StoreU128(header, kHeaderChecksumOffset, base::Checksum128(ByteSpan(header).first(kHeaderChecksumOffset)));
-  return header;
-}
-
-std::optional<SnapshotId> DecodeStagingHeader(ByteSpan header) {
-  if (header.size() < kPartitionStagingHeaderSize || std::memcmp(header.data(), kStagingMagic, 8) != 0) {
-    return std::nullopt;
-  }
-  if (base::LoadU128(header, kHeaderChecksumOffset) != base::Checksum128(header.first(kHeaderChecksumOffset))) {
-    return std::nullopt;
-  }
-  return SnapshotId{.op = base::LoadLittleEndian<uint64_t>(header, 8),
-                    .op_checksum = base::LoadU128(header, 32),
-                    .size_bytes = base::LoadLittleEndian<uint64_t>(header, 16),
-                    .checksum = base::LoadU128(header, 48)};
-}
 
 io::Task<absl::Status> WriteAndSync(io::Storage& storage, std::string path, io::OpenMode mode, uint64_t offset,
                                     Bytes bytes, bool truncate_first) {
@@ -64,7 +41,7 @@ io::Task<absl::StatusOr<std::optional<StagedSnapshot>>> LoadPartitionStaging(io:
   absl::StatusOr<Bytes> staging = co_await io::ReadWholeFile(storage, path);
   if (io::IsEnoent(staging.status())) co_return std::optional<StagedSnapshot>();
   CO_RETURN_IF_ERROR(staging.status(), "reading ", path);
-  const std::optional<SnapshotId> id = DecodeStagingHeader(*staging);
+  const std::optional<SnapshotId> id = DecodeStagingHeader(kStagingMagic, *staging);
   if (!id.has_value() || id->op <= base_op) co_return std::optional<StagedSnapshot>();
   co_return std::optional<StagedSnapshot>(StagedSnapshot{
       .id = *id, .staged_bytes = std::min<uint64_t>(staging->size() - kPartitionStagingHeaderSize, id->size_bytes)});
@@ -74,7 +51,7 @@ io::Task<absl::Status> StagePartitionChunk(io::Storage& storage, std::string dir
                                            uint64_t offset, Bytes bytes) {
   const std::string path = StagingPath(directory);
   if (offset == 0) {
-    Bytes first = EncodeStagingHeader(snapshot);
+    Bytes first = EncodeStagingHeader(kStagingMagic, snapshot);
     first.insert(first.end(), bytes.begin(), bytes.end());
     CO_RETURN_IF_ERROR(co_await WriteAndSync(storage, path, io::OpenMode::kCreate, 0, std::move(first), true));
     // The staging's name must survive a crash too, or the sync would restart.
@@ -90,7 +67,7 @@ io::Task<absl::StatusOr<Bytes>> ReadStagedPartitionSnapshot(io::Storage& storage
   const std::string path = StagingPath(directory);
   CO_ASSIGN_OR_RETURN(Bytes staged, co_await io::ReadWholeFile(storage, path), "reading ", path);
   absl::Status verified = absl::OkStatus();
-  if (DecodeStagingHeader(staged) != std::optional<SnapshotId>(snapshot) ||
+  if (DecodeStagingHeader(kStagingMagic, staged) != std::optional<SnapshotId>(snapshot) ||
       staged.size() != kPartitionStagingHeaderSize + snapshot.size_bytes) {
     verified = absl::DataLossError(absl::StrCat(path, " does not hold the whole snapshot of op ", snapshot.op, " (",
                                                 staged.size(), " bytes)"));
