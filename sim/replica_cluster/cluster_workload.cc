@@ -47,13 +47,17 @@ class Workload {
     cluster.slot_count = 256;
     profile_ = DescribeNetworkProfile(cluster.network);
     cluster_ = std::make_unique<ReplicaCluster>(cluster);
+    faults_ = std::make_unique<ClusterFaults>(seed, *cluster_, cluster.crash_sector_lands, options.trace);
   }
 
   ClusterWorkloadResult Run() {
+    result_.fault_mix = faults_->Describe();
     Trace(absl::StrCat("network ", profile_));
+    Trace(absl::StrCat("faults: ", result_.fault_mix));
     cluster_->Start();
     for (uint64_t step = 0; step < options_.operations && cluster_->violation().empty(); ++step) Step();
     Liveness();
+    result_.faults = faults_->counts();
     if (!cluster_->violation().empty()) result_.violations.push_back(cluster_->violation());
     result_.digest = absl::StrFormat("%016x%016x", absl::Uint128High64(cluster_->digest()),
                                      absl::Uint128Low64(cluster_->digest()));
@@ -70,13 +74,8 @@ class Workload {
     return *metadata::PackNamespace(metadata::MetadataConfig{}.widths, {stream, topic, partition});
   }
 
-  uint8_t DownCount() const {
-    uint8_t down = 0;
-    for (uint8_t i = 0; i < options_.replicas; ++i) down += cluster_->down(i);
-    return down;
-  }
-
   void Step() {
+    faults_->BeforeStep(/*inject=*/true);
     const uint64_t roll = prng_.UniformBelow(100);
     if (roll < 8) {
       CreateTopic();
@@ -89,7 +88,7 @@ class Workload {
     } else {
       for (uint64_t i = 1 + prng_.UniformBelow(4); i > 0; --i) Send();
     }
-    cluster_->RunTicks(1 + prng_.UniformBelow(12));
+    faults_->RunTicks(1 + prng_.UniformBelow(12));
   }
 
   void CreateTopic() {
@@ -146,9 +145,8 @@ class Workload {
 
   void CrashOne() {
     const uint8_t index = static_cast<uint8_t>(prng_.UniformBelow(options_.replicas));
-    // At most a minority down: the cluster must stay live for the workload.
-    if (cluster_->down(index) || DownCount() + 1 > (options_.replicas - 1) / 2) return;
-    cluster_->Crash(index);
+    if (!faults_->MayCrash(index)) return;
+    faults_->Crash(index);
     ++result_.crashes;
     Trace(absl::StrCat("crash replica ", int{index}));
   }
@@ -156,7 +154,7 @@ class Workload {
   void RestartOne() {
     for (uint8_t index = 0; index < options_.replicas; ++index) {
       if (!cluster_->down(index)) continue;
-      cluster_->Restart(index);
+      faults_->Restart(index);
       ++result_.restarts;
       Trace(absl::StrCat("restart replica ", int{index}));
       return;
@@ -194,7 +192,14 @@ class Workload {
         ++result_.restarts;
       }
     }
-    if (!cluster_->RunUntil([&] { return cluster_->Converged(); }, options_.liveness_ticks_max)) {
+    const bool converged = cluster_->RunUntil(
+        [&] {
+          // A sync failure injected earlier may still come (a file synced rarely).
+          faults_->BeforeStep(/*inject=*/false);
+          return cluster_->Converged();
+        },
+        options_.liveness_ticks_max);
+    if (!converged) {
       if (cluster_->violation().empty()) {
         result_.liveness_failures.push_back(absl::StrCat("no convergence within ", options_.liveness_ticks_max,
                                                          " ticks of the liveness phase:\n", cluster_->Describe()));
@@ -282,6 +287,7 @@ class Workload {
   base::Prng prng_;
   std::string profile_;
   std::unique_ptr<ReplicaCluster> cluster_;
+  std::unique_ptr<ClusterFaults> faults_;
   ClusterWorkloadResult result_;
   uint32_t names_ = 0;
   uint64_t next_id_ = 0;

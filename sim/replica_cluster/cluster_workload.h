@@ -4,8 +4,11 @@
 // unique ids to random partitions and delete topics, through whichever replica is
 // the primary, while replicas crash (the machine losing, keeping or tearing unsynced
 // sectors) and restart — at most a minority down at once — under a network fault
-// profile drawn per seed (swarm). Then a liveness phase: faults off, every replica
-// up; the cluster must converge within a bound.
+// profile drawn per seed (swarm), with the storage and process faults of
+// cluster_faults.h (failed fsyncs, torn crashes, corruption, wipes with `format
+// --recover`, crashes during boot and state sync), also drawn per seed. Then a
+// liveness phase: faults off, every replica up; the cluster must converge within a
+// bound.
 //
 // Checkers: the cluster's own (hash-chain agreement per group, equal applied
 // metadata at each op) all along; after convergence, on every replica, every
@@ -19,6 +22,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "sim/replica_cluster/cluster_faults.h"
 
 namespace sluice::sim {
 
@@ -40,6 +45,8 @@ struct ClusterWorkloadResult {
   uint64_t topics_deleted = 0;
   uint64_t view = 0;  // the final view (how many view changes, roughly)
   uint64_t simulated_ns = 0;
+  ClusterFaultCounts faults;
+  std::string fault_mix;  // the seed's draw (ClusterFaults::Describe)
 };
 
 ClusterWorkloadResult RunClusterWorkload(uint64_t seed, const ClusterWorkloadOptions& options);

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     }
   }
   int failed = 0;
+  sluice::sim::ClusterFaultCounts total;
   for (uint64_t seed = first; seed <= last; ++seed) {
     const sluice::sim::ClusterWorkloadResult result = sluice::sim::RunClusterWorkload(seed, options);
     const bool ok = result.violations.empty() && result.liveness_failures.empty();
@@ -50,6 +51,29 @@ int main(int argc, char** argv) {
                 ok ? "passed"
                    : (result.violations.empty() ? result.liveness_failures[0] : result.violations[0]).c_str());
     std::fflush(stdout);  // a later seed's abort must not swallow this line
+    const sluice::sim::ClusterFaultCounts& faults = result.faults;
+    total.sync_failures += faults.sync_failures;
+    total.fail_stops += faults.fail_stops;
+    total.fail_stop_restarts += faults.fail_stop_restarts;
+    total.torn_crashes += faults.torn_crashes;
+    total.wal_corruptions += faults.wal_corruptions;
+    total.segment_corruptions += faults.segment_corruptions;
+    total.state_record_corruptions += faults.state_record_corruptions;
+    total.wipes += faults.wipes;
+    total.voters_restored += faults.voters_restored;
+    total.boot_crashes += faults.boot_crashes;
+    total.state_syncs += faults.state_syncs;
+    total.sync_crashes += faults.sync_crashes;
   }
+  std::printf(
+      "%d failed; faults: %llu sync failures, %llu fail-stops, %llu fail-stop restarts, %llu torn crashes, "
+      "%llu WAL / %llu segment / %llu state-record corruptions, %llu wipes, %llu voters restored, "
+      "%llu boot crashes, %llu state syncs, %llu state-sync crashes\n",
+      failed, static_cast<unsigned long long>(total.sync_failures), static_cast<unsigned long long>(total.fail_stops),
+      static_cast<unsigned long long>(total.fail_stop_restarts), static_cast<unsigned long long>(total.torn_crashes),
+      static_cast<unsigned long long>(total.wal_corruptions), static_cast<unsigned long long>(total.segment_corruptions),
+      static_cast<unsigned long long>(total.state_record_corruptions), static_cast<unsigned long long>(total.wipes),
+      static_cast<unsigned long long>(total.voters_restored), static_cast<unsigned long long>(total.boot_crashes),
+      static_cast<unsigned long long>(total.state_syncs), static_cast<unsigned long long>(total.sync_crashes));
   return failed == 0 ? 0 : 1;
 }

@@ -58,20 +58,31 @@ replica::ClusterReplicaOptions ReplicaCluster::OptionsFor(uint8_t index) const {
   return options;
 }
 
+void ReplicaCluster::StartProcess(uint8_t index) {
+  Node& node = nodes_[index];
+  node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
+  node.boot_failed = false;
+  node.sync_failures_at_start = node.storage->fault_counts().sync_failures;
+}
+
+void ReplicaCluster::Format(uint8_t index, bool recovering, absl::AnyInvocable<void(absl::Status)> then) {
+  const replica::ClusterReplicaOptions options = OptionsFor(index);
+  metadata_store::MetadataFormat format;
+  format.identity.cluster_id = kCluster;
+  format.identity.replica_index = index;
+  format.identity.replica_count = options_.replica_count;
+  format.identity.recovering = recovering;
+  format.journal = options.journal;
+  format.identity.namespace_widths = format.config.widths;
+  io::Spawn(metadata_store::FormatMetadata(nodes_[index].process->storage, format), std::move(then));
+}
+
 void ReplicaCluster::Start() {
   uint64_t formatted = 0;
   for (uint8_t index = 0; index < options_.replica_count; ++index) {
-    Node& node = nodes_[index];
-    node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
-    node.network->SetHandler(&node.process->network);
-    const replica::ClusterReplicaOptions options = OptionsFor(index);
-    metadata_store::MetadataFormat format;
-    format.identity.cluster_id = kCluster;
-    format.identity.replica_index = index;
-    format.identity.replica_count = options_.replica_count;
-    format.journal = options.journal;
-    format.identity.namespace_widths = format.config.widths;
-    io::Spawn(metadata_store::FormatMetadata(node.process->storage, format), [this, &formatted](absl::Status status) {
+    StartProcess(index);
+    nodes_[index].network->SetHandler(&nodes_[index].process->network);
+    Format(index, /*recovering=*/false, [this, &formatted](absl::Status status) {
       if (!status.ok()) Violation(absl::StrCat("format: ", status.ToString()));
       ++formatted;
     });
@@ -102,6 +113,12 @@ void ReplicaCluster::Boot(uint8_t index) {
               Node& node = nodes_[index];
               if (node.boot != boot || node.process == nullptr) return;  // crashed meanwhile
               if (!replica.ok()) {
+                if (FailStopExpected(index)) {
+                  // A sync failed during boot: the boot stops (B1); the harness restarts it.
+                  node.boot_failed = true;
+                  ++expected_fail_stops_;
+                  return;
+                }
                 return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", replica.status().ToString()));
               }
               node.process->replica = *std::move(replica);
@@ -125,12 +142,114 @@ void ReplicaCluster::Crash(uint8_t index, std::optional<base::Ratio> lands) {
   Mix(0xC4A5, index, node.boot);
 }
 
+void ReplicaCluster::StopProcess(uint8_t index) {
+  Node& node = nodes_[index];
+  SLUICE_ASSERT(node.process != nullptr, "stop of replica ", int{index}, ", which is down");
+  ++node.boot;
+  node.fail_stop_expected = false;
+  Process& process = *node.process;
+  process.network.Kill();
+  process.observer.Kill();
+  process.storage.Kill();
+  node.network->Crash();
+  node.storage->RestartProcess();
+  dead_.push_back(std::move(node.process));
+  Mix(0x5709, index, node.boot);
+}
+
 void ReplicaCluster::Restart(uint8_t index) {
   Node& node = nodes_[index];
   SLUICE_ASSERT(node.process == nullptr, "restart of a live replica");
-  node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
+  if (node.formatting) return FormatNewDisk(index);
+  StartProcess(index);
   node.network->Restart(&node.process->network);
   Boot(index);
+}
+
+void ReplicaCluster::Wipe(uint8_t index) {
+  Node& node = nodes_[index];
+  SLUICE_ASSERT(node.process == nullptr, "wipe of a live replica");
+  ++wipes_;
+  FormatNewDisk(index);
+}
+
+void ReplicaCluster::FormatNewDisk(uint8_t index) {
+  Node& node = nodes_[index];
+  ++node.boot;
+  ++disks_;
+  Mix(0x3193, index, node.boot);
+  lost_sync_failures_ += node.storage->fault_counts().sync_failures;
+  // A new, empty disk; the old one stays alive for the dead processes still using it.
+  lost_storage_.push_back(std::move(node.storage));
+  node.storage = std::make_unique<SimStorage>(
+      loop_, SimStorageOptions{.seed = base::DeriveSeed(options_.seed, kClusterStorageSeed + 1000 * disks_ + index)});
+  node.formatting = true;
+  StartProcess(index);
+  node.network->Restart(&node.process->network);
+  const uint64_t boot = node.boot;
+  Format(index, /*recovering=*/true, [this, index, boot](absl::Status status) {
+    Node& node = nodes_[index];
+    if (node.boot != boot || node.process == nullptr) return;  // crashed meanwhile
+    if (!status.ok()) {
+      if (FailStopExpected(index)) {
+        node.boot_failed = true;
+        ++expected_fail_stops_;
+        return;
+      }
+      return Violation(absl::StrCat("format --recover of replica ", int{index}, ": ", status.ToString()));
+    }
+    node.formatting = false;
+    Boot(index);
+  });
+}
+
+bool ReplicaCluster::FailStopExpected(uint8_t index) const {
+  const Node& node = nodes_[index];
+  return node.fail_stop_expected || node.storage->fault_counts().sync_failures > node.sync_failures_at_start;
+}
+
+void ReplicaCluster::OnFailStop(uint8_t replica, const absl::Status& cause) {
+  if (!FailStopExpected(replica)) {
+    return Violation(absl::StrCat("replica ", int{replica}, " fail-stopped: ", cause.ToString()));
+  }
+  ++expected_fail_stops_;
+}
+
+bool ReplicaCluster::fail_stopped(uint8_t index) {
+  const Node& node = nodes_[index];
+  if (node.process == nullptr) return false;
+  if (node.boot_failed) return true;
+  return node.process->replica != nullptr && node.process->replica->failed() && FailStopExpected(index);
+}
+
+void ReplicaCluster::InjectSyncFailure(uint8_t index, const std::string& path, SyncOutcome outcome) {
+  nodes_[index].storage->InjectSyncFailure(path, outcome);
+  Mix(0x5F41, index, base::Checksum128(base::AsBytes(path)));
+}
+
+uint64_t ReplicaCluster::sync_failures() const {
+  uint64_t failures = lost_sync_failures_;
+  for (const Node& node : nodes_) failures += node.storage->fault_counts().sync_failures;
+  return failures;
+}
+
+bool ReplicaCluster::state_syncing(uint8_t index) {
+  replica::ClusterReplica* live = replica(index);
+  if (live == nullptr || live->failed()) return false;
+  for (const vsr::GroupId group : live->consensus().groups()) {
+    if (live->consensus().sync_progress(group).has_value()) return true;
+  }
+  return false;
+}
+
+void ReplicaCluster::OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) {
+  ++state_syncs_;
+  Mix(0x5C5C ^ (uint64_t{replica} << 56), op, checksum ^ group.namespace_id);
+}
+
+void ReplicaCluster::OnVoter(uint8_t replica) {
+  ++voters_restored_;
+  Mix(0x707E, replica, 0);
 }
 
 std::optional<uint8_t> ReplicaCluster::Primary() {
@@ -159,6 +278,11 @@ void ReplicaCluster::RunTicks(uint64_t ticks) {
   const uint64_t deadline = loop_.MonotonicNs() + duration;
   loop_.ScheduleAfterNs(duration, [] {});
   loop_.RunUntil([] { return false; }, deadline);
+  Reap();
+}
+
+void ReplicaCluster::RunUntilNs(uint64_t deadline_ns) {
+  loop_.RunUntil([] { return false; }, deadline_ns);
   Reap();
 }
 

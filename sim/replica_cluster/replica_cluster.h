@@ -12,7 +12,9 @@
 //    the checksum the first report of (group, N) fixed (a group's ops are keyed by
 //    namespace and incarnation: a recreated partition is another group);
 //  - applied metadata agrees: the state digest at op N is the same on every replica;
-//  - nothing fail-stops unless the test injected an I/O fault.
+//  - nothing fail-stops unless the test injected an I/O fault (ExpectFailStop), or a
+//    sync failed on the replica's disk since its process started (rule B1: a failed
+//    fsync is fail-stop, also when it comes during boot).
 // Converged() is the liveness condition: every replica up, normal in one view, every
 // group committed to the same op everywhere and every replica settled.
 //
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "core/journal/journal_layout.h"
 #include "core/replica/cluster_replica.h"
 #include "sim/cluster/process_io.h"
 #include "sim/packet_simulator.h"
@@ -61,15 +64,36 @@ class ReplicaCluster final {
     return nodes_[index].process == nullptr ? nullptr : nodes_[index].process->replica.get();
   }
   SimStorage& storage(uint8_t index) { return *nodes_[index].storage; }
+  journal::JournalOptions journal_options() const { return OptionsFor(0).journal; }
 
   // The process dies and the machine crashes (unsynced sectors land per `lands`).
+  // Also while it boots.
   void Crash(uint8_t index, std::optional<base::Ratio> lands = std::nullopt);
+  // The process dies and the machine keeps running: the page cache survives, pages a
+  // failed sync covered included (they still read back until a machine crash, B1).
+  void StopProcess(uint8_t index);
   // Boots the replica from its disk; replica(index) is non-null once it is up.
   void Restart(uint8_t index);
+  // The down replica's disk is lost: a new, empty one is formatted with `format
+  // --recover` (B17) and the replica boots from it, a non-voter until it state-synced.
+  // A crash before that format completed loses the new disk too: Restart() then
+  // formats another one.
+  void Wipe(uint8_t index);
   bool down(uint8_t index) const { return nodes_[index].process == nullptr; }
+  bool booting(uint8_t index) const { return !down(index) && nodes_[index].process->replica == nullptr; }
+  // Up (or booting) and stopped by an I/O fault it was expected to stop on: the
+  // harness stops the process and restarts it.
+  bool fail_stopped(uint8_t index);
   // A fail-stop of this replica (an injected I/O fault) is expected until its next
   // crash, not a violation.
   void ExpectFailStop(uint8_t index) { nodes_[index].fail_stop_expected = true; }
+  // The next sync of `path` on the replica's disk fails (in this process or a later
+  // one); the fail-stop it causes is expected.
+  void InjectSyncFailure(uint8_t index, const std::string& path, SyncOutcome outcome);
+  // Sync failures that happened on the replica's disks so far (this one and lost ones).
+  uint64_t sync_failures() const;
+  // Whether the replica is up and some group of it is staging a state sync (B15).
+  bool state_syncing(uint8_t index);
 
   std::optional<uint8_t> Primary();
   // Submits to the primary (FailedPrecondition / Unavailable when there is none now).
@@ -79,6 +103,17 @@ class ReplicaCluster final {
                                ByteSpan body, replica::ClusterReplica::PartitionReply on_reply);
 
   void RunTicks(uint64_t ticks);
+  // Runs up to `ticks` ticks, stopping early (between two events) once `stop()`
+  // holds; returns whether it did. RunUntilNs(deadline) then runs the rest.
+  template <typename Predicate>
+  bool RunTicksUnless(uint64_t ticks, Predicate stop, uint64_t* deadline_ns) {
+    *deadline_ns = loop_.MonotonicNs() + ticks * io::kTickNs;
+    loop_.ScheduleAfterNs(ticks * io::kTickNs, [] {});
+    const bool stopped = loop_.RunUntil(stop, *deadline_ns);
+    Reap();
+    return stopped;
+  }
+  void RunUntilNs(uint64_t deadline_ns);
   template <typename Predicate>
   bool RunUntil(Predicate done, uint64_t max_ticks) {
     for (uint64_t tick = 0; violation_.empty() && !done(); ++tick) {
@@ -93,6 +128,10 @@ class ReplicaCluster final {
   // A running hash of every report (commits, applied digests, crashes, boots) in order.
   absl::uint128 digest() const { return digest_; }
   uint64_t boots() const { return boots_; }
+  uint64_t wipes() const { return wipes_; }
+  uint64_t state_syncs() const { return state_syncs_; }
+  uint64_t voters_restored() const { return voters_restored_; }
+  uint64_t expected_fail_stops() const { return expected_fail_stops_; }
   std::string Describe();
 
  private:
@@ -104,12 +143,16 @@ class ReplicaCluster final {
       if (!dead_) cluster_.OnCommit(replica, group, op, checksum);
     }
     void OnFailStop(uint8_t replica, const absl::Status& cause) override {
-      if (!dead_ && !cluster_.nodes_[replica].fail_stop_expected) {
-        cluster_.Violation(absl::StrCat("replica ", int{replica}, " fail-stopped: ", cause.ToString()));
-      }
+      if (!dead_) cluster_.OnFailStop(replica, cause);
     }
     void OnMetadataApplied(uint8_t replica, uint64_t op, absl::uint128 digest) override {
       if (!dead_) cluster_.OnMetadataApplied(replica, op, digest);
+    }
+    void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override {
+      if (!dead_) cluster_.OnStateSync(replica, group, op, checksum);
+    }
+    void OnVoter(uint8_t replica) override {
+      if (!dead_) cluster_.OnVoter(replica);
     }
 
    private:
@@ -130,10 +173,21 @@ class ReplicaCluster final {
     std::unique_ptr<Process> process;
     uint64_t boot = 0;
     bool fail_stop_expected = false;
+    bool boot_failed = false;  // boot stopped on an expected I/O fault
+    bool formatting = false;   // `format --recover` has not completed on this disk
+    uint64_t sync_failures_at_start = 0;  // the disk's count when this process started
   };
 
   replica::ClusterReplicaOptions OptionsFor(uint8_t index) const;
   void Boot(uint8_t index);
+  void StartProcess(uint8_t index);
+  void FormatNewDisk(uint8_t index);
+  void Format(uint8_t index, bool recovering, absl::AnyInvocable<void(absl::Status)> then);
+  // Whether a fail-stop of the replica now is one the harness caused.
+  bool FailStopExpected(uint8_t index) const;
+  void OnFailStop(uint8_t replica, const absl::Status& cause);
+  void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum);
+  void OnVoter(uint8_t replica);
   void Reap();
   void Violation(std::string message);
   void Mix(uint64_t a, uint64_t b, absl::uint128 c);
@@ -145,11 +199,19 @@ class ReplicaCluster final {
   PacketSimulator packets_;
   std::vector<Node> nodes_;
   std::vector<std::unique_ptr<Process>> dead_;
+  // Wiped disks: a dead process may still refer to one until it is reaped.
+  std::vector<std::unique_ptr<SimStorage>> lost_storage_;
+  uint64_t lost_sync_failures_ = 0;
   std::map<std::pair<vsr::GroupId, uint64_t>, absl::uint128> committed_;
   std::map<uint64_t, absl::uint128> applied_;  // metadata op -> state digest
   std::string violation_;
   absl::uint128 digest_ = 0;
   uint64_t boots_ = 0;
+  uint64_t wipes_ = 0;
+  uint64_t disks_ = 0;  // new disks so far (each its own storage sub-seed)
+  uint64_t state_syncs_ = 0;
+  uint64_t voters_restored_ = 0;
+  uint64_t expected_fail_stops_ = 0;
 };
 
 }  // namespace sluice::sim
