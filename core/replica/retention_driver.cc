@@ -9,7 +9,13 @@
 namespace sluice::replica {
 
 RetentionDriver::RetentionDriver(SingleNodeReplica& replica, io::Loop& loop, RetentionDriverOptions options)
-    : replica_(replica), loop_(loop), options_(options) {
+    : RetentionDriver(RetentionHostOf(replica), loop, options) {}
+
+RetentionDriver::RetentionDriver(ClusterReplica& replica, io::Loop& loop, RetentionDriverOptions options)
+    : RetentionDriver(RetentionHostOf(replica), loop, options) {}
+
+RetentionDriver::RetentionDriver(std::unique_ptr<RetentionHost> host, io::Loop& loop, RetentionDriverOptions options)
+    : host_(std::move(host)), loop_(loop), options_(options) {
   ScheduleNext();
 }
 
@@ -26,9 +32,18 @@ void RetentionDriver::ScheduleNext() {
   });
 }
 
+void RetentionDriver::Fail(const absl::Status& failure) {
+  if (failure_.ok()) failure_ = failure;
+}
+
 absl::StatusOr<size_t> RetentionDriver::RunOnce() {
   if (!failure_.ok()) return failure_;
-  const metadata::MetadataState& state = replica_.metadata();
+  if (!host_->Decides()) return 0;
+  const uint64_t epoch = host_->Epoch();
+  // A reply to an op submitted in an earlier view may never come (the op was
+  // discarded, or committed while this replica was not listening): plan again.
+  std::erase_if(in_flight_, [epoch](const auto& entry) { return entry.second.epoch != epoch; });
+  const metadata::MetadataState& state = host_->metadata();
   const uint64_t now_us = loop_.clock().RealtimeNs() / 1000;
   size_t submitted = 0;
   for (const auto& [stream_id, stream] : state.streams) {
@@ -44,38 +59,46 @@ absl::StatusOr<size_t> RetentionDriver::RunOnce() {
             metadata::PackNamespace(state.config.widths, {stream_id, topic_id, partition_id});
         if (!namespace_id.ok()) return namespace_id.status();  // the metadata checked the widths (B9)
         const uint64_t incarnation = topic.partitions[partition_id].incarnation;
-        absl::StatusOr<partition::PartitionLog*> log = replica_.Partition(*namespace_id, incarnation);
+        absl::StatusOr<partition::PartitionLog*> log = host_->Partition(*namespace_id, incarnation);
         if (!log.ok()) continue;  // its group is being created or deleted
         partitions.push_back({.namespace_id = *namespace_id, .segments = (*log)->SegmentSummaries()});
         incarnations.push_back(incarnation);
       }
       const std::map<uint64_t, uint64_t> cutoffs = PlanRetention(topic.settings, partitions, now_us);
       for (size_t p = 0; p < partitions.size(); ++p) {
-        const uint64_t namespace_id = partitions[p].namespace_id;
-        const auto cutoff = cutoffs.find(namespace_id);
-        if (cutoff == cutoffs.end() || in_flight_.contains(namespace_id)) continue;
-        const Bytes body = partition::EncodeRetention(cutoff->second);
-        const absl::Status status = replica_.SubmitPartition(
-            namespace_id, incarnations[p], wire::Operation::kPartitionRetention, body, now_us,
-            [this, alive = std::weak_ptr<int>(alive_), namespace_id](absl::StatusOr<uint64_t> committed) {
-              if (alive.lock() == nullptr) return;
-              in_flight_.erase(namespace_id);
-              if (committed.ok()) {
-                ++ops_committed_;
-              } else if (failure_.ok()) {
-                failure_ = committed.status();
-              }
-            });
-        if (!status.ok()) {
-          failure_ = status;
+        const GroupKey group{partitions[p].namespace_id, incarnations[p]};
+        const auto cutoff = cutoffs.find(group.first);
+        if (cutoff == cutoffs.end() || in_flight_.contains(group)) continue;
+        if (const absl::Status status = Submit(group, cutoff->second, now_us); !status.ok()) {
+          if (!host_->Stops(status)) return submitted;  // e.g. a view change began: plan again later
+          Fail(status);
           return status;
         }
-        in_flight_.insert(namespace_id);
         ++submitted;
       }
     }
   }
   return submitted;
+}
+
+absl::Status RetentionDriver::Submit(GroupKey group, uint64_t cutoff, uint64_t now_us) {
+  const uint64_t token = ++next_token_;
+  const Bytes body = partition::EncodeRetention(cutoff);
+  RETURN_IF_ERROR(host_->SubmitRetention(
+      group.first, group.second, body, now_us,
+      [this, alive = std::weak_ptr<int>(alive_), group, token](absl::StatusOr<uint64_t> committed) {
+        if (alive.lock() == nullptr) return;
+        const auto entry = in_flight_.find(group);
+        if (entry != in_flight_.end() && entry->second.token == token) in_flight_.erase(entry);
+        if (committed.ok()) {
+          ++ops_committed_;
+        } else if (host_->Stops(committed.status())) {
+          Fail(committed.status());
+        }
+      }));
+  in_flight_[group] = {.epoch = host_->Epoch(), .token = token};
+  ++ops_submitted_;
+  return absl::OkStatus();
 }
 
 }  // namespace sluice::replica
