@@ -11,10 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 
 #include "absl/numeric/int128.h"
 #include "core/base/bytes.h"
 #include "core/io/network.h"
+#include "server/upstream_connection.h"
 
 namespace sluice::server {
 
@@ -35,6 +37,18 @@ struct ClientConnection {
   Bytes serving;
   std::deque<Bytes> waiting;
   size_t waiting_bytes = 0;
+
+  // Backups (client_listener.h, "Backups"): the connection this client's writes are
+  // relayed over to the primary, opened at the first one.
+  std::unique_ptr<UpstreamConnection> upstream;
+  // The current request went upstream and waits for the primary's frame; it was a
+  // Register or a Logout (the reply binds or drops the session here too).
+  bool relaying = false;
+  bool relaying_register = false;
+  bool relaying_logout = false;
+  // bound_session is the primary's, bound by a relayed Register: the primary ends it
+  // when the upstream connection closes (no Logout is submitted here).
+  bool session_upstream = false;
 };
 
 }  // namespace sluice::server

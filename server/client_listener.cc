@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
@@ -9,6 +10,7 @@
 #include "core/client_protocol/reply_frame.h"
 #include "core/client_protocol/request_class.h"
 #include "core/client_protocol/session_gate.h"
+#include "core/client_protocol/reply_frame.h"
 #include "io_backends/uring/tcp_listener.h"
 
 namespace sluice::server {
@@ -29,6 +31,17 @@ std::string AdvertisedIp(const std::string& host) {
 absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(
     uring::UringLoop& loop, replica::SingleNodeReplica& replica, SecretHasher& hasher,
     ClientListenerOptions options) {
+  auto adapter = std::make_unique<SingleNodeServed>(replica);
+  ASSIGN_OR_RETURN(std::unique_ptr<ClientListener> listener,
+                   Start(loop, *adapter, hasher, std::move(options)));
+  listener->owned_replica_ = std::move(adapter);
+  return listener;
+}
+
+absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(uring::UringLoop& loop,
+                                                                      ServedReplica& replica,
+                                                                      SecretHasher& hasher,
+                                                                      ClientListenerOptions options) {
   ASSIGN_OR_RETURN(uring::TcpListener socket, uring::TcpListener::Listen(options.address),
                    "the client listener");
   uring::UringNetworkOptions network;
@@ -44,18 +57,38 @@ absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(
   network.log = [](absl::string_view line) {
     std::fprintf(stderr, "client port: %.*s\n", static_cast<int>(line.size()), line.data());
   };
+  std::vector<uring::SocketAddress> resolved;
+  std::vector<std::string> hosts;
+  std::vector<uint16_t> ports;
+  for (const uring::TcpAddress& address : options.cluster_clients) {
+    ASSIGN_OR_RETURN(uring::SocketAddress socket_address, uring::ResolveTcpAddress(address),
+                     "a replica's client address");
+    resolved.push_back(socket_address);
+    hosts.push_back(address.host);
+    ports.push_back(address.port);
+  }
+  if (replica.Role().count > 1 && resolved.size() != replica.Role().count) {
+    return absl::InvalidArgumentError(absl::StrCat("a cluster of ", replica.Role().count,
+                                                   " replicas needs as many client addresses; ",
+                                                   resolved.size(), " given"));
+  }
   std::unique_ptr<ClientListener> listener(new ClientListener(loop, replica, hasher, std::move(options)));
+  listener->client_addresses_ = std::move(resolved);
+  listener->client_hosts_ = std::move(hosts);
+  listener->client_ports_ = std::move(ports);
+  listener->watched_view_ = replica.Role().view;
   ASSIGN_OR_RETURN(listener->network_, uring::UringNetwork::Create(loop, std::move(network)),
                    "the client listener");
   listener->identity_.tcp_port = listener->network_->client_port();
   listener->network_->SetHandler(listener.get());
   listener->stats_.RecountAll();
   listener->ScheduleRecount();
+  listener->WatchRole();
   return listener;
 }
 
-ClientListener::ClientListener(uring::UringLoop& loop, replica::SingleNodeReplica& replica,
-                               SecretHasher& hasher, ClientListenerOptions options)
+ClientListener::ClientListener(uring::UringLoop& loop, ServedReplica& replica, SecretHasher& hasher,
+                               ClientListenerOptions options)
     : loop_(loop),
       replica_(replica),
       hasher_(hasher),
@@ -79,6 +112,105 @@ void ClientListener::Stop() {
   CountClients();
   if (recount_timer_.has_value()) loop_.CancelTimer(*recount_timer_);
   recount_timer_.reset();
+  if (role_timer_.has_value()) loop_.CancelTimer(*role_timer_);
+  role_timer_.reset();
+}
+
+void ClientListener::WatchRole() {
+  role_timer_ = loop_.ScheduleAfterTicks(1, [this] {
+    role_timer_.reset();
+    if (network_ == nullptr) return;  // stopped
+    replica_.Tick();
+    const ReplicaRole role = replica_.Role();
+    if (role.view != watched_view_) {
+      watched_view_ = role.view;
+      // Relayed connections lead to the old primary, and the old primary's pending
+      // writes may never be answered: every client reconnects.
+      std::vector<io::PeerId> peers;
+      for (const auto& [peer, connection] : connections_) peers.push_back(peer);
+      for (const io::PeerId peer : peers) {
+        Disconnect(peer, absl::StrCat("the view changed to ", role.view, "; reconnect"));
+      }
+    }
+    WatchRole();
+  });
+}
+
+bool ClientListener::Relays(const ClientRequest& request) const {
+  if (replica_.Role().is_primary()) return false;
+  switch (client_protocol::ClassOf(request.command)) {
+    case RequestClass::kLogin:
+    case RequestClass::kMetadataWrite:
+    case RequestClass::kSendMessages:
+    case RequestClass::kOffsetWrite:
+      return true;
+    case RequestClass::kPing:
+    case RequestClass::kMetadataRead:
+    case RequestClass::kServerRead:
+    case RequestClass::kPartitionRead:
+      return false;
+  }
+  return false;
+}
+
+void ClientListener::Relay(ClientConnection& connection, const ClientRequest& request) {
+  const ReplicaRole role = replica_.Role();
+  if (role.failed) {
+    Reply(connection.peer, client_protocol::EncodeStatusReply(request.header, client_protocol::IggyError::kError));
+    return;
+  }
+  if (!role.normal || role.primary >= client_addresses_.size()) {
+    // No established primary to relay to: the SDK re-sends the frame.
+    Reply(connection.peer,
+          client_protocol::EncodeStatusReply(request.header, client_protocol::IggyError::kTransientNotAccepted));
+    return;
+  }
+  if (connection.upstream == nullptr) {
+    const io::PeerId peer = connection.peer;
+    connection.upstream = std::make_unique<UpstreamConnection>(
+        loop_, client_addresses_[role.primary], limits_.frame_size_bytes_max,
+        [this, peer](ByteSpan frame) { OnUpstreamFrame(peer, frame); },
+        [this, peer](absl::string_view reason) {
+          Disconnect(peer, absl::StrCat("relay to the primary ended: ", reason));
+        });
+  }
+  connection.relaying = true;
+  connection.relaying_register = std::holds_alternative<client_protocol::RegisterRequest>(request.command);
+  connection.relaying_logout = std::holds_alternative<client_protocol::LogoutRequest>(request.command);
+  connection.upstream->Send(connection.serving);
+}
+
+void ClientListener::OnUpstreamFrame(io::PeerId peer, ByteSpan frame) {
+  ClientConnection* connection = Find(peer);
+  if (connection == nullptr || network_ == nullptr) return;
+  const absl::StatusOr<client_protocol::DecodedReply> decoded = client_protocol::DecodeReplyFrame(frame);
+  if (!decoded.ok()) {
+    Disconnect(peer, absl::StrCat("the primary's frame: ", decoded.status().message()));
+    return;
+  }
+  if (decoded->eviction) {
+    connection->bound_session = 0;
+    connection->bound_client = 0;
+    connection->session_upstream = false;
+  } else if (connection->relaying && connection->relaying_register && decoded->status == 0 &&
+             decoded->result.value_or(0) == 0 && decoded->payload.size() >= 12) {
+    // [user_id:u32][session:u64]...: the session the primary bound.
+    connection->bound_session = base::LoadLittleEndian<uint64_t>(decoded->payload, 4);
+    connection->bound_client = decoded->client;
+    connection->last_request = 0;
+    connection->session_upstream = true;
+  } else if (connection->relaying && connection->relaying_logout && decoded->status == 0) {
+    connection->bound_session = 0;
+    connection->bound_client = 0;
+    connection->session_upstream = false;
+  }
+  if (!connection->relaying) {
+    // Unsolicited (an eviction): passed on as it came.
+    if (const absl::Status sent = network_->Send(peer, frame); !sent.ok()) Disconnect(peer, sent.message());
+    return;
+  }
+  connection->relaying = false;
+  Reply(peer, frame);
 }
 
 void ClientListener::ScheduleRecount() {
@@ -121,7 +253,10 @@ void ClientListener::OnConnectionChange(io::PeerId peer, bool connected) {
   if (connected) return;
   const auto found = connections_.find(peer);
   if (found == connections_.end()) return;
-  if (found->second->bound_session != 0) LogoutDeparted(*found->second);
+  // A session bound on the primary through a relay ends there, with its upstream.
+  if (found->second->bound_session != 0 && !found->second->session_upstream) {
+    LogoutDeparted(*found->second);
+  }
   connections_.erase(found);
   CountClients();
 }
@@ -177,6 +312,10 @@ void ClientListener::Serve(ClientConnection& connection) {
 }
 
 void ClientListener::Dispatch(ClientConnection& connection, ClientRequest request) {
+  if (Relays(request)) {
+    Relay(connection, request);
+    return;
+  }
   switch (client_protocol::ClassOf(request.command)) {
     case RequestClass::kPing:
       Reply(connection.peer, client_protocol::EncodeReply(request.header, {}));

@@ -1,6 +1,7 @@
 #pragma once
 // ClientListener: sluice-server's client port — Iggy's client protocol
-// (../shared/PROTOCOL.md) over TCP, served by a single-node replica.
+// (../shared/PROTOCOL.md) over TCP, served by a replica: a single node, or one
+// replica of a cluster (served_replica.h).
 //
 // Per frame (core/client_protocol/README.md has each step's contract):
 //   1. UringNetwork frames the byte stream (a size field below 256 or above the
@@ -29,6 +30,26 @@
 // only while no poll runs, and polls arriving while one is in flight wait for its
 // reply (both wait by deferring their connection's request, in order).
 //
+// Backups. Writes are the primary's. A backup serves locally what needs no primary:
+// Ping, GetStats, GetClusterMetadata (the roster names the primary of its view as
+// the leader, with every replica's client port: the SDK moves there after login,
+// PROTOCOL.md §2.4), metadata reads and partition reads (polls, offsets) from its
+// committed state, which may lag the primary's. Everything else — Register, Logout,
+// metadata writes, sends, offset writes, and polls that auto-commit an offset — is
+// relayed whole to the primary's client port over one upstream connection per
+// client connection (upstream_connection.h, opened at the first relayed request),
+// and the primary's frame is relayed back as the answer; the session is bound on
+// the primary (a relayed Register's reply binds it here too, so local reads pass
+// the session gate). Without an established view (a view change under way) a
+// relayed request is answered TransientNotAccepted (58: the SDK re-sends it). When
+// the replica's view changes, every client connection is closed (the SDK
+// reconnects and logs in again, reaching the new primary); when an upstream
+// connection fails, its client connection is closed. Submissions the replica
+// refuses before preparing them (not the primary any more, a view change, a full
+// pipeline, rule B8's checkpoint hold) are answered 58: they provably did not
+// execute. A write prepared and then lost (replaced in a view change) is answered
+// Error (1): whether it executed is not known to this replica.
+//
 // Everything runs on the loop's thread; nothing here is thread-safe (the hasher's
 // worker never touches the listener: its results come back through the loop). The
 // listener must outlive every callback it handed the replica and the hasher: Stop()
@@ -53,6 +74,7 @@
 #include "server/client_connection.h"
 #include "server/process_figures.h"
 #include "server/secret_hasher.h"
+#include "server/served_replica.h"
 #include "server/server_counters.h"
 #include "server/server_reads.h"
 
@@ -67,6 +89,9 @@ struct ClientListenerOptions {
   uint64_t batch_size_bytes_max = uint64_t{1} << 20;
   size_t clients_max = 1024;
   ServerIdentity identity;  // tcp_port is filled from the bound port
+  // A cluster's client addresses, by replica index (replica_count entries; empty on
+  // a single node): the roster, and where a backup relays to. Resolved at Start.
+  std::vector<uring::TcpAddress> cluster_clients;
   // How often GetStats' counters are recounted whole (server_counters.h): what
   // retention removes shows within this; the retention driver's interval.
   uint64_t recount_interval_ticks = 500;
@@ -76,6 +101,10 @@ class ClientListener final : public io::NetworkHandler {
  public:
   // Binds the address and starts accepting; logins hash on `hasher`, which must
   // outlive the listener. Errors: the bind's (e.g. EADDRINUSE).
+  static absl::StatusOr<std::unique_ptr<ClientListener>> Start(uring::UringLoop& loop, ServedReplica& replica,
+                                                               SecretHasher& hasher,
+                                                               ClientListenerOptions options);
+  // The same for a single node (the listener owns its adapter).
   static absl::StatusOr<std::unique_ptr<ClientListener>> Start(uring::UringLoop& loop,
                                                                replica::SingleNodeReplica& replica,
                                                                SecretHasher& hasher,
@@ -97,8 +126,8 @@ class ClientListener final : public io::NetworkHandler {
   void OnConnectionChange(io::PeerId peer, bool connected) override;
 
  private:
-  ClientListener(uring::UringLoop& loop, replica::SingleNodeReplica& replica,
-                 SecretHasher& hasher, ClientListenerOptions options);
+  ClientListener(uring::UringLoop& loop, ServedReplica& replica, SecretHasher& hasher,
+                 ClientListenerOptions options);
 
   // Connection flow (client_listener.cc).
   void ServeNext(ClientConnection& connection);
@@ -135,6 +164,14 @@ class ClientListener final : public io::NetworkHandler {
   // A client that went away with a session: its Logout, so its group memberships end.
   void LogoutDeparted(const ClientConnection& connection);
 
+  // Backups (client_listener.cc).
+  // Whether this request goes to the primary (this replica is not it).
+  bool Relays(const client_protocol::ClientRequest& request) const;
+  void Relay(ClientConnection& connection, const client_protocol::ClientRequest& request);
+  void OnUpstreamFrame(io::PeerId peer, ByteSpan frame);
+  // Every tick: the replica's housekeeping, and closing every client at a view change.
+  void WatchRole();
+
   // Partition paths (client_partition_paths.cc).
   void ServeSend(ClientConnection& connection, const client_protocol::ClientRequest& request);
   void ServeOffsetWrite(ClientConnection& connection, const client_protocol::ClientRequest& request);
@@ -144,7 +181,8 @@ class ClientListener final : public io::NetworkHandler {
   void ServeGetOffset(ClientConnection& connection, const client_protocol::ClientRequest& request);
 
   uring::UringLoop& loop_;
-  replica::SingleNodeReplica& replica_;
+  std::unique_ptr<ServedReplica> owned_replica_;  // the single-node Start's adapter
+  ServedReplica& replica_;
   SecretHasher& hasher_;
   const client_protocol::ClientLimits limits_;
   ServerIdentity identity_;
@@ -152,6 +190,11 @@ class ClientListener final : public io::NetworkHandler {
   StatsKeeper stats_;
   ProcessSampler process_;
   std::optional<io::TimerId> recount_timer_;
+  std::optional<io::TimerId> role_timer_;
+  uint32_t watched_view_ = 0;
+  std::vector<uring::SocketAddress> client_addresses_;  // by replica index (cluster only)
+  std::vector<std::string> client_hosts_;
+  std::vector<uint16_t> client_ports_;
   std::unique_ptr<uring::UringNetwork> network_;
   absl::flat_hash_map<io::PeerId, std::unique_ptr<ClientConnection>> connections_;
   // Balanced partitioning: one round-robin counter per (stream, topic) (§6.1).

@@ -20,11 +20,15 @@ using client_protocol::IggyError;
 
 namespace {
 
-// A submission the replica refused before preparing it: rule B8 holding writes until
-// a checkpoint completes is transient (the SDK re-sends the frame); anything else
-// (a fail-stopped replica) is not.
-IggyError ErrorForRefusedSubmission(const absl::Status& status) {
-  return absl::IsResourceExhausted(status) ? IggyError::kTransientNotAccepted : IggyError::kError;
+// A submission the replica refused before preparing it did not execute: rule B8
+// holding writes until a checkpoint completes, a full pipeline, a view change or
+// this replica no longer the primary are transient (the SDK re-sends the frame); a
+// fail-stopped replica is not.
+IggyError ErrorForRefusedSubmission(const absl::Status& status, bool failed) {
+  if (failed) return IggyError::kError;
+  return absl::IsResourceExhausted(status) || absl::IsUnavailable(status) || absl::IsFailedPrecondition(status)
+             ? IggyError::kTransientNotAccepted
+             : IggyError::kError;
 }
 
 // The session a committed Register opened: Apply's payload is [user_id:u32][session:u64].
@@ -132,7 +136,7 @@ void ClientListener::SubmitMetadata(ClientConnection& connection, ClientRequest 
                                             .client = header.client,
                                             .request = header.request,
                                             .timestamp_us = NowUs()};
-  const absl::Status status = replica_.SubmitMetadataForReply(
+  const absl::Status status = replica_.SubmitMetadata(
       std::move(submitted),
       [this, peer, request = std::move(request), on_answered = std::move(on_answered)](
           absl::StatusOr<metadata_store::CommittedResult> committed) mutable {
@@ -170,7 +174,7 @@ void ClientListener::SubmitMetadata(ClientConnection& connection, ClientRequest 
                          .commit = committed->op}));
       });
   if (!status.ok()) {
-    Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedSubmission(status)));
+    Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedSubmission(status, replica_.Role().failed)));
     if (on_answered != nullptr) on_answered();
   }
 }
@@ -187,7 +191,7 @@ void ClientListener::LogoutDeparted(const ClientConnection& connection) {
        .client = connection.bound_client,
        .request = connection.last_request + 1,
        .timestamp_us = NowUs()},
-      [](absl::StatusOr<metadata::ApplyResult>) {});
+      [](absl::StatusOr<metadata_store::CommittedResult>) {});
   if (!status.ok()) {
     std::fprintf(stderr, "client %llu departed; its session stays: %s\n",
                  static_cast<unsigned long long>(connection.peer), status.ToString().c_str());
@@ -213,7 +217,9 @@ void ClientListener::ServeServerRead(ClientConnection& connection, const ClientR
   } else {
     SLUICE_ASSERT(std::holds_alternative<client_protocol::GetClusterMetadataRequest>(request.command),
                   "a server read that is neither GetStats nor GetClusterMetadata");
-    payload = client_protocol::EncodeClusterMetadata(SingleNodeRoster(identity_));
+    const ReplicaRole role = replica_.Role();
+    payload = client_protocol::EncodeClusterMetadata(
+        role.count > 1 ? ClusterRoster(identity_, role, client_hosts_, client_ports_) : SingleNodeRoster(identity_));
   }
   Reply(connection.peer, client_protocol::EncodeReply(request.header, payload));
 }

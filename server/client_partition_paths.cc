@@ -21,8 +21,12 @@ using client_protocol::IggyError;
 
 namespace {
 
-IggyError ErrorForRefusedWrite(const absl::Status& status) {
-  return absl::IsResourceExhausted(status) ? IggyError::kTransientNotAccepted : IggyError::kError;
+// As client_metadata_paths.cc's: refused before preparing, so not executed.
+IggyError ErrorForRefusedWrite(const absl::Status& status, bool failed) {
+  if (failed) return IggyError::kError;
+  return absl::IsResourceExhausted(status) || absl::IsUnavailable(status) || absl::IsFailedPrecondition(status)
+             ? IggyError::kTransientNotAccepted
+             : IggyError::kError;
 }
 
 uint64_t TopicKey(const metadata::PartitionKey& key) {
@@ -91,7 +95,7 @@ void ClientListener::ServeSend(ClientConnection& connection, const ClientRequest
                         header, client_protocol::EncodeSendConfirmation(key, base_offset)));
       });
   if (!status.ok()) {
-    Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedWrite(status)));
+    Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedWrite(status, replica_.Role().failed)));
   }
 }
 
@@ -137,7 +141,7 @@ void ClientListener::ServeOffsetWrite(ClientConnection& connection, const Client
                             : client_protocol::EncodeStatusReply(header, IggyError::kError));
       });
   if (!status.ok()) {
-    Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedWrite(status)));
+    Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedWrite(status, replica_.Role().failed)));
   }
 }
 
@@ -163,6 +167,10 @@ void ClientListener::ServePoll(ClientConnection& connection, const ClientRequest
     return;
   }
   const client_protocol::PollPlan plan = std::get<client_protocol::PollPlan>(std::move(planned));
+  if (plan.auto_commit && !replica_.Role().is_primary()) {
+    Relay(connection, request);  // the offset it commits is the primary's write
+    return;
+  }
   const absl::StatusOr<partition::PartitionLog*> log =
       replica_.Partition(plan.target.namespace_id, plan.target.incarnation);
   if (!log.ok()) {

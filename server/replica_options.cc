@@ -40,4 +40,31 @@ replica::SingleNodeReplicaOptions ReplicaOptionsFromConfig(const config::Config&
   return options;
 }
 
+replica::ClusterReplicaOptions ClusterReplicaOptionsFromConfig(const config::Config& config) {
+  replica::ClusterReplicaOptions options;
+  options.identity = {.cluster_id = config.cluster.id,
+                      .replica_index = config.cluster.replica_index,
+                      .replica_count = config.cluster.replica_count,
+                      .widths = config.namespace_widths};
+  options.journal = JournalFromConfig(config);
+  options.partitions.cluster = config.cluster.id;
+  options.partitions.single_node = false;
+  options.partitions.group_commit_bytes_max = config.limits.group_commit_bytes_max;
+  options.partitions.entry_size_bytes_max = config.limits.prepare_size_max_bytes + config::kPrepareHeaderBytes;
+  vsr::ReplicaOptions& vsr = options.vsr;
+  vsr.cluster = config.cluster.id;
+  vsr.replica_index = config.cluster.replica_index;
+  vsr.replica_count = config.cluster.replica_count;
+  vsr.pipeline_max = config.limits.pipeline_max;
+  vsr.prepare_body_size_max_bytes = config.limits.prepare_size_max_bytes;
+  const config::TimeoutsConfig& t = config.timeouts;
+  vsr.heartbeat_interval_ticks = t.heartbeat_interval_ticks;
+  vsr.primary_timeout_ticks = t.primary_timeout_ticks;
+  vsr.view_change_timeout_ticks = t.view_change_timeout_ticks;
+  vsr.view_change_resend_ticks = t.view_change_resend_ticks;
+  vsr.prepare_retry_ticks = t.prepare_retry_ticks;
+  vsr.repair_retry_ticks = t.repair_retry_ticks;
+  return options;
+}
+
 }  // namespace sluice::server

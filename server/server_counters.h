@@ -20,7 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "core/client_protocol/system_payloads.h"
-#include "core/replica/single_node_replica.h"
+#include "server/served_replica.h"
 
 namespace sluice::server {
 
@@ -40,7 +40,7 @@ struct ServerCounters {
 
 class StatsKeeper {
  public:
-  explicit StatsKeeper(replica::SingleNodeReplica& replica) : replica_(replica) {}
+  explicit StatsKeeper(ServedReplica& replica) : replica_(replica) {}
   const ServerCounters& counters() const { return counters_; }
 
   void RecountAll();
@@ -57,7 +57,7 @@ class StatsKeeper {
   // The log's figures now (zeros if it is not open: just created, or gone).
   Figures FiguresOf(uint64_t namespace_id, uint64_t incarnation) const;
 
-  replica::SingleNodeReplica& replica_;
+  ServedReplica& replica_;
   ServerCounters counters_;
   // What each partition contributes to the totals (rebuilt by RecountAll).
   absl::flat_hash_map<uint64_t, Figures> partitions_;

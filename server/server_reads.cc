@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "absl/strings/str_cat.h"
 #include "core/client_protocol/protocol_version.h"
 #include "core/metadata/namespace_packing.h"
 
@@ -21,7 +22,25 @@ client_protocol::ClusterMetadata SingleNodeRoster(const ServerIdentity& identity
   return roster;
 }
 
-client_protocol::PartitionStats PartitionStatsOf(replica::SingleNodeReplica& replica,
+client_protocol::ClusterMetadata ClusterRoster(const ServerIdentity& identity, const ReplicaRole& role,
+                                               const std::vector<std::string>& client_hosts,
+                                               const std::vector<uint16_t>& client_ports) {
+  client_protocol::ClusterMetadata roster;
+  roster.name = identity.cluster_name;
+  for (size_t i = 0; i < client_hosts.size() && i < client_ports.size(); ++i) {
+    const std::string& host = client_hosts[i];
+    const bool wildcard = host.empty() || host == "0.0.0.0" || host == "::";
+    roster.nodes.push_back({.name = absl::StrCat("sluice-node-", i),
+                            .ip = wildcard ? std::string("127.0.0.1") : host,
+                            .tcp_port = i == role.self ? identity.tcp_port : client_ports[i],
+                            .role = i == role.primary ? client_protocol::NodeRole::kLeader
+                                                      : client_protocol::NodeRole::kFollower,
+                            .status = client_protocol::NodeStatus::kHealthy});
+  }
+  return roster;
+}
+
+client_protocol::PartitionStats PartitionStatsOf(ServedReplica& replica,
                                                  const metadata::PartitionKey& key,
                                                  const metadata::Partition& partition) {
   client_protocol::PartitionStats stats;

@@ -6,10 +6,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/client_protocol/metadata_payloads.h"
 #include "core/client_protocol/system_payloads.h"
-#include "core/replica/single_node_replica.h"
+#include "server/served_replica.h"
 #include "server/process_figures.h"
 #include "server/server_counters.h"
 
@@ -29,10 +30,18 @@ struct ServerIdentity {
 // The one-node roster: this node, leader, healthy (Iggy's other ports 0: not served).
 client_protocol::ClusterMetadata SingleNodeRoster(const ServerIdentity& identity);
 
+// A cluster's roster: every replica by index, named sluice-node-I, at its client
+// address (`client_hosts` / `client_ports`, by index; a wildcard host advertises
+// 127.0.0.1), the primary of `role.view` the leader, the others followers. Every
+// node is reported healthy: this replica does not know its peers' health.
+client_protocol::ClusterMetadata ClusterRoster(const ServerIdentity& identity, const ReplicaRole& role,
+                                               const std::vector<std::string>& client_hosts,
+                                               const std::vector<uint16_t>& client_ports);
+
 // Per-partition figures from the partition logs, for metadata reads and stats:
 // current_offset = the highest committed offset (0 when empty), messages_count =
 // committed messages since the last purge, segments_count = the log's segments.
-client_protocol::PartitionStats PartitionStatsOf(replica::SingleNodeReplica& replica,
+client_protocol::PartitionStats PartitionStatsOf(ServedReplica& replica,
                                                  const metadata::PartitionKey& key,
                                                  const metadata::Partition& partition);
 

@@ -18,7 +18,10 @@
 // of `./sluice inspect` (server/inspect_command.h).
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,8 +40,11 @@
 #include "core/metadata/password_kdf.h"
 #include "core/metadata_store/format_metadata.h"
 #include "core/replica/retention_driver.h"
+#include "core/replica/cluster_replica.h"
 #include "core/replica/single_node_replica.h"
+#include "io_backends/uring/tcp_listener.h"
 #include "io_backends/uring/uring_loop.h"
+#include "io_backends/uring/uring_network.h"
 #include "io_backends/uring/uring_storage.h"
 #include "server/client_listener.h"
 #include "server/inspect_command.h"
@@ -64,7 +70,10 @@ commands:
              --replica-id I        this replica's index, 0..N-1
              --recover             the replica lost its data: it rejoins as a
                                    non-voter until it has state-synced (rule B17)
-  start    boot from the data directory and serve until SIGTERM / SIGINT
+  start    boot from the data directory and serve until SIGTERM / SIGINT; with
+           cluster.replica_count > 1, one replica of a cluster (cluster.replicas,
+           cluster.clients, tcp.replica_address; a backup relays writes to the
+           primary's client port)
              --replica-id I        this replica's index (overrides the config)
   inspect [DATA_DIR]  print what boot would find, decide and repair in DATA_DIR
                      (default ./local_data), changing nothing: it boots a copy
@@ -210,15 +219,132 @@ Bytes OsSalt() {
   return salt;
 }
 
-int Start(const config::Config& config) {
-  if (config.cluster.replica_count != 1) {
+// Serves until SIGTERM / SIGINT (the loop looks at the flag every tick).
+void WatchStopFlag(uring::UringLoop& loop) {
+  if (!stop_requested) loop.ScheduleAfterTicks(1, [&loop] { WatchStopFlag(loop); });
+}
+
+void ServeUntilStopped(uring::UringLoop& loop) {
+  WatchStopFlag(loop);
+  while (!stop_requested) loop.RunOnce();
+}
+
+// One replica of a cluster (replica_count > 1): a ClusterReplica over UringStorage and
+// UringNetwork (replica-to-replica TCP), its clients served by the listener (a backup
+// relays writes to the primary, client_listener.h).
+int StartCluster(const config::Config& config) {
+  const uint8_t self = config.cluster.replica_index;
+  if (config.cluster.clients.size() != config.cluster.replica_count) {
     std::fprintf(stderr,
-                 "start refused: replica %u of %u: multi-replica clusters need the replicated "
-                 "replica, which this build does not have yet; run a single node "
-                 "(replica_count = 1)\n",
-                 config.cluster.replica_index, config.cluster.replica_count);
+                 "config error:\na cluster of %u replicas needs cluster.clients (SLUICE_CLUSTER_CLIENTS): "
+                 "every replica's client address, in index order; it has %zu\n",
+                 config.cluster.replica_count, config.cluster.clients.size());
+    return kExitUsage;
+  }
+  if (config.tcp.replica_address.port != 0 && config.tcp.replica_address.port != config.cluster.replicas[self].port) {
+    std::printf("note: listening for replicas on port %u while cluster.replicas names port %u for replica %u\n",
+                config.tcp.replica_address.port, config.cluster.replicas[self].port, self);
+  }
+  absl::StatusOr<std::unique_ptr<uring::UringLoop>> loop = uring::UringLoop::Create();
+  if (!loop.ok()) {
+    std::fprintf(stderr, "start: %s\n", loop.status().ToString().c_str());
     return kExitRefused;
   }
+  signal(SIGTERM, OnStopSignal);
+  signal(SIGINT, OnStopSignal);
+  // The root user's CreateUser, hashed now (Argon2id is slow), submitted by the
+  // first primary if the state has no user (served_replica.h).
+  const Bytes salt = OsSalt();
+  absl::StatusOr<Bytes> root_body = RootUserBody(config.root.username, config.root.password, salt, {});
+  if (!root_body.ok()) {
+    std::fprintf(stderr, "start: hashing the root password: %s\n", root_body.status().ToString().c_str());
+    return kExitRefused;
+  }
+  uring::UringNetworkOptions network_options;
+  network_options.self = self;
+  for (const config::HostPort& address : config.cluster.replicas) {
+    network_options.replicas.push_back({.host = address.host, .port = address.port});
+  }
+  if (self > 0) {
+    absl::StatusOr<uring::TcpListener> socket = uring::TcpListener::Listen(
+        {.host = config.tcp.replica_address.host, .port = config.tcp.replica_address.port});
+    if (!socket.ok()) {
+      std::fprintf(stderr, "start refused: the replica listener on %s: %s\n",
+                   config::ToString(config.tcp.replica_address).c_str(), socket.status().ToString().c_str());
+      return kExitRefused;
+    }
+    network_options.replica_listener = *std::move(socket);
+  }
+  // A prepare of the largest batch, with room for VSR's own headers around it.
+  network_options.frame_size_max_bytes =
+      std::max<size_t>(io::kFrameSizeMaxBytesDefault, config.limits.prepare_size_max_bytes + 64 * 1024);
+  network_options.send_queue_bytes_max = 8 * network_options.frame_size_max_bytes;
+  network_options.log = [](absl::string_view line) {
+    std::fprintf(stderr, "replica port: %.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  absl::StatusOr<std::unique_ptr<uring::UringNetwork>> network =
+      uring::UringNetwork::Create(**loop, std::move(network_options));
+  if (!network.ok()) {
+    std::fprintf(stderr, "start refused: %s\n", network.status().ToString().c_str());
+    return kExitRefused;
+  }
+  uring::UringStorage storage(**loop, config.data.directory);
+  std::printf("booting replica %u of %u from %s\n", self, config.cluster.replica_count,
+              config.data.directory.c_str());
+  std::fflush(stdout);
+  absl::StatusOr<std::unique_ptr<replica::ClusterReplica>> replica =
+      RunTask(**loop, replica::ClusterReplica::Open(storage, **loop, **network,
+                                                    ClusterReplicaOptionsFromConfig(config), nullptr));
+  if (!replica.ok()) {
+    std::fprintf(stderr, "boot refused: %s\n", replica.status().ToString().c_str());
+    return kExitRefused;
+  }
+  for (const std::string& decision : (*replica)->boot_log().decisions) std::printf("boot: %s\n", decision.c_str());
+  for (const std::string& warning : (*replica)->boot_log().warnings) {
+    std::printf("boot warning: %s\n", warning.c_str());
+  }
+  if (const absl::Status written = RunTask(**loop, config::WriteEffectiveConfig(storage, config)); !written.ok()) {
+    std::fprintf(stderr, "writing %s: %s\n", std::string(config::kEffectiveConfigPath).c_str(),
+                 written.ToString().c_str());
+    return kExitRefused;
+  }
+  ClusterServed served(**replica, config.cluster.replica_count, *std::move(root_body));
+  ClientListenerOptions listener_options = ClientListenerOptionsFromConfig(config);
+  listener_options.identity.start_time_us = (*loop)->RealtimeNs() / 1000;
+  listener_options.identity.node_name = absl::StrCat("sluice-node-", self);
+  for (const config::HostPort& address : config.cluster.clients) {
+    listener_options.cluster_clients.push_back({.host = address.host, .port = address.port});
+  }
+  ThreadedSecretHasher hasher(**loop);
+  absl::StatusOr<std::unique_ptr<ClientListener>> listener =
+      ClientListener::Start(**loop, served, hasher, std::move(listener_options));
+  if (!listener.ok()) {
+    std::fprintf(stderr, "start refused: %s\n", listener.status().ToString().c_str());
+    return kExitRefused;
+  }
+  std::printf("listening for clients on %s:%u, for replicas on %s; replica %u of %u, view %u\n",
+              config.tcp.address.host.c_str(), static_cast<unsigned>((*listener)->port()),
+              config::ToString(config.tcp.replica_address).c_str(), self, config.cluster.replica_count,
+              (*replica)->consensus().view());
+  std::printf("serving: metadata at op %llu; stop with SIGTERM\n",
+              static_cast<unsigned long long>((*replica)->metadata().last_applied_op));
+  std::fflush(stdout);
+  ServeUntilStopped(**loop);
+  (*listener)->Stop();
+  while (!(*listener)->Idle()) {
+    SLUICE_ASSERT((*loop)->RunOnce(), "the loop ran dry with a poll or a login running");
+  }
+  // A cluster replica has no drain or close yet (core/replica): what it has not made
+  // durable is what a crash loses, which VSR recovers from its peers. The process
+  // ends here, without tearing the replica down under its own I/O.
+  std::printf("stopped (replica %u, view %u, commit %llu)\n", self, (*replica)->consensus().view(),
+              static_cast<unsigned long long>((*replica)->metadata().last_applied_op));
+  std::fflush(nullptr);
+  std::_Exit(kExitOk);
+}
+
+int Start(const config::Config& config) {
+  if (config.cluster.replica_count != 1) return StartCluster(config);
   absl::StatusOr<std::unique_ptr<uring::UringLoop>> loop = uring::UringLoop::Create();
   if (!loop.ok()) {
     std::fprintf(stderr, "start: %s\n", loop.status().ToString().c_str());
@@ -271,12 +397,7 @@ int Start(const config::Config& config) {
   std::fflush(stdout);
 
   // The loop wakes every tick to look at the signal flag (a handler may only set it).
-  std::function<void()> watch;
-  watch = [&] {
-    if (!stop_requested) (*loop)->ScheduleAfterTicks(1, watch);
-  };
-  watch();
-  while (!stop_requested) (*loop)->RunOnce();
+  ServeUntilStopped(**loop);
   // No new requests from here; polls already reading finish (their replies are
   // dropped) before the replica closes under them.
   (*listener)->Stop();

@@ -65,6 +65,9 @@ struct ClusterConfig {
   uint8_t replica_count = 1;
   uint8_t replica_index = 0;
   std::vector<HostPort> replicas = {{"127.0.0.1", 8091}};  // replica i's address, in index order
+  // Replica i's client address (the roster clients are sent to, and where a backup
+  // relays writes to), in index order; replica_count entries when replica_count > 1.
+  std::vector<HostPort> clients;
   friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
 };
 

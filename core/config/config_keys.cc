@@ -53,6 +53,10 @@ const KeySpec kKeys[] = {
     {"cluster", "replicas", ValueKind::kAddressList, 1, kReplicaCountMax, 1,
      "every replica's address (how peers reach it), in index order: replica_count entries",
      SLUICE_CONFIG_FIELD(std::vector<HostPort>, cluster.replicas)},
+    {"cluster", "clients", ValueKind::kAddressList, 0, kReplicaCountMax, 1,
+     "every replica's client address (the roster clients are sent to; where a backup relays "
+     "writes), in index order: replica_count entries when replica_count > 1",
+     SLUICE_CONFIG_FIELD(std::vector<HostPort>, cluster.clients)},
 
     {"tcp", "address", ValueKind::kAddress, 0, 0, 1,
      "the client listener (Iggy's client protocol; port 0 picks a free port)",

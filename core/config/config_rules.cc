@@ -46,6 +46,12 @@ void CheckCluster(const Config& config, const Origin& origin, std::vector<std::s
                                cluster.replicas.size(), From("cluster.replicas", origin), ", ",
                                count));
   }
+  // An empty list is allowed here (format needs none); `sluice-server start` of a
+  // cluster requires replica_count entries.
+  if (!cluster.clients.empty() && cluster.clients.size() != cluster.replica_count) {
+    out.push_back(absl::StrCat("cluster.clients must list one client address per replica: it has ",
+                               cluster.clients.size(), From("cluster.clients", origin), ", ", count));
+  }
   if (cluster.replica_count > 1 && cluster.id == 0) {
     out.push_back(absl::StrCat(
         "a cluster of more than one replica needs a non-zero cluster id, so replicas of "
