@@ -3,6 +3,7 @@
 //
 //   sluice-cli [--address HOST:PORT] [--username U] [--password P] <command> ...
 //     ping
+//     cluster-metadata                           the roster: "NAME<TAB>IP:PORT<TAB>ROLE<TAB>STATUS"
 //     create-stream NAME
 //     create-topic STREAM NAME PARTITIONS
 //     send STREAM TOPIC PARTITION MESSAGE...     one batch, one message per argument
@@ -38,6 +39,7 @@ constexpr int kExitOk = 0, kExitRefused = 1, kExitUsage = 2;
 
 const char kHelp[] = R"(usage: sluice-cli [--address HOST:PORT] [--username U] [--password P] <command>
   ping
+  cluster-metadata   the roster, one "NAME<TAB>IP:PORT<TAB>leader|follower<TAB>STATUS" line a node
   create-stream NAME
   create-topic STREAM NAME PARTITIONS
   send STREAM TOPIC PARTITION MESSAGE...
@@ -146,8 +148,48 @@ int Poll(BlockingClient& client, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// GetClusterMetadata's payload (PROTOCOL.md §5.1), one line per node.
+int ClusterMetadata(BlockingClient& client) {
+  const absl::StatusOr<ServerFrame> reply = client.Call(client_protocol::GetClusterMetadataRequest{});
+  if (!reply.ok() || reply->decoded.Error() != IggyError::kOk) return Report(reply, "cluster-metadata");
+  const ByteSpan payload = reply->decoded.payload;
+  size_t at = 0;
+  const auto need = [&](size_t bytes) { return at + bytes <= payload.size(); };
+  const auto text = [&](std::string& out) {
+    if (!need(4)) return false;
+    const uint32_t length = base::LoadLittleEndian<uint32_t>(payload, at);
+    at += 4;
+    if (!need(length)) return false;
+    out.assign(reinterpret_cast<const char*>(payload.data() + at), length);
+    at += length;
+    return true;
+  };
+  std::string name;
+  if (!text(name) || !need(4)) {
+    std::fprintf(stderr, "cluster-metadata: a malformed roster\n");
+    return kExitRefused;
+  }
+  const uint32_t nodes = base::LoadLittleEndian<uint32_t>(payload, at);
+  at += 4;
+  static const char* const kStatus[] = {"healthy", "starting", "stopping", "unreachable", "maintenance"};
+  for (uint32_t n = 0; n < nodes; ++n) {
+    std::string node, ip;
+    if (!text(node) || !text(ip) || !need(10)) {
+      std::fprintf(stderr, "cluster-metadata: a malformed roster\n");
+      return kExitRefused;
+    }
+    const uint16_t port = base::LoadLittleEndian<uint16_t>(payload, at);
+    const uint8_t role = payload[at + 8], status = payload[at + 9];
+    at += 10;
+    std::printf("%s\t%s:%u\t%s\t%s\n", node.c_str(), ip.c_str(), static_cast<unsigned>(port),
+                role == 0 ? "leader" : "follower", status < 5 ? kStatus[status] : "unknown");
+  }
+  return kExitOk;
+}
+
 int Run(BlockingClient& client, const std::string& command, const std::vector<std::string>& args) {
   if (command == "ping") return Report(client.Call(client_protocol::PingRequest{}), "ping");
+  if (command == "cluster-metadata" && args.empty()) return ClusterMetadata(client);
   if (command == "create-stream" && args.size() == 1) {
     return Report(client.Call(client_protocol::CreateStreamRequest{args[0]}), "create-stream");
   }
