@@ -178,6 +178,14 @@ void PartitionLog::RecordRecent(const RecentRequest& request) {
   while (recent_.size() > options_.recent_requests_max) recent_.pop_front();
 }
 
+std::optional<uint64_t> PartitionLog::FindRecentRequest(absl::uint128 client, absl::uint128 request_checksum) const {
+  for (size_t i = recent_.size(); i > 0; --i) {
+    const RecentRequest& request = recent_[i - 1];
+    if (request.client == client && request.request_checksum == request_checksum) return request.op;
+  }
+  return std::nullopt;
+}
+
 std::vector<RecentRequest> PartitionLog::RecentRequests() const {
   std::vector<RecentRequest> requests;
   for (size_t i = 0; i < recent_.size(); ++i) requests.push_back(recent_[i]);

@@ -148,6 +148,9 @@ class PartitionLog {
   io::Task<absl::Status> TruncateAfter(uint64_t op);
   io::Task<absl::StatusOr<Bytes>> ReadEntry(uint64_t op);
   std::vector<RecentRequest> RecentRequests() const;
+  // The op of the newest entry in that window with this client and request checksum
+  // (appended, durable or not, committed or not; truncated entries leave the window).
+  std::optional<uint64_t> FindRecentRequest(absl::uint128 client, absl::uint128 request_checksum) const;
   uint64_t last_op() const { return last_op_; }
   absl::uint128 last_checksum() const { return last_checksum_; }
   uint64_t durable_op() const { return durable_op_; }

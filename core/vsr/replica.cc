@@ -459,7 +459,8 @@ void Replica::OnFrame(io::PeerId from, ByteSpan frame) {
 // --- the normal case ---
 
 absl::Status Replica::SubmitRequest(GroupId id, wire::Operation operation, ByteSpan body,
-                                    absl::uint128 client, uint64_t request) {
+                                    absl::uint128 client, uint64_t request,
+                                    std::optional<absl::uint128> request_checksum) {
   if (failed()) return absl::FailedPreconditionError("replica stopped");
   if (status_ != Status::kNormal || !is_primary()) {
     return absl::FailedPreconditionError(absl::StrCat("replica ", int{options_.replica_index},
@@ -490,7 +491,7 @@ absl::Status Replica::SubmitRequest(GroupId id, wire::Operation operation, ByteS
                                    .replica = options_.replica_index,
                                    .client = client,
                                    .parent = log.last_checksum(),
-                                   .request_checksum = base::Checksum128(body),
+                                   .request_checksum = request_checksum.value_or(base::Checksum128(body)),
                                    .op = op,
                                    .commit = group->commit,
                                    .timestamp = std::max(now_us, previous_timestamp + 1),

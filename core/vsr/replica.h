@@ -182,8 +182,12 @@ class Replica final : public io::NetworkHandler {
   // prepares `body` as the next op of `group`. FailedPrecondition when not the
   // primary in normal status (the caller tries another replica); Unavailable while
   // the group is repairing or its pipeline is full; NotFound for an unknown group.
+  // The header's request checksum is `request_checksum` when given (the checksum of
+  // the client's request as sent, which a state machine may have stamped into
+  // `body`: its de-duplication key), else that of `body`.
   absl::Status SubmitRequest(GroupId group, wire::Operation operation, ByteSpan body,
-                             absl::uint128 client = 0, uint64_t request = 0);
+                             absl::uint128 client = 0, uint64_t request = 0,
+                             std::optional<absl::uint128> request_checksum = std::nullopt);
 
   // Adds a group its state machine created after the restore (a partition group a
   // committed CreateTopic made), built from what recovery found in its directory (an
