@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/bootstrap/lost_state_record.h"
 #include "core/bootstrap/remove_tree.h"
 #include "core/io/io_error.h"
 #include "core/io/storage_ops.h"
@@ -170,6 +171,14 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
             if (reports != nullptr) (*reports)[namespace_id] = {};
             continue;
           }
+        }
+        if (!opening.ok() && absl::IsDataLoss(opening.status()) && !options.single_node &&
+            absl::StrContains(opening.status().message(), partition::kStateRecordName)) {
+          // A replica repairs a lost record from its peers (lost_state_record.h).
+          CO_RETURN_IF_ERROR(co_await ReplaceLostStateRecord(storage, options, opening.status(), log),
+                             "recovering partition ", directory);
+          report = {};
+          opening = co_await partition::PartitionLog::Open(storage, options, &report);
         }
         CO_ASSIGN_OR_RETURN(std::unique_ptr<partition::PartitionLog> opened, std::move(opening),
                             "recovering partition ", directory);

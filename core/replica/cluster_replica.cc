@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
+#include "core/base/checksum.h"
+#include "core/bootstrap/lost_state_record.h"
 #include "core/bootstrap/remove_tree.h"
 #include "core/io/storage_ops.h"
 #include "core/metadata/apply.h"
@@ -120,6 +122,9 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
                                             .log = group.get()};
     groups.push_back({.id = {ref.namespace_id, ref.incarnation}, .log = std::move(group)});
   }
+  for (const vsr::RecoveredGroup& group : groups) {
+    self.recovered_faulty_ops_ += group.log->faulty_head_op() - group.log->last_op();
+  }
   if (view_state.groups.empty()) view_state.groups.push_back({.group = kMetadataGroup});
   CO_ASSIGN_OR_RETURN(self.replica_,
                       vsr::Replica::Restore(self.options_.vsr, loop, network, storage, std::move(view_state),
@@ -182,7 +187,7 @@ absl::Status ClusterReplica::SubmitMetadata(metadata_store::MetadataRequest requ
 }
 
 absl::Status ClusterReplica::SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
-                                             ByteSpan body, PartitionReply on_reply) {
+                                             ByteSpan body, PartitionReply on_reply, absl::uint128 client) {
   if (failed()) return absl::FailedPreconditionError("replica stopped (fail-stop, rule B1)");
   const auto it = hosted_.find(namespace_id);
   if (it == hosted_.end() || it->second.incarnation != incarnation || it->second.log == nullptr) {
@@ -194,15 +199,53 @@ absl::Status ClusterReplica::SubmitPartition(uint64_t namespace_id, uint64_t inc
                                                       " is not the primary"));
   }
   partition::PartitionLog& log = it->second.log->partition();
+  const absl::uint128 request_checksum = client == 0 ? 0 : base::Checksum128(body);
+  if (client != 0) {
+    ASSIGN_OR_RETURN(const auto first_copy, FindClientWrite(it->second.address, client, request_checksum));
+    if (first_copy.has_value()) {
+      const auto [first_group, first_op] = *first_copy;
+      ++duplicate_writes_;
+      if (first_op <= replica_->commit(first_group)) {
+        loop_.Post([reply = std::move(on_reply), op = first_op]() mutable { reply(op); });
+      } else {
+        const auto hosted = hosted_.find(first_group.namespace_id);
+        partition_replies_[{first_group.namespace_id, first_group.incarnation}].emplace(
+            first_op, std::make_pair(*hosted->second.log->ChecksumAt(first_op), std::move(on_reply)));
+      }
+      return absl::OkStatus();
+    }
+  }
   timestamp_floor_us_ = std::max(timestamp_floor_us_ + 1, loop_.clock().RealtimeNs() / 1000);
   // The partition stamps the batch (offsets, partition id) against its own log; VSR
   // wraps the stamped body in its prepare.
-  ASSIGN_OR_RETURN(const Bytes frame, log.PrepareNext(operation, body, timestamp_floor_us_));
+  ASSIGN_OR_RETURN(const Bytes frame, log.PrepareNext(operation, body, timestamp_floor_us_, client, request_checksum));
   const vsr::GroupId group{namespace_id, incarnation};
-  RETURN_IF_ERROR(replica_->SubmitRequest(group, operation, ByteSpan(frame).subspan(wire::kHeaderSize)));
+  RETURN_IF_ERROR(replica_->SubmitRequest(group, operation, ByteSpan(frame).subspan(wire::kHeaderSize), client,
+                                          /*request=*/0,
+                                          client == 0 ? std::nullopt : std::make_optional(request_checksum)));
   const uint64_t op = replica_->head_op(group);
-  partition_replies_[{namespace_id, incarnation}][op] = {*it->second.log->ChecksumAt(op), std::move(on_reply)};
+  partition_replies_[{namespace_id, incarnation}].emplace(
+      op, std::make_pair(*it->second.log->ChecksumAt(op), std::move(on_reply)));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::pair<vsr::GroupId, uint64_t>>> ClusterReplica::FindClientWrite(
+    const partition::PartitionAddress& address, absl::uint128 client, absl::uint128 request_checksum) const {
+  for (const auto& [namespace_id, hosted] : hosted_) {
+    if (hosted.address.stream != address.stream || hosted.address.topic != address.topic) continue;
+    if (hosted.log == nullptr) continue;  // being added or removed: no writes reach it
+    const vsr::GroupId group{namespace_id, hosted.incarnation};
+    const partition::PartitionLog& log = hosted.log->partition();
+    if (log.last_op() < replica_->head_op(group)) {
+      return absl::UnavailableError(absl::StrCat("partition ", namespace_id, " is still repairing ops ",
+                                                 log.last_op() + 1, "..", replica_->head_op(group),
+                                                 " of its head (a retry may be among them); retry"));
+    }
+    if (const std::optional<uint64_t> op = log.FindRecentRequest(client, request_checksum)) {
+      return std::make_optional(std::make_pair(group, *op));
+    }
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<partition::PartitionLog*> ClusterReplica::Partition(uint64_t namespace_id, uint64_t incarnation) {
@@ -409,11 +452,19 @@ io::Task<absl::Status> ClusterReplica::AddPartition(uint32_t stream, uint32_t to
       // never counted — unless a segment holds entries (then the record was lost
       // after the fact, and recreating would drop acknowledged entries: rule B5).
       CO_ASSIGN_OR_RETURN(const std::optional<std::string> written, co_await bootstrap::NonEmptySegment(storage_, directory));
-      if (written.has_value()) CO_RETURN_IF_ERROR(opened.status(), "recovering partition ", directory, " (", *written, " holds entries)");
-      boot_log_.decisions.push_back(absl::StrCat("partition ", directory, ": its creation never completed (",
-                                                 opened.status().message(), "); created again"));
-      report = {};
-      create = true;
+      if (written.has_value()) {
+        // Its record was lost after the fact: repaired from peers (lost_state_record.h).
+        CO_RETURN_IF_ERROR(co_await bootstrap::ReplaceLostStateRecord(storage_, options, opened.status(), boot_log_),
+                           "recovering partition ", directory, " (", *written, " holds entries)");
+        report = {};
+        CO_ASSIGN_OR_RETURN(log, co_await partition::PartitionLog::Open(storage_, options, &report),
+                            "recovering partition ", directory);
+      } else {
+        boot_log_.decisions.push_back(absl::StrCat("partition ", directory, ": its creation never completed (",
+                                                   opened.status().message(), "); created again"));
+        report = {};
+        create = true;
+      }
     } else {
       CO_ASSIGN_OR_RETURN(log, std::move(opened), "recovering partition ", directory);
     }
@@ -428,6 +479,7 @@ io::Task<absl::Status> ClusterReplica::AddPartition(uint32_t stream, uint32_t to
                       co_await vsr::PartitionGroupLog::FromRecovery(std::move(log), std::move(report), loop_,
                                                                     {.cluster = options_.identity.cluster_id}),
                       "partition ", directory);
+  recovered_faulty_ops_ += group->faulty_head_op() - group->last_op();
   hosted_[namespace_id] = Hosted{.incarnation = incarnation,
                                  .address = options.address,
                                  .pending = std::move(group),

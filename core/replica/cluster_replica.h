@@ -104,8 +104,22 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   absl::Status SubmitMetadata(metadata_store::MetadataRequest request, MetadataReply on_reply);
   // A partition write for the group (namespace, incarnation); `on_reply` gets the op
   // once committed here. NotFound for a partition this replica does not host.
+  //
+  // A client's write (non-zero `client`: its session's client id) is de-duplicated
+  // (issue #6, DESIGN.md "Clients"): Iggy's SDKs resend an unchanged SendMessages
+  // after a transient error, possibly balanced to another partition, possibly to a
+  // new primary. The write is keyed by (client, checksum of `body` as sent), recorded
+  // in its prepare's header, and looked up in the recent requests of every hosted
+  // partition of the same topic — a window backups keep as they append, view
+  // changes truncate with the log and recovery rebuilds from the logs' tails
+  // (PartitionLog::FindRecentRequest). A retry found there prepares nothing: its
+  // `on_reply` gets the first copy's op once that is committed. While a partition of
+  // the topic still misses entries of its head (a new primary repairing), the write
+  // is refused with Unavailable: the first copy may be among them.
   absl::Status SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
-                               ByteSpan body, PartitionReply on_reply);
+                               ByteSpan body, PartitionReply on_reply, absl::uint128 client = 0);
+  // Client writes answered from the de-duplication window, since this process booted.
+  uint64_t duplicate_writes() const { return duplicate_writes_; }
   // The hosted partition for reads (committed data only); NotFound otherwise.
   absl::StatusOr<partition::PartitionLog*> Partition(uint64_t namespace_id, uint64_t incarnation);
 
@@ -113,6 +127,10 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   vsr::Replica& consensus() { return *replica_; }
   const bootstrap::BootLog& boot_log() const { return boot_log_; }
   uint64_t checkpoints() const { return checkpoints_; }
+  // Entries the recoveries of this process (boot, and partitions opened later from
+  // their directories) reported faulty (corrupt or uncertain, rule B7): tests check
+  // that injected damage was found.
+  uint64_t recovered_faulty_ops() const { return recovered_faulty_ops_; }
   bool failed() const { return !failure_.ok() || replica_->failed(); }
   // Whether every committed op was applied (metadata, and each partition's log) and
   // the partition groups follow the metadata.
@@ -156,6 +174,10 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   io::Task<absl::Status> RemovePartition(uint64_t namespace_id);
   void RetryPendingAdds();
   void CompleteDeletionSteps();
+  // The de-duplication window's answer for a client write to a partition of
+  // `address`'s topic: the group and op of the first copy, or nothing.
+  absl::StatusOr<std::optional<std::pair<vsr::GroupId, uint64_t>>> FindClientWrite(
+      const partition::PartitionAddress& address, absl::uint128 client, absl::uint128 request_checksum) const;
   void MaybeCheckpoint();
   void ScheduleTick();
   void Fail(const absl::Status& cause);
@@ -182,13 +204,15 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   io::Task<void> applier_;
   bool applying_ = false;
   std::map<uint64_t, PendingReply> replies_;  // by op (primary)
-  std::map<std::pair<uint64_t, uint64_t>, std::map<uint64_t, std::pair<absl::uint128, PartitionReply>>>
-      partition_replies_;  // (namespace, incarnation) -> op -> (checksum, reply)
+  std::map<std::pair<uint64_t, uint64_t>, std::multimap<uint64_t, std::pair<absl::uint128, PartitionReply>>>
+      partition_replies_;  // (namespace, incarnation) -> op -> (checksum, reply); a retry adds one
+  uint64_t duplicate_writes_ = 0;
   std::set<uint64_t> steps_submitted_;  // CompletePartitionStep ops in flight, by step
   uint32_t steps_view_ = 0;
   uint64_t last_checkpoint_op_ = 0;
   bool checkpointing_ = false;
   uint64_t checkpoints_ = 0;
+  uint64_t recovered_faulty_ops_ = 0;
   uint64_t timestamp_floor_us_ = 0;
   io::TimerId tick_timer_;
 };
