@@ -1,0 +1,104 @@
+// Operations spanning groups on a replicated cluster (issue #6, DESIGN.md
+// "Operations spanning groups"): a DeleteTopic commits once in the metadata group
+// with one pending step per partition; the primary drives each step (its partition
+// group removed, drained, then CompletePartitionStep). A primary that crashes halfway
+// leaves the steps in the replicated state, so the next primary finishes them: every
+// replica ends with the same partitions, no pending step and no orphaned directory.
+#include <cstdint>
+#include <string>
+
+#include "core/partition/layout.h"
+#include "tests/replica/cluster_fixture.h"
+
+namespace sluice::sim {
+namespace {
+
+using testing::ClusterTopic;
+using testing::kClusterMaxTicks;
+using wire::Operation;
+
+class ClusterStepsTest : public testing::ClusterFixture {
+ protected:
+  void SetUp() override {
+    options_.seed = 13;
+    options_.replica_count = 3;
+    options_.checkpoint_interval_ops = 2;  // deleted partitions' directories go once a checkpoint covers the op
+    StartCluster();
+  }
+
+  void SendOne(const ClusterTopic& topic, uint32_t partition, uint64_t id) {
+    bool acknowledged = false;
+    bool pending = false;
+    ASSERT_TRUE(cluster_->RunUntil(
+        [&] {
+          if (!pending) {
+            pending = cluster_
+                          ->SubmitPartition(Namespace(topic, partition), topic.incarnations[partition],
+                                            Operation::kSendMessages, BatchOf(id),
+                                            [&](absl::StatusOr<uint64_t> op) {
+                                              pending = false;
+                                              acknowledged = op.ok();
+                                            })
+                          .ok();
+          }
+          return acknowledged;
+        },
+        kClusterMaxTicks))
+        << cluster_->Describe();
+  }
+
+  bool Finished(const ClusterTopic& topic) {
+    if (!cluster_->Converged()) return false;
+    for (uint8_t index = 0; index < options_.replica_count; ++index) {
+      if (!cluster_->replica(index)->metadata().pending_steps.empty()) return false;
+      for (uint32_t p = 0; p < topic.incarnations.size(); ++p) {
+        const std::string directory =
+            partition::PartitionDirectory({topic.stream, topic.topic, p, topic.incarnations[p]});
+        if (cluster_->storage(index).file_system().List(directory).ok()) return false;
+      }
+    }
+    return true;
+  }
+};
+
+// The primary crashes right after the delete is applied on it — before, during or
+// after its own removals and its CompletePartitionStep ops — at a different point
+// each round.
+TEST_F(ClusterStepsTest, APrimaryCrashingHalfwayThroughADeleteTopicLeavesTheNextPrimaryToFinishIt) {
+  uint64_t id = 0;
+  uint64_t unfinished_at_crash = 0;
+  for (uint64_t round = 0; round < 6; ++round) {
+    const ClusterTopic topic = CreateTopic(4);
+    for (uint32_t p = 0; p < 4; ++p) SendOne(topic, p, ++id);
+    const std::optional<uint8_t> primary = cluster_->Primary();
+    ASSERT_TRUE(primary.has_value());
+    bool applied = false;
+    ASSERT_TRUE(cluster_
+                    ->SubmitMetadata(Operation::kDeleteTopic,
+                                     metadata::Encode(metadata::TopicBody{metadata::Identifier::Numeric(topic.stream),
+                                                                          metadata::Identifier::Numeric(topic.topic)}),
+                                     [&](absl::StatusOr<metadata_store::CommittedResult> result) {
+                                       applied = result.ok() && result->result.ok();
+                                     })
+                    .ok());
+    ASSERT_TRUE(cluster_->RunUntil([&] { return applied; }, kClusterMaxTicks)) << cluster_->Describe();
+    cluster_->RunTicks(round);  // 0..5 ticks into the steps
+    if (!cluster_->replica(*primary)->metadata().pending_steps.empty()) ++unfinished_at_crash;
+    cluster_->Crash(*primary);
+    // The others elect a primary, which finishes the steps; then the old one returns.
+    ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Primary().has_value(); }, kClusterMaxTicks));
+    cluster_->Restart(*primary);
+    ASSERT_TRUE(cluster_->RunUntil([&] { return Finished(topic); }, kClusterMaxTicks))
+        << "round " << round << "\n" << cluster_->violation() << "\n" << cluster_->Describe();
+    for (uint8_t index = 0; index < options_.replica_count; ++index) {
+      replica::ClusterReplica& replica = *cluster_->replica(index);
+      EXPECT_EQ(replica.consensus().groups().size(), 1u) << "only the metadata group is left on " << int{index};
+      EXPECT_EQ(replica.metadata().streams.at(topic.stream).topics.count(topic.topic), 0u);
+    }
+  }
+  EXPECT_GT(unfinished_at_crash, 0u) << "the primary always finished before its crash: nothing was left to resume";
+  EXPECT_EQ(cluster_->violation(), "");
+}
+
+}  // namespace
+}  // namespace sluice::sim
