@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/journal/journal_layout.h"
+#include "core/partition/state_record.h"
 #include "core/superblock/superblock_format.h"
 #include "core/wire/header.h"
 
@@ -20,10 +21,6 @@ constexpr uint64_t kFaultsSeed = 11;
 // reads the superblock copies, the WAL and each partition, so this reaches into
 // every stage for small clusters.
 constexpr uint64_t kBootCrashOperationsMax = 60;
-
-// Bytes of a committed metadata op's prepare a flip may hit: its header and the
-// start of its body (the workload's metadata bodies are short).
-constexpr uint64_t kPrepareBytesCorrupted = 512;
 
 }  // namespace
 
@@ -184,25 +181,29 @@ void ClusterFaults::Corrupt(uint8_t victim) {
 }
 
 void ClusterFaults::CorruptWal(uint8_t victim) {
+  // An op above the live replicas' checkpoints (below one, the WAL's copy no longer
+  // counts) and at most the commit point.
   uint64_t commit = 0;
+  uint64_t base = UINT64_MAX;
   for (uint8_t index = 0; index < cluster_.replica_count(); ++index) {
-    if (cluster_.replica(index) != nullptr) {
-      commit = std::max(commit, cluster_.replica(index)->consensus().commit(replica::kMetadataGroup));
-    }
+    if (index == victim || cluster_.replica(index) == nullptr) continue;
+    const vsr::Replica& consensus = cluster_.replica(index)->consensus();
+    commit = std::max(commit, consensus.commit(replica::kMetadataGroup));
+    base = std::min(base, consensus.log(replica::kMetadataGroup).base_op());
   }
-  if (commit == 0) return;
+  if (commit <= base || base == UINT64_MAX) return;
   const journal::JournalLayout layout(cluster_.journal_options());
-  // A recent committed op (its slot not yet reused).
-  const uint64_t op = commit - prng_.UniformBelow(std::min(commit, layout.slot_count() / 2));
+  const uint64_t op = commit - prng_.UniformBelow(std::min(commit - base, layout.slot_count() / 2));
   const bool in_header = prng_.UniformBelow(2) == 0;
   const uint64_t slot = layout.SlotOf(op);
-  const uint64_t byte = prng_.UniformBelow(in_header ? wire::kHeaderSize : kPrepareBytesCorrupted);
+  // The header (of the header copy or of the prepare): every byte of it is checksummed.
+  const uint64_t byte = prng_.UniformBelow(wire::kHeaderSize);
   const uint64_t offset = (in_header ? layout.HeaderOffset(slot) : layout.PrepareOffset(slot)) + byte;
   const uint8_t bit = static_cast<uint8_t>(prng_.UniformBelow(8));
   if (!cluster_.storage(victim).InjectBitFlip(std::string(journal::kJournalPath), offset, bit).ok()) return;
   damaged_[victim] = true;
   ++counts_.wal_corruptions;
-  Trace(absl::StrCat("bit flip in replica ", int{victim}, "'s WAL, op ", op, in_header ? " header" : " prepare",
+  Trace(absl::StrCat("bit flip in replica ", int{victim}, "'s WAL, op ", op, in_header ? " header copy" : " prepare",
                      " offset ", offset));
 }
 
@@ -216,7 +217,16 @@ bool ClusterFaults::CorruptPartitionFile(uint8_t victim, bool segment) {
   }
   if (files.empty()) return false;
   const auto& [path, size] = files[prng_.UniformBelow(files.size())];
-  const uint64_t offset = prng_.UniformBelow(size);
+  // In a segment, anywhere (entries are checksummed whole); in a state record, in the
+  // checksummed bytes of either copy (its header and first segment's entry).
+  uint64_t offset = 0;
+  if (segment) {
+    offset = prng_.UniformBelow(size);
+  } else {
+    const uint64_t copy = prng_.UniformBelow(2);
+    const uint64_t byte = prng_.UniformBelow(partition::kStateRecordHeaderSize + 16);
+    offset = std::min(size - 1, copy * partition::kStateSlotSize + byte);
+  }
   const uint8_t bit = static_cast<uint8_t>(prng_.UniformBelow(8));
   if (!cluster_.storage(victim).InjectBitFlip(path, offset, bit).ok()) return false;
   damaged_[victim] = true;
@@ -255,6 +265,7 @@ ClusterFaultCounts ClusterFaults::counts() const {
   counts.fail_stops = cluster_.expected_fail_stops();
   counts.voters_restored = cluster_.voters_restored();
   counts.state_syncs = cluster_.state_syncs();
+  counts.faulty_ops = cluster_.recovered_faulty_ops();
   return counts;
 }
 

@@ -43,6 +43,7 @@ struct ClusterFaultCounts {
   uint64_t wal_corruptions = 0;           // bit flips in WAL slots of committed ops
   uint64_t segment_corruptions = 0;       // bit flips in partition segments
   uint64_t state_record_corruptions = 0;  // bit flips in partition state records
+  uint64_t faulty_ops = 0;              // entries recoveries found faulty (B7)
   uint64_t wipes = 0;                     // directories lost, `format --recover`
   uint64_t voters_restored = 0;           // recovering replicas that became voters
   uint64_t boot_crashes = 0;              // crashes while the replica was booting

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     total.wal_corruptions += faults.wal_corruptions;
     total.segment_corruptions += faults.segment_corruptions;
     total.state_record_corruptions += faults.state_record_corruptions;
+    total.faulty_ops += faults.faulty_ops;
     total.wipes += faults.wipes;
     total.voters_restored += faults.voters_restored;
     total.boot_crashes += faults.boot_crashes;
@@ -67,12 +68,13 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "%d failed; faults: %llu sync failures, %llu fail-stops, %llu fail-stop restarts, %llu torn crashes, "
-      "%llu WAL / %llu segment / %llu state-record corruptions, %llu wipes, %llu voters restored, "
+      "%llu WAL / %llu segment / %llu state-record corruptions, %llu faulty entries found by recoveries, %llu wipes, %llu voters restored, "
       "%llu boot crashes, %llu state syncs, %llu state-sync crashes\n",
       failed, static_cast<unsigned long long>(total.sync_failures), static_cast<unsigned long long>(total.fail_stops),
       static_cast<unsigned long long>(total.fail_stop_restarts), static_cast<unsigned long long>(total.torn_crashes),
       static_cast<unsigned long long>(total.wal_corruptions), static_cast<unsigned long long>(total.segment_corruptions),
-      static_cast<unsigned long long>(total.state_record_corruptions), static_cast<unsigned long long>(total.wipes),
+      static_cast<unsigned long long>(total.state_record_corruptions),
+      static_cast<unsigned long long>(total.faulty_ops), static_cast<unsigned long long>(total.wipes),
       static_cast<unsigned long long>(total.voters_restored), static_cast<unsigned long long>(total.boot_crashes),
       static_cast<unsigned long long>(total.state_syncs), static_cast<unsigned long long>(total.sync_crashes));
   return failed == 0 ? 0 : 1;

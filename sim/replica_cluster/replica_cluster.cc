@@ -123,6 +123,7 @@ void ReplicaCluster::Boot(uint8_t index) {
               }
               node.process->replica = *std::move(replica);
               ++boots_;
+
               Mix(0xB007, index, node.process->replica->metadata().last_applied_op);
             });
 }
@@ -133,6 +134,7 @@ void ReplicaCluster::Crash(uint8_t index, std::optional<base::Ratio> lands) {
   ++node.boot;
   node.fail_stop_expected = false;
   Process& process = *node.process;
+  if (process.replica != nullptr) past_faulty_ops_ += process.replica->recovered_faulty_ops();
   process.network.Kill();
   process.observer.Kill();
   process.storage.Kill();
@@ -148,6 +150,7 @@ void ReplicaCluster::StopProcess(uint8_t index) {
   ++node.boot;
   node.fail_stop_expected = false;
   Process& process = *node.process;
+  if (process.replica != nullptr) past_faulty_ops_ += process.replica->recovered_faulty_ops();
   process.network.Kill();
   process.observer.Kill();
   process.storage.Kill();
@@ -225,6 +228,14 @@ bool ReplicaCluster::fail_stopped(uint8_t index) {
 void ReplicaCluster::InjectSyncFailure(uint8_t index, const std::string& path, SyncOutcome outcome) {
   nodes_[index].storage->InjectSyncFailure(path, outcome);
   Mix(0x5F41, index, base::Checksum128(base::AsBytes(path)));
+}
+
+uint64_t ReplicaCluster::recovered_faulty_ops() {
+  uint64_t faulty = past_faulty_ops_;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    if (replica(index) != nullptr) faulty += replica(index)->recovered_faulty_ops();
+  }
+  return faulty;
 }
 
 uint64_t ReplicaCluster::sync_failures() const {

@@ -129,6 +129,8 @@ class ReplicaCluster final {
   absl::uint128 digest() const { return digest_; }
   uint64_t boots() const { return boots_; }
   uint64_t wipes() const { return wipes_; }
+  // Entries the replicas' recoveries found faulty (corrupt, or an uncertain tail: B7).
+  uint64_t recovered_faulty_ops();
   uint64_t state_syncs() const { return state_syncs_; }
   uint64_t voters_restored() const { return voters_restored_; }
   uint64_t expected_fail_stops() const { return expected_fail_stops_; }
@@ -208,6 +210,7 @@ class ReplicaCluster final {
   absl::uint128 digest_ = 0;
   uint64_t boots_ = 0;
   uint64_t wipes_ = 0;
+  uint64_t past_faulty_ops_ = 0;  // of processes that died
   uint64_t disks_ = 0;  // new disks so far (each its own storage sub-seed)
   uint64_t state_syncs_ = 0;
   uint64_t voters_restored_ = 0;

@@ -37,6 +37,7 @@ void Add(ClusterFaultCounts& total, const ClusterFaultCounts& run) {
   total.wal_corruptions += run.wal_corruptions;
   total.segment_corruptions += run.segment_corruptions;
   total.state_record_corruptions += run.state_record_corruptions;
+  total.faulty_ops += run.faulty_ops;
   total.wipes += run.wipes;
   total.voters_restored += run.voters_restored;
   total.boot_crashes += run.boot_crashes;
@@ -64,14 +65,15 @@ Campaign Run(uint8_t replicas, uint64_t first, uint64_t count) {
   const ClusterFaultCounts& f = campaign.faults;
   std::printf(
       "%d replicas, %llu seeds: %llu acknowledged messages, %llu crashes, %llu topics deleted; %llu sync failures, "
-      "%llu fail-stop restarts, %llu torn crashes, %llu/%llu/%llu WAL/segment/state-record corruptions, %llu wipes, "
+      "%llu fail-stop restarts, %llu torn crashes, %llu/%llu/%llu WAL/segment/state-record corruptions (%llu faulty "
+      "entries found), %llu wipes, "
       "%llu voters restored, %llu boot crashes, %llu state syncs, %llu state-sync crashes\n",
       replicas, static_cast<unsigned long long>(count), static_cast<unsigned long long>(campaign.acked),
       static_cast<unsigned long long>(campaign.crashes), static_cast<unsigned long long>(campaign.deleted),
       static_cast<unsigned long long>(f.sync_failures), static_cast<unsigned long long>(f.fail_stop_restarts),
       static_cast<unsigned long long>(f.torn_crashes), static_cast<unsigned long long>(f.wal_corruptions),
       static_cast<unsigned long long>(f.segment_corruptions), static_cast<unsigned long long>(f.state_record_corruptions),
-      static_cast<unsigned long long>(f.wipes), static_cast<unsigned long long>(f.voters_restored),
+      static_cast<unsigned long long>(f.faulty_ops), static_cast<unsigned long long>(f.wipes), static_cast<unsigned long long>(f.voters_restored),
       static_cast<unsigned long long>(f.boot_crashes), static_cast<unsigned long long>(f.state_syncs),
       static_cast<unsigned long long>(f.sync_crashes));
   return campaign;
@@ -133,6 +135,8 @@ TEST(ClusterWorkloadTest, TornWritesAndCorruptSectorsAreRepairedFromPeers_B7) {
   EXPECT_GE(three.wal_corruptions, 10u);
   EXPECT_GE(three.segment_corruptions, 5u);
   EXPECT_GE(three.state_record_corruptions, 5u);
+  // Recovery found damage to repair (not only flips in bytes nobody reads).
+  EXPECT_GE(three.faulty_ops, 10u);
 }
 
 // B17: a replica whose directory was lost is formatted with `format --recover`,
