@@ -65,6 +65,15 @@ io::Task<absl::StatusOr<RecoveredMetadata>> RecoverMetadata(io::Storage& storage
   for (std::string& warning : wal.warnings) out.warnings.push_back("wal: " + warning);
 
   // 4. Apply only what is known committed (rule B16), in op order from checkpoint + 1.
+#ifdef SLUICE_MUTATION_B16
+  // Mutation proof (tests/mutation/README.md), never in a product build: the verified
+  // ops above the commit bound are applied as if committed, while VSR may still
+  // discard them.
+  for (const journal::RecoveredEntry& entry : wal.unapplied) {
+    if (entry.op != (wal.to_apply.empty() ? checkpoint.op : wal.to_apply.back().op) + 1) break;
+    wal.to_apply.push_back(entry);
+  }
+#endif
   for (const journal::RecoveredEntry& entry : wal.to_apply) {
     if (entry.op != out.state.last_applied_op + 1) {
       co_return absl::InvalidArgumentError(absl::StrCat(

@@ -27,6 +27,7 @@ MUTATIONS=(
   "B5|core/partition/partition_recovery.cc|a missing segment the state record lists is recreated empty|0 7 18"
   "B7|core/partition/partition_recovery.cc|a corrupt entry proven durable is cut like an uncertain tail|7 8 13"
   "B4|core/vsr/replica.cc|a consensus group boots fresh-zero (log view 0, head and commit at its base)|14 18 42"
+  "B16|core/metadata_store/metadata_recovery.cc|a cluster replica applies the verified WAL ops above the commit watermark at boot|0 1 2"
 )
 
 passed=0
@@ -91,12 +92,47 @@ prove_vsr() {  # RULE FILE SEEDS
   echo "  recorded seeds $seeds each fail alone"
 }
 
+# The replicated replica (B16): the directed test of an uncommitted delete on a
+# crashed backup must fail, and so must the 3-replica campaign — a safety violation
+# (exit 1) or the replica's always-on boot assertion (exit 4, a crash) — within the
+# budget, and every recorded seed alone.
+prove_cluster() {  # RULE FILE SEEDS
+  local rule=$1 file=$2 seeds=$3 output status seed
+  bazel_mutation "$rule" "$file" //sim:sluice_sim //tests/replica:cluster_replica_test || return 1
+  if ("$TREE/tests/replica/cluster_replica_test" --gtest_filter="*_${rule}") >/dev/null 2>&1; then
+    echo "  NOT CAUGHT: cluster_replica_test's ${rule} test passed with mutation $rule"
+    return 1
+  fi
+  echo "  caught by cluster_replica_test's ${rule} test"
+  output=$("$TREE/sim/sluice_sim" --seeds "$SEED_BUDGET" --replicas 3 2>&1)
+  status=$?
+  if [ "$status" -ne 1 ] && [ "$status" -ne 4 ]; then
+    echo "  NOT CAUGHT: ./sluice sim --seeds $SEED_BUDGET --replicas 3 exited $status with mutation $rule"
+    echo "$output" | tail -n 3
+    return 1
+  fi
+  echo "  caught by the 3-replica campaign (exit $status): $(echo "$output" | grep -m 1 -oE 'assertion failed: .{0,160}|^FAILED.{0,200}')"
+  for seed in $seeds; do
+    "$TREE/sim/sluice_sim" --seed "$seed" --replicas 3 >/dev/null 2>&1
+    status=$?
+    if [ "$status" -ne 1 ] && [ "$status" -ne 4 ]; then
+      echo "  recorded seed $seed no longer catches $rule (exit $status)"
+      return 1
+    fi
+  done
+  echo "  recorded seeds $seeds each fail alone (--replicas 3)"
+}
+
 for mutation in "${MUTATIONS[@]}"; do
   IFS='|' read -r rule file what seeds <<<"$mutation"
   if [ ${#wanted[@]} -gt 0 ] && [[ " ${wanted[*]} " != *" $rule "* ]]; then continue; fi
   echo "=== mutation $rule ($file): $what"
   start=$(date +%s)
-  if [ "$rule" = B4 ]; then prove_vsr "$rule" "$file" "$seeds"; else prove_campaign "$rule" "$file" "$seeds"; fi
+  case "$rule" in
+    B4) prove_vsr "$rule" "$file" "$seeds" ;;
+    B16) prove_cluster "$rule" "$file" "$seeds" ;;
+    *) prove_campaign "$rule" "$file" "$seeds" ;;
+  esac
   if [ $? -eq 0 ]; then
     passed=$((passed + 1))
     echo "  mutation $rule caught ($(( $(date +%s) - start )) s)"
