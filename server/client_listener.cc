@@ -122,6 +122,11 @@ void ClientListener::WatchRole() {
     if (network_ == nullptr) return;  // stopped
     replica_.Tick();
     const ReplicaRole role = replica_.Role();
+    if (role.count > 1 && (role.view != watched_view_ || role.normal != watched_normal_)) {
+      std::fprintf(stderr, "replica %u: view %u, %s, primary %u%s\n", role.self, role.view,
+                   role.normal ? "normal" : "view change", role.primary, role.is_primary() ? " (this replica)" : "");
+      watched_normal_ = role.normal;
+    }
     if (role.view != watched_view_) {
       watched_view_ = role.view;
       // Relayed connections lead to the old primary, and the old primary's pending
@@ -223,6 +228,21 @@ void ClientListener::ScheduleRecount() {
 }
 
 uint64_t ClientListener::NowUs() const { return loop_.RealtimeNs() / 1000; }
+
+void ClientListener::LogRefusal(absl::string_view what, const absl::Status& status) {
+  ++refusals_;
+  const uint64_t now_ns = loop_.MonotonicNs();
+  if (refusals_logged_ns_ != 0 && now_ns - refusals_logged_ns_ < 1'000'000'000) return;
+  std::fprintf(stderr, "%.*s refused by the replica (%llu refusal(s) so far): %s\n", static_cast<int>(what.size()),
+               what.data(), static_cast<unsigned long long>(refusals_), status.ToString().c_str());
+  if (now_ns - refusals_described_ns_ >= 10'000'000'000) {
+    // Refusals that go on are worth the consensus' own account, every 10 s at most.
+    const std::string described = replica_.Describe();
+    std::fprintf(stderr, "%s", described.c_str());
+    refusals_described_ns_ = now_ns;
+  }
+  refusals_logged_ns_ = now_ns;
+}
 
 ClientConnection* ClientListener::Find(io::PeerId peer) {
   const auto found = connections_.find(peer);

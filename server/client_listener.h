@@ -146,6 +146,8 @@ class ClientListener final : public io::NetworkHandler {
   // Recounts the counters whole every recount_interval_ticks until Stop().
   void ScheduleRecount();
   uint64_t NowUs() const;
+  // A write the replica refused: logged at most once a second, with the count.
+  void LogRefusal(absl::string_view what, const absl::Status& status);
 
   // Metadata paths (client_metadata_paths.cc).
   void ServeLogin(ClientConnection& connection, client_protocol::ClientRequest request);
@@ -192,6 +194,10 @@ class ClientListener final : public io::NetworkHandler {
   std::optional<io::TimerId> recount_timer_;
   std::optional<io::TimerId> role_timer_;
   uint32_t watched_view_ = 0;
+  bool watched_normal_ = true;
+  uint64_t refusals_ = 0;
+  uint64_t refusals_logged_ns_ = 0;
+  uint64_t refusals_described_ns_ = 0;
   std::vector<uring::SocketAddress> client_addresses_;  // by replica index (cluster only)
   std::vector<std::string> client_hosts_;
   std::vector<uint16_t> client_ports_;

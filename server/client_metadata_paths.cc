@@ -174,6 +174,7 @@ void ClientListener::SubmitMetadata(ClientConnection& connection, ClientRequest 
                          .commit = committed->op}));
       });
   if (!status.ok()) {
+    LogRefusal("metadata write", status);
     Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedSubmission(status, replica_.Role().failed)));
     if (on_answered != nullptr) on_answered();
   }

@@ -95,6 +95,7 @@ void ClientListener::ServeSend(ClientConnection& connection, const ClientRequest
                         header, client_protocol::EncodeSendConfirmation(key, base_offset)));
       });
   if (!status.ok()) {
+    LogRefusal("send", status);
     Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedWrite(status, replica_.Role().failed)));
   }
 }

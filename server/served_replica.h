@@ -63,6 +63,8 @@ class ServedReplica {
   virtual ReplicaRole Role() const = 0;
   // Called by the listener every tick: housekeeping of the adapter's own.
   virtual void Tick() {}
+  // The consensus' state in a few lines, for logs ("" when there is nothing to say).
+  virtual std::string Describe() const { return ""; }
 };
 
 class SingleNodeServed final : public ServedReplica {
@@ -114,6 +116,7 @@ class ClusterServed final : public ServedReplica {
   const metadata::Argon2Cost& password_cost() const override { return cost_; }
   ReplicaRole Role() const override;
   void Tick() override;
+  std::string Describe() const override { return replica_.consensus().DebugString(); }
 
  private:
   replica::ClusterReplica& replica_;

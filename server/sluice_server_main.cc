@@ -322,15 +322,22 @@ int StartCluster(const config::Config& config) {
     std::fprintf(stderr, "start refused: %s\n", listener.status().ToString().c_str());
     return kExitRefused;
   }
-  std::printf("listening for clients on %s:%u, for replicas on %s; replica %u of %u, view %u\n",
-              config.tcp.address.host.c_str(), static_cast<unsigned>((*listener)->port()),
+  // Retention: the primary's decision, replicated as ops; a backup's driver plans
+  // nothing (core/replica/retention_driver.h); every 5 s.
+  replica::RetentionDriver retention(**replica, **loop, replica::RetentionDriverOptions{.interval_ticks = 500});
+  std::printf("listening for replicas on %s: replica %u of %u, view %u\n",
               config::ToString(config.tcp.replica_address).c_str(), self, config.cluster.replica_count,
               (*replica)->consensus().view());
+  std::printf("listening for clients on %s:%u\n", config.tcp.address.host.c_str(),
+              static_cast<unsigned>((*listener)->port()));
   std::printf("serving: metadata at op %llu; stop with SIGTERM\n",
               static_cast<unsigned long long>((*replica)->metadata().last_applied_op));
   std::fflush(stdout);
   ServeUntilStopped(**loop);
   (*listener)->Stop();
+  if (!retention.failure().ok()) {
+    std::fprintf(stderr, "retention stopped earlier: %s\n", retention.failure().ToString().c_str());
+  }
   while (!(*listener)->Idle()) {
     SLUICE_ASSERT((*loop)->RunOnce(), "the loop ran dry with a poll or a login running");
   }

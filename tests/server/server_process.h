@@ -82,6 +82,13 @@ class ServerProcess {
     return Wait();
   }
 
+  // SIGKILL (a crash: nothing is flushed or closed), then the exit code (-1).
+  int Kill() {
+    if (pid_ <= 0) return -1;
+    if (!exit_code_.has_value()) kill(pid_, SIGKILL);
+    return Wait();
+  }
+
   // Waits for the process to end on its own.
   int Wait() {
     if (exit_code_.has_value()) return *exit_code_;
