@@ -648,9 +648,16 @@ void Replica::SendHeartbeat() {
   std::vector<CommitPoint> points;
   points.reserve(groups_.size());
   for (const auto& group : groups_) {
-    points.push_back({.group = group->id,
-                      .commit = group->commit,
-                      .commit_checksum = group->log->ChecksumAt(group->commit).value_or(0)});
+    uint64_t commit = group->commit;
+    std::optional<absl::uint128> checksum = group->log->ChecksumAt(commit);
+    if (!checksum.has_value() && group->log->base_op() > commit) {
+      // A snapshot being installed moved the log's base past the commit point before
+      // the install reported back: the base is committed, and its checksum is known.
+      commit = group->log->base_op();
+      checksum = group->log->base_checksum();
+    }
+    if (!checksum.has_value()) continue;  // never a commit point with a checksum it does not know
+    points.push_back({.group = group->id, .commit = commit, .commit_checksum = *checksum});
   }
   for (const Bytes& frame :
        EncodeCommit(options_.cluster, From(), points, network_.frame_size_max_bytes())) {

@@ -61,10 +61,16 @@
 // pinging every peer (a nonce per boot): once a quorum of *other* replicas answered
 // (any view a quorum promised is then at most the highest view they report), it
 // accepts a start_view of a view at least that high from its primary (who answers a
-// recovering replica's ping with one). In that view it repairs and state-syncs as
-// any backup; once every group's commit reaches the commit point that start_view
-// named, it clears the flag durably and becomes a voter. Assumes the lost process's
-// own messages are no longer in flight (its connections died with it).
+// recovering replica's ping with one). The floor is fixed once a quorum answered.
+// In that view it repairs and state-syncs as any backup; once every group's commit
+// reaches the commit point that start_view named, and the view is above the floor,
+// it clears the flag durably and becomes a voter. In a view at or below the floor
+// its lost incarnation may have acknowledged ops beyond that commit point (ops the
+// primary may commit with that acknowledgement, the only other copies of which may
+// be lost next): as a voter it would nack them. So there, once caught up, it asks
+// for the next view with a start_view_change (a request, not a promise: it still
+// sends no do_view_change), and becomes a voter once caught up in that view. Assumes
+// the lost process's own messages are no longer in flight (its connections died with it).
 //
 // Groups come and go with the state machine (AddGroup, RemoveGroup): a partition
 // group is created when its CreateTopic commits and removed when its deletion does;
@@ -349,7 +355,8 @@ class Replica final : public io::NetworkHandler {
   bool recovery_view_installed_ = false;  // a start_view was installed since the restore
   uint64_t ping_nonce_ = 0;
   uint32_t pong_replies_ = 0;         // bitmask of peers that answered this boot's nonce
-  uint32_t view_floor_ = 0;           // the highest view they reported
+  uint32_t view_floor_ = 0;           // the highest view they reported (fixed once a quorum did)
+  uint64_t voter_view_asked_tick_ = 0;  // caught up in a view <= the floor: when it last asked for the next
 
   std::vector<std::unique_ptr<Group>> groups_;  // sorted by id
   uint64_t group_serials_ = 0;

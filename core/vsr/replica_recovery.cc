@@ -28,11 +28,16 @@ void Replica::OnPing(uint8_t from, const Ping& message) {
 
 void Replica::OnPong(uint8_t from, const Pong& message) {
   if (!recovering_ || message.nonce != ping_nonce_) return;  // an answer to another boot's ping
-  pong_replies_ |= uint32_t{1} << from;
   // Only a persisted view is a promise (a backup persists its view before its
   // do_view_change, a new primary before it decides): views held only in memory may
-  // be forgotten by a crash, and the cluster may settle below them.
-  view_floor_ = std::max(view_floor_, message.durable_view);
+  // be forgotten by a crash, and the cluster may settle below them. The floor is fixed
+  // once a quorum answered: it bounds the views the lost incarnation may have
+  // acknowledged in, and a later answer, naming a view the cluster started since,
+  // would only keep this replica from ever becoming a voter (MaybeBecomeVoter).
+  if (static_cast<uint64_t>(std::popcount(pong_replies_)) < options_.quorum()) {
+    view_floor_ = std::max(view_floor_, message.durable_view);
+  }
+  pong_replies_ |= uint32_t{1} << from;
   if (message.from.view > view_) EnterViewChange(message.from.view);  // follow, silently
 }
 
@@ -53,6 +58,20 @@ void Replica::MaybeBecomeVoter() {
   }
   for (const auto& group : groups_) {
     if (group->commit < group->recovery_target) return;
+  }
+  if (view_ <= view_floor_) {
+    // The lost incarnation may have acknowledged ops of this very view beyond the
+    // start_view's head (and the primary may commit them with that acknowledgement):
+    // a voter here would nack them in the next view change, and claim a head below
+    // them. In a view above the floor it acknowledged nothing, so it asks for the next
+    // view (a start_view_change is no promise; the voters run the view change) and
+    // becomes a voter once it caught up in that one.
+    if (voter_view_asked_tick_ == 0 || ticks_ - voter_view_asked_tick_ >= options_.view_change_resend_ticks) {
+      voter_view_asked_tick_ = ticks_;
+      Broadcast(EncodeStartViewChange(options_.cluster,
+                                      MessageFrom{.view = view_ + 1, .replica = options_.replica_index}));
+    }
+    return;
   }
   voter_persisting_ = true;
   VsrState state = StateWith(view_, log_view_, nullptr);

@@ -300,7 +300,19 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
   for (const StartViewRecord& record : records) {
     Group* group = FindGroup(record.group);
     if (group == nullptr) continue;  // a group this replica does not host (yet)
-    SLUICE_ASSERT(group->commit <= record.head_op, "replica ", int{options_.replica_index}, " view ",
+    // A recovering replica takes the start_view of a view it already took (it lost its
+    // primary, or restarted) again: its commit, reached in this view, may be above the
+    // view's start head. Committed ops are canonical in this view.
+    uint64_t head_op = record.head_op;
+    absl::uint128 head_checksum = record.head_checksum;
+    if (recovering_ && group->log_view == view && group->commit > head_op) {
+      const std::optional<absl::uint128> committed = group->log->ChecksumAt(group->commit);
+      SLUICE_ASSERT(committed.has_value(), "replica ", int{options_.replica_index}, " namespace ",
+                    record.group.namespace_id, ": no checksum at its commit ", group->commit);
+      head_op = group->commit;
+      head_checksum = *committed;
+    }
+    SLUICE_ASSERT(group->commit <= head_op, "replica ", int{options_.replica_index}, " view ",
                   view, " namespace ", record.group.namespace_id, ": committed op ", group->commit,
                   " above the view's head ", record.head_op);
     group->log_view = view;
@@ -309,9 +321,9 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
     group->start_head_checksum = record.head_checksum;
     group->commit_max = std::max(group->commit_max, record.commit);
     group->primary_commit = record.commit;
-    ResetCanonical(*group, record.head_op, record.head_checksum);
-    group->vouched_op = record.head_op;
-    group->vouched_checksum = record.head_checksum;
+    ResetCanonical(*group, head_op, head_checksum);
+    group->vouched_op = head_op;
+    group->vouched_checksum = head_checksum;
     group->drop_faulty_above_head = true;
     // B17: the commit point it must reach before it may vote.
     if (recovering_) group->recovery_target = std::max(group->recovery_target, group->commit_max);
