@@ -171,6 +171,12 @@ void JournalCluster::Crash(uint8_t index, std::optional<base::Ratio> sector_land
   const base::Ratio lands = sector_lands.value_or(options_.crash_sector_lands);
   SLUICE_ASSERT(node.process != nullptr, "crash of replica ", int{index}, ", which is down");
   checker_.Record(absl::StrCat("crash ", int{index}, " ", lands.numerator, "/", lands.denominator));
+  // Landing unsynced sectors keeps a group commit whole only if none of its writes is
+  // still in flight: the journal writes a group's prepares and header copies at once,
+  // so a landed header copy whose prepare write is dropped is a torn entry, which
+  // recovery rightly reports faulty (the replica may have acknowledged it).
+  const bool partial = lands.numerator != 0 &&
+                       (lands.numerator != lands.denominator || node.storage->operations_in_flight() > 0);
   ++node.boot;
   // The process dies: what it waits for completes with Aborted (its coroutines end),
   // it sends and receives nothing more, and its reports no longer count. Then the
@@ -182,7 +188,7 @@ void JournalCluster::Crash(uint8_t index, std::optional<base::Ratio> sector_land
   node.network->Crash();
   node.storage->CrashMachine(lands);
   dead_.push_back(std::move(node.process));
-  if (lands.numerator != 0 && lands.numerator != lands.denominator) node.may_be_torn = true;
+  if (partial) node.may_be_torn = true;
 }
 
 bool JournalCluster::MayBeTorn(uint8_t index) {

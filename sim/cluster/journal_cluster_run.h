@@ -14,8 +14,11 @@
 // sector, a lost directory — only while no other replica's may be (MayBeTorn): two
 // overlapping damaged logs can hold the only copies of an op, and VSR rightly stops
 // when it cannot prove such an op uncommitted. Otherwise a crash loses or keeps the
-// unsynced sectors whole. A directory is lost only if every op it held is intact on
-// another replica.
+// unsynced sectors whole, and keeps them only if no write is in flight: the journal
+// writes a group commit's prepares and header copies at once, so a header copy that
+// landed while its prepare's write was dropped is a torn entry, which recovery must
+// report faulty (the replica may have acknowledged it, for all it can tell). A
+// directory is lost only if every op it held is intact on another replica.
 //
 // Checkers (journal_cluster.h): on every commit, hash-chain agreement and in-order
 // commits; at every restart, the recovered WAL keeps the committed checksums up to its
