@@ -77,25 +77,39 @@ TEST(JournalClusterRandomTest, EverySeedIsSafeConvergesAndKeepsCommittedOpsOnDis
             << " snapshots installed by state sync; " << convergence.Describe() << "\n";
 }
 
-// Known failures beyond the default seed range (found with journal_cluster_main
-// --seeds 201..1500; each run also had a `format --recover`): after faults stop the
-// cluster never converges. Seed 313, traced: replica 2 crashes with its unsynced
-// sectors landing, holding ops 78..84 that no other replica has (replica 1 then
-// crashes losing its unsynced ones, so neither 0 nor 1 ever acknowledged them: they
-// were never committed); a bit flip in the prepare of op 80 (its slot, 80 mod 32)
-// makes replica 2's ops 80..84 faulty. Replicas 0 and 1, both without faulty entries,
-// form a nack quorum for 80..84, yet view 21 starts with head op 84: every replica
-// normal, commit 77, and nobody holds ops 80..84 intact to repair them. Suspect: the
-// view change's nack count (core/vsr/replica_view_change.cc), not this harness — the
-// damage is on one replica only. Seeds 449 and 1157: the view change never
-// completes (not analysed). Disabled until fixed; run with
-// --test_arg=--gtest_also_run_disabled_tests. Since the VSR changes of the replicated
-// replica (joining groups, start_view naming the decided heads), seeds 313 and 1157
-// converge; 449 still does not (issue #5 tracks it).
-TEST(JournalClusterRandomTest, DISABLED_KnownNonConvergingSeedsWithFormatRecover) {
-  for (uint64_t seed : {313, 449, 1157}) {
+// Seeds beyond the default range that each lost a directory (`format --recover`) and
+// once failed (found with journal_cluster_main --seeds 1..3000); each must pass.
+//  - 449 never converged: replica 2 was wiped and still recovering (a non-voter) when
+//    the primary of view 9 crashed right after the header copy of its op 87 was
+//    written and before the prepare's write completed. Recovery found a header
+//    without its prepare — faulty, and for all it can tell acknowledged before a
+//    bit flip — so no view change could get a nack quorum for op 87 (the
+//    recovering replica never votes), and without a view the recovering replica
+//    could never become a voter. Such a crash tears the journal's group commit
+//    (prepares and header copies are written at once), so the harness now counts
+//    it as damage, like tearing, allowed only while no other WAL may be damaged.
+//  - 1638, 1775, 2416 and 2617 tripped the view change's safety assertion (a
+//    committed op above the new head): a wiped replica rejoined the very view its
+//    lost incarnation had acknowledged ops in and became a voter once caught up to
+//    that view's start_view commit point, below those ops; when their other holder
+//    was wiped in turn, a quorum of replicas without them decided the next view.
+//    A recovering replica now becomes a voter only in a view above every view its
+//    lost incarnation may have acknowledged in (B17, core/vsr/replica.h). 2093, with
+//    two wipes, committed two different ops at one position; the same change fixed
+//    it.
+//  - 960 (with the harness change above) aborted when a recovering replica that had
+//    lost its primary took its own view's start_view again, having committed past
+//    that view's start head: committed ops are canonical there, so its head is kept.
+//  - 2691 (with the changes above) aborted on a hash-chain divergence: a primary
+//    installing a state sync had its log's base moved past its commit point before
+//    the install reported back, and its heartbeat named that commit point with an
+//    unknown (zero) checksum, which a backup took as canonical.
+//  - 313 and 1157 did not converge before the VSR changes of the replicated replica.
+TEST(JournalClusterRandomTest, SeedsThatOnceFailedAfterFormatRecoverConverge_B15_B17) {
+  for (uint64_t seed : {313, 449, 960, 1157, 1638, 1775, 2093, 2416, 2617, 2691}) {
     const JournalClusterRunResult result = RunJournalClusterSeed(seed);
     EXPECT_TRUE(result.failure.empty()) << result.failure;
+    EXPECT_GT(result.wipes, 0u) << "seed " << seed;
   }
 }
 

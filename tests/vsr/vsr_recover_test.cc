@@ -173,6 +173,56 @@ TEST_P(Recover, StalePrimaryCannotRecruitARecoveringReplica_B17) {
   EXPECT_FALSE(cluster.replica(wiped)->recovering());
 }
 
+// Why a recovering replica becomes a voter only in a view above every view its lost
+// incarnation may have acknowledged in: here a backup acknowledged ops 11..40 of the
+// current view, which only the primary and f backups hold, then lost its directory.
+// Rejoining that same view, it catches up to the view's start_view commit point (10)
+// long before it holds ops 11..40. Voting then, it would nack them in the next view
+// change, where a quorum of it and the replicas cut off from the ops (the holders
+// down) would decide a view without them. So it asks for a new view once caught up,
+// becomes a voter only there, and by then holds every op committed before it.
+TEST_P(Recover, WipedBackupVotesOnlyInAViewAboveItsLostAcknowledgements_B17) {
+  sim::VsrClusterOptions options = ScenarioOptions(n(), 57);
+  sim::VsrCluster cluster(options);
+  cluster.Start();
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.Primary().has_value(); }, 1000));
+  ASSERT_EQ(SubmitAccepted(cluster, 10, 1000), 10u);
+  ExpectConverges(cluster, 1000);
+
+  // Ops 11..40 are committed by the primary and backups 1..f only.
+  const uint8_t primary = *cluster.Primary();
+  const uint32_t view = cluster.replica(primary)->view();
+  std::set<sim::NodeId> cut;
+  for (uint8_t step = f() + 1; step < n(); ++step) cut.insert(Other(primary, step));
+  cluster.packets().Partition(cut, sim::PartitionMode::kSymmetric);
+  ASSERT_EQ(SubmitAccepted(cluster, 30, 2000, 1), 30u);
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.committed(0) == 40; }, 1000)) << cluster.Describe();
+
+  const uint8_t wiped = Other(primary, 1);
+  cluster.Wipe(wiped);
+  cluster.packets().Heal();
+  ASSERT_TRUE(cluster.RunUntil([&] { return !cluster.formatting(wiped); }, 100));
+  cluster.Restart(wiped);
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.replica(wiped) != nullptr; }, 100));
+  ASSERT_TRUE(cluster.RunUntil([&] { return !cluster.replica(wiped)->recovering(); }, 3000)) << cluster.Describe();
+  ASSERT_TRUE(cluster.violation().empty()) << cluster.violation();
+  const Replica& voter = *cluster.replica(wiped);
+  EXPECT_GT(voter.view(), view) << "it became a voter in the view its lost incarnation acknowledged ops in";
+  EXPECT_GE(voter.commit(cluster.groups()[0]), 40u) << cluster.Describe();
+  EXPECT_EQ(cluster.voters_restored(), 1u);
+
+  // The holders go down: it and the replicas cut off from ops 11..40 are a quorum,
+  // and they keep every committed op.
+  cluster.Crash(primary);
+  for (uint8_t step = 2; step <= f(); ++step) cluster.Crash(Other(primary, step));
+  EXPECT_EQ(SubmitAccepted(cluster, 5, 3000, 2), 5u) << cluster.Describe();
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.committed(0) == 45; }, 2000)) << cluster.Describe();
+  cluster.Restart(primary);
+  for (uint8_t step = 2; step <= f(); ++step) cluster.Restart(Other(primary, step));
+  ExpectConverges(cluster, 3000);
+  EXPECT_EQ(cluster.committed(0), 45u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Replicas, Recover, ::testing::Values(3, 5));
 
 }  // namespace
