@@ -6,6 +6,8 @@
 #include "core/base/assert.h"
 #include "core/base/checksum.h"
 #include "core/metadata_store/format_metadata.h"
+#include "core/wire/command.h"
+#include "core/wire/header.h"
 #include "sim/cluster/cluster_setup.h"
 
 namespace sluice::sim {
@@ -60,7 +62,7 @@ replica::ClusterReplicaOptions ReplicaCluster::OptionsFor(uint8_t index) const {
 
 void ReplicaCluster::StartProcess(uint8_t index) {
   Node& node = nodes_[index];
-  node.process = std::make_unique<Process>(*this, *node.storage, *node.network, loop_);
+  node.process = std::make_unique<Process>(*this, index, *node.storage, *node.network, loop_);
   node.boot_failed = false;
   node.sync_failures_at_start = node.storage->fault_counts().sync_failures;
 }
@@ -108,7 +110,7 @@ void ReplicaCluster::Boot(uint8_t index) {
   // The identity's widths must be the formatted ones.
   options.identity.widths = metadata::MetadataConfig{}.widths;
   Process& process = *node.process;
-  io::Spawn(replica::ClusterReplica::Open(process.storage, loop_, process.network, std::move(options), &process.observer),
+  io::Spawn(replica::ClusterReplica::Open(process.storage, loop_, process.watch, std::move(options), &process.observer),
             [this, index, boot](absl::StatusOr<std::unique_ptr<replica::ClusterReplica>> replica) {
               Node& node = nodes_[index];
               if (node.boot != boot || node.process == nullptr) return;  // crashed meanwhile
@@ -136,6 +138,7 @@ void ReplicaCluster::Crash(uint8_t index, std::optional<base::Ratio> lands) {
   Process& process = *node.process;
   if (process.replica != nullptr) past_faulty_ops_ += process.replica->recovered_faulty_ops();
   process.network.Kill();
+  process.watch.Kill();
   process.observer.Kill();
   process.storage.Kill();
   node.network->Crash();
@@ -152,6 +155,7 @@ void ReplicaCluster::StopProcess(uint8_t index) {
   Process& process = *node.process;
   if (process.replica != nullptr) past_faulty_ops_ += process.replica->recovered_faulty_ops();
   process.network.Kill();
+  process.watch.Kill();
   process.observer.Kill();
   process.storage.Kill();
   node.network->Crash();
@@ -206,9 +210,22 @@ void ReplicaCluster::FormatNewDisk(uint8_t index) {
   });
 }
 
-bool ReplicaCluster::FailStopExpected(uint8_t index) const {
+bool ReplicaCluster::SyncFailedInProcess(uint8_t index) const {
   const Node& node = nodes_[index];
-  return node.fail_stop_expected || node.storage->fault_counts().sync_failures > node.sync_failures_at_start;
+  return node.storage->fault_counts().sync_failures > node.sync_failures_at_start;
+}
+
+bool ReplicaCluster::FailStopExpected(uint8_t index) const {
+  return nodes_[index].fail_stop_expected || SyncFailedInProcess(index);
+}
+
+absl::Status ReplicaCluster::AckWatch::Send(io::PeerId to, ByteSpan frame) {
+  if (!dead_ && frame.size() > wire::header_offset::kCommand &&
+      frame[wire::header_offset::kCommand] == static_cast<uint8_t>(wire::Command::kPrepareOk) &&
+      cluster_.SyncFailedInProcess(index_)) {
+    cluster_.Violation(absl::StrCat("replica ", int{index_}, " sent prepare_ok after a failed fsync (rule B1)"));
+  }
+  return base_.Send(to, frame);
 }
 
 void ReplicaCluster::OnFailStop(uint8_t replica, const absl::Status& cause) {

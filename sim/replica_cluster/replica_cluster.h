@@ -161,11 +161,30 @@ class ReplicaCluster final {
     ReplicaCluster& cluster_;
     bool dead_ = false;
   };
+  // Between a replica and its network: a prepare_ok sent after a sync failed on the
+  // replica's disk during this process's life is a violation (rule B1: the replica
+  // stops; it never acknowledges after a failed fsync).
+  class AckWatch final : public io::Network {
+   public:
+    AckWatch(ReplicaCluster& cluster, uint8_t index, io::Network& base)
+        : cluster_(cluster), index_(index), base_(base) {}
+    void Kill() { dead_ = true; }
+    void SetHandler(io::NetworkHandler* handler) override { base_.SetHandler(handler); }
+    absl::Status Send(io::PeerId to, ByteSpan frame) override;
+    size_t frame_size_max_bytes() const override { return base_.frame_size_max_bytes(); }
+
+   private:
+    ReplicaCluster& cluster_;
+    uint8_t index_;
+    io::Network& base_;
+    bool dead_ = false;
+  };
   struct Process {
-    Process(ReplicaCluster& cluster, SimStorage& storage, SimNetwork& network, SimLoop& loop)
-        : storage(storage, loop), network(network), observer(cluster) {}
+    Process(ReplicaCluster& cluster, uint8_t index, SimStorage& storage, SimNetwork& network, SimLoop& loop)
+        : storage(storage, loop), network(network), watch(cluster, index, this->network), observer(cluster) {}
     ProcessStorage storage;
     ProcessNetwork network;
+    AckWatch watch;
     ProcessObserver observer;
     std::unique_ptr<replica::ClusterReplica> replica;  // declared last: destroyed first
   };
@@ -187,6 +206,8 @@ class ReplicaCluster final {
   void Format(uint8_t index, bool recovering, absl::AnyInvocable<void(absl::Status)> then);
   // Whether a fail-stop of the replica now is one the harness caused.
   bool FailStopExpected(uint8_t index) const;
+  // Whether a sync failed on the replica's disk since its process started.
+  bool SyncFailedInProcess(uint8_t index) const;
   void OnFailStop(uint8_t replica, const absl::Status& cause);
   void OnStateSync(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum);
   void OnVoter(uint8_t replica);
