@@ -4,6 +4,11 @@
 // offset its acknowledgement named, from every replica, and the replicas hold the
 // same log.
 //
+// Also here (ClusterServerTest): every replica's GetClusterMetadata names the same
+// leader with every replica's client port; a backup relays writes and shows them in
+// its own reads; killing the leader moves it and closes the backup's clients; a
+// cluster start without cluster.clients is a config error (exit 2).
+//
 // Kills: SLUICE_CLUSTER_KILLS (default 20, about 20-30 s). The victim is random (the primary
 // included); at most one replica is down at a time (a quorum stays), and before each
 // kill the cluster must have acknowledged new sends since the previous restart
@@ -436,6 +441,118 @@ TEST(ClusterKillTest, AcknowledgedMessagesSurviveRepeatedSigkillOnEveryReplica) 
               ledger.unknown.size(), unknown_stored, static_cast<unsigned long long>(ledger.retried),
               static_cast<unsigned long long>(ledger.ambiguous), logs[0].size(), kReplicas, inspected_unsupported,
               kReplicas, absl::ToDoubleSeconds(absl::Now() - started));
+}
+
+// GetClusterMetadata's nodes as (client port, leader), or nullopt if the replica at
+// `port` cannot answer now.
+std::optional<std::vector<std::pair<uint16_t, bool>>> RosterOf(uint16_t port) {
+  std::unique_ptr<server::BlockingClient> client = LoggedInTo(port);
+  if (client == nullptr) return std::nullopt;
+  const absl::StatusOr<server::ServerFrame> reply = client->Call(client_protocol::GetClusterMetadataRequest{});
+  if (!reply.ok() || reply->decoded.Error() != IggyError::kOk) return std::nullopt;
+  const ByteSpan payload = reply->decoded.payload;
+  size_t at = 4 + base::LoadLittleEndian<uint32_t>(payload, 0);  // the cluster's name
+  const uint32_t nodes = base::LoadLittleEndian<uint32_t>(payload, at);
+  at += 4;
+  std::vector<std::pair<uint16_t, bool>> roster;
+  for (uint32_t i = 0; i < nodes; ++i) {
+    at += 4 + base::LoadLittleEndian<uint32_t>(payload, at);  // name
+    const uint32_t ip_length = base::LoadLittleEndian<uint32_t>(payload, at);
+    EXPECT_EQ(std::string(payload.begin() + at + 4, payload.begin() + at + 4 + ip_length), "127.0.0.1");
+    at += 4 + ip_length;
+    roster.emplace_back(base::LoadLittleEndian<uint16_t>(payload, at), payload[at + 8] == 0);
+    at += 10;
+  }
+  EXPECT_EQ(at, payload.size());
+  return roster;
+}
+
+// The leader every replica's roster names, once they agree (nullopt past 60 s).
+std::optional<int> AgreedLeader(Cluster& cluster, const std::set<int>& up) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline) {
+    std::set<int> leaders;
+    bool answered = true;
+    for (const int i : up) {
+      const std::optional<std::vector<std::pair<uint16_t, bool>>> roster = RosterOf(cluster.client_port(i));
+      if (!roster.has_value() || roster->size() != static_cast<size_t>(kReplicas)) {
+        answered = false;
+        break;
+      }
+      for (int node = 0; node < kReplicas; ++node) {
+        EXPECT_EQ((*roster)[node].first, cluster.client_port(node)) << "node " << node << " in replica " << i;
+        if ((*roster)[node].second) leaders.insert(node);
+      }
+    }
+    if (answered && leaders.size() == 1 && up.contains(*leaders.begin())) return *leaders.begin();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return std::nullopt;
+}
+
+TEST(ClusterServerTest, RosterNamesTheLeaderBackupsRelayWritesAndAViewChangeMovesIt) {
+  const char* temp = std::getenv("TEST_TMPDIR");
+  const std::string root = absl::StrCat(temp != nullptr ? temp : "/tmp", "/cluster_server_test");
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root);
+  Cluster cluster(root);
+  ASSERT_NO_FATAL_FAILURE(cluster.Format());
+  for (int i = 0; i < kReplicas; ++i) ASSERT_NO_FATAL_FAILURE(cluster.Start(i));
+
+  const std::optional<int> leader = AgreedLeader(cluster, {0, 1, 2});
+  ASSERT_TRUE(leader.has_value()) << "the replicas' rosters never agreed on one leader\n" << cluster.Logs();
+  const int backup = (*leader + 1) % kReplicas;
+
+  // Writes through a backup are relayed to the primary (the session bound there);
+  // the backup's own metadata read sees them once it has applied them.
+  std::unique_ptr<server::BlockingClient> client = LoggedInTo(cluster.client_port(backup));
+  ASSERT_NE(client, nullptr) << cluster.Logs();
+  const absl::StatusOr<server::ServerFrame> created = client->Call(client_protocol::CreateStreamRequest{"relayed"});
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_EQ(created->decoded.Error(), IggyError::kOk);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (true) {
+    const absl::StatusOr<server::ServerFrame> streams = client->Call(client_protocol::GetStreamsRequest{});
+    ASSERT_TRUE(streams.ok()) << streams.status();
+    ASSERT_EQ(streams->decoded.Error(), IggyError::kOk);
+    const std::string payload(streams->decoded.payload.begin(), streams->decoded.payload.end());
+    if (payload.find("relayed") != std::string::npos) break;
+    ASSERT_LT(absl::Now(), deadline) << "the backup never showed the stream it relayed";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  // The primary crashes: the backup's client is disconnected at the view change (or
+  // when its relay fails), and every roster names a new leader among the others.
+  cluster.Kill(*leader);
+  std::set<int> up = {0, 1, 2};
+  up.erase(*leader);
+  const std::optional<int> next = AgreedLeader(cluster, up);
+  ASSERT_TRUE(next.has_value()) << "no new leader after the old one was killed\n" << cluster.Logs();
+  EXPECT_NE(*next, *leader);
+  EXPECT_TRUE(client->ClosedByServer(absl::Seconds(30)))
+      << "the backup kept a client connection across a view change";
+
+  // The old primary comes back as a follower of the new view.
+  ASSERT_NO_FATAL_FAILURE(cluster.Start(*leader));
+  const std::optional<int> after = AgreedLeader(cluster, {0, 1, 2});
+  ASSERT_TRUE(after.has_value()) << cluster.Logs();
+  for (int i = 0; i < kReplicas; ++i) EXPECT_EQ(cluster.Terminate(i), 0) << cluster.Logs();
+}
+
+TEST(ClusterServerTest, StartOfAClusterWithoutClientAddressesIsAConfigError) {
+  const char* temp = std::getenv("TEST_TMPDIR");
+  const std::string root = absl::StrCat(temp != nullptr ? temp : "/tmp", "/cluster_config_test");
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root);
+  const std::string config = root + "/replica.toml";
+  std::ofstream(config) << "[cluster]\nid = \"0x5eed\"\nreplica_count = 3\nreplica_index = 1\nreplicas = "
+                           "[\"127.0.0.1:1\", \"127.0.0.1:2\", \"127.0.0.1:3\"]\n\n[data]\ndirectory = \""
+                        << root << "/data\"\n";
+  const ProcessOutcome formatted = RunToEnd(absl::StrCat(ServerBinary(), " format --config ", config));
+  ASSERT_EQ(formatted.exit_code, 0) << formatted.output;
+  const ProcessOutcome started = RunToEnd(absl::StrCat(ServerBinary(), " start --config ", config));
+  EXPECT_EQ(started.exit_code, 2) << started.output;
+  EXPECT_NE(started.output.find("cluster.clients"), std::string::npos) << started.output;
 }
 
 }  // namespace
