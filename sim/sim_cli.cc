@@ -406,6 +406,21 @@ int RunOneSeed(uint64_t seed, const Flags& flags, const SimCliHooks& hooks) {
                 static_cast<unsigned long long>(cluster.topics_deleted),
                 static_cast<unsigned long long>(cluster.acked_messages), static_cast<unsigned long long>(cluster.view),
                 cluster.simulated_ns / 1e9, cluster.digest.c_str());
+    const ClusterFaultCounts& faults = cluster.faults;
+    std::printf("cluster faults (%s): sync failures %llu (fail-stop restarts %llu), torn crashes %llu, corruptions "
+                "%llu WAL / %llu segment / %llu state record (faulty entries found %llu), wipes %llu (voters again "
+                "%llu), boot crashes %llu, state syncs %llu (crashes during one %llu)\n",
+                cluster.fault_mix.c_str(), static_cast<unsigned long long>(faults.sync_failures),
+                static_cast<unsigned long long>(faults.fail_stop_restarts),
+                static_cast<unsigned long long>(faults.torn_crashes),
+                static_cast<unsigned long long>(faults.wal_corruptions),
+                static_cast<unsigned long long>(faults.segment_corruptions),
+                static_cast<unsigned long long>(faults.state_record_corruptions),
+                static_cast<unsigned long long>(faults.faulty_ops), static_cast<unsigned long long>(faults.wipes),
+                static_cast<unsigned long long>(faults.voters_restored),
+                static_cast<unsigned long long>(faults.boot_crashes),
+                static_cast<unsigned long long>(faults.state_syncs),
+                static_cast<unsigned long long>(faults.sync_crashes));
   }
   if (outcome.verdict != Verdict::kPassed) {
     std::printf("FAILED (%s): seed %llu: %s\n  replay: %s\n", VerdictName(outcome.verdict),
