@@ -50,6 +50,10 @@
 // execute. A write prepared and then lost (replaced in a view change) is answered
 // Error (1): whether it executed is not known to this replica.
 //
+// A cluster replica removes or replaces partition logs as it applies ops, whatever
+// polls run (server/README.md, "Known hazard"): the delete-versus-poll ordering above
+// holds for deletes this listener submits, not for those a backup applies.
+//
 // Everything runs on the loop's thread; nothing here is thread-safe (the hasher's
 // worker never touches the listener: its results come back through the loop). The
 // listener must outlive every callback it handed the replica and the hasher: Stop()
