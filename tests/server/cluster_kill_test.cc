@@ -9,7 +9,9 @@
 // its own reads; killing the leader moves it and closes the backup's clients; a
 // cluster start without cluster.clients is a config error (exit 2).
 //
-// Kills: SLUICE_CLUSTER_KILLS (default 20, about 20-30 s). The victim is random (the primary
+// Kills: CLUSTER_KILL_TEST_KILLS (default 20, about 12 s; not a SLUICE_ variable,
+// which the servers, inheriting the environment, would refuse as an unknown config
+// key). E.g. --test_env=CLUSTER_KILL_TEST_KILLS=60. The victim is random (the primary
 // included); at most one replica is down at a time (a quorum stays), and before each
 // kill the cluster must have acknowledged new sends since the previous restart
 // (liveness: a cluster that stopped making progress fails the test, naming the
@@ -27,7 +29,7 @@
 // most once, never twice. Every id in the log is one the client sent, acknowledged
 // or unknown.
 //
-// Pace: the sender sends a batch every SLUICE_CLUSTER_SEND_INTERVAL_US (default
+// Pace: the sender sends a batch every CLUSTER_KILL_TEST_SEND_INTERVAL_US (default
 // 5000 µs). Known stall (core/vsr, reported with issue #8): a replica that becomes
 // primary while its partition log lags the view's head by more than the
 // PartitionGroupLog's header window (headers_max, 1024 ops) stays "group is
@@ -149,7 +151,11 @@ class Cluster {
     processes_[i] = std::make_unique<ServerProcess>(ServerBinary(),
                                                     std::vector<std::string>{"start", "--config", configs_[i]});
     const std::optional<uint16_t> port = processes_[i]->WaitForClientPort();
-    ASSERT_TRUE(port.has_value()) << "replica " << i << " did not start:\n" << processes_[i]->output();
+    if (!port.has_value()) {
+      const int exit_code = processes_[i]->Kill();
+      FAIL() << "replica " << i << " did not start (exit code " << exit_code << ", signal "
+             << processes_[i]->signal() << "):\n" << processes_[i]->output();
+    }
     ASSERT_EQ(*port, client_ports_[i]);
   }
 
@@ -298,8 +304,8 @@ TEST(ClusterKillTest, AcknowledgedMessagesSurviveRepeatedSigkillOnEveryReplica) 
   const std::string root = absl::StrCat(temp != nullptr ? temp : "/tmp", "/cluster_kill_test");
   std::filesystem::remove_all(root);
   std::filesystem::create_directories(root);
-  const int kills = IntFromEnvironment("SLUICE_CLUSTER_KILLS", kDefaultKills);
-  const int interval_us = IntFromEnvironment("SLUICE_CLUSTER_SEND_INTERVAL_US", kDefaultSendIntervalUs);
+  const int kills = IntFromEnvironment("CLUSTER_KILL_TEST_KILLS", kDefaultKills);
+  const int interval_us = IntFromEnvironment("CLUSTER_KILL_TEST_SEND_INTERVAL_US", kDefaultSendIntervalUs);
   const absl::Time started = absl::Now();
 
   Cluster cluster(root);

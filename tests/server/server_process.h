@@ -95,9 +95,13 @@ class ServerProcess {
     int status = 0;
     waitpid(pid_, &status, 0);
     exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    signal_ = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     if (reader_.joinable()) reader_.join();
     return *exit_code_;
   }
+
+  // The signal that ended the process (0 if it exited, or has not ended).
+  int signal() const { return signal_; }
 
   std::string output() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -123,6 +127,7 @@ class ServerProcess {
 
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
+  int signal_ = 0;
   std::thread reader_;
   std::mutex mutex_;
   std::condition_variable changed_;
