@@ -656,7 +656,7 @@ void Replica::SendHeartbeat() {
       commit = group->log->base_op();
       checksum = group->log->base_checksum();
     }
-    if (!checksum.has_value()) continue;  // never a commit point with a checksum it does not know
+    if (!checksum.has_value()) continue;  // never a commit point whose checksum it does not know
     points.push_back({.group = group->id, .commit = commit, .commit_checksum = *checksum});
   }
   for (const Bytes& frame :

@@ -356,7 +356,7 @@ class Replica final : public io::NetworkHandler {
   uint64_t ping_nonce_ = 0;
   uint32_t pong_replies_ = 0;         // bitmask of peers that answered this boot's nonce
   uint32_t view_floor_ = 0;           // the highest view they reported (fixed once a quorum did)
-  uint64_t voter_view_asked_tick_ = 0;  // caught up in a view <= the floor: when it last asked for the next
+  uint64_t voter_view_asked_tick_ = 0;  // caught up in a view <= the floor: when it last asked for the next one
 
   std::vector<std::unique_ptr<Group>> groups_;  // sorted by id
   uint64_t group_serials_ = 0;

@@ -64,8 +64,8 @@ void Replica::MaybeBecomeVoter() {
     // start_view's head (and the primary may commit them with that acknowledgement):
     // a voter here would nack them in the next view change, and claim a head below
     // them. In a view above the floor it acknowledged nothing, so it asks for the next
-    // view (a start_view_change is no promise; the voters run the view change) and
-    // becomes a voter once it caught up in that one.
+    // view (a start_view_change is no promise: the voters run the view change) and
+    // becomes a voter once it has caught up in that one.
     if (voter_view_asked_tick_ == 0 || ticks_ - voter_view_asked_tick_ >= options_.view_change_resend_ticks) {
       voter_view_asked_tick_ = ticks_;
       Broadcast(EncodeStartViewChange(options_.cluster,

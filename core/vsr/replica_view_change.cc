@@ -302,7 +302,7 @@ void Replica::InstallView(uint32_t view, const std::vector<StartViewRecord>& rec
     if (group == nullptr) continue;  // a group this replica does not host (yet)
     // A recovering replica takes the start_view of a view it already took (it lost its
     // primary, or restarted) again: its commit, reached in this view, may be above the
-    // view's start head. Committed ops are canonical in this view.
+    // view's start head. Committed ops are canonical in this view (in every view).
     uint64_t head_op = record.head_op;
     absl::uint128 head_checksum = record.head_checksum;
     if (recovering_ && group->log_view == view && group->commit > head_op) {

@@ -174,7 +174,8 @@ void JournalCluster::Crash(uint8_t index, std::optional<base::Ratio> sector_land
   // Landing unsynced sectors keeps a group commit whole only if none of its writes is
   // still in flight: the journal writes a group's prepares and header copies at once,
   // so a landed header copy whose prepare write is dropped is a torn entry, which
-  // recovery rightly reports faulty (the replica may have acknowledged it).
+  // recovery rightly reports faulty (the replica may have acknowledged it, as far as
+  // recovery can tell).
   const bool partial = lands.numerator != 0 &&
                        (lands.numerator != lands.denominator || node.storage->operations_in_flight() > 0);
   ++node.boot;

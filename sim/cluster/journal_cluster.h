@@ -112,7 +112,7 @@ class JournalCluster final {
   // The process dies and the machine crashes: unsynced sectors of the WAL land,
   // vanish or tear (`sector_lands`, else the options'). Completions in flight are
   // dropped with the process, and so are writes in flight: sectors landing then may
-  // leave a torn entry, which counts as damage (MayBeTorn) as tearing does.
+  // leave a torn entry, which counts as damage (MayBeTorn), as tearing does.
   void Crash(uint8_t index, std::optional<base::Ratio> sector_lands = std::nullopt);
   // Whether the replica may hold an uncertain tail or a corrupt entry, or lost its
   // directory: it crashed with tearing odds or had a sector corrupted, and has not

@@ -122,7 +122,7 @@ JournalClusterRunResult RunJournalClusterSeed(uint64_t seed) {
         cluster.loop().RunUntil([&] { return cluster.storage(victim).completed_operations() >= target; },
                                 cluster.loop().MonotonicNs() + io::kTickNs);
         // Sectors landing while a write is still in flight tear the group commit (see
-        // JournalCluster::Crash): without tearing, the unsynced sectors then vanish.
+        // JournalCluster::Crash): without tearing, the unsynced sectors vanish instead.
         if (!tear && cluster.storage(victim).operations_in_flight() > 0) lands = base::Ratio::Never();
         if (cluster.replica(victim) != nullptr) {
           cluster.Crash(victim, lands);
