@@ -74,11 +74,20 @@ void ClientListener::ServeSend(ClientConnection& connection, const ClientRequest
     Reply(connection.peer, client_protocol::EncodeStatusReply(request.header, IggyError::kResourceNotFound));
     return;
   }
-  // Appends take offsets in order: this batch's first message gets the next one.
-  const uint64_t base_offset = (*log)->appended_next_offset();
+  // Appends take offsets in order: this batch's first message gets the next one —
+  // unless it is a resend the replica answers from its de-duplication window: then
+  // the confirmation names the first copy.
+  uint64_t base_offset = (*log)->appended_next_offset();
+  metadata::PartitionKey key = target->key;
+  if (request.header.client != 0) {
+    if (const std::optional<ServedReplica::FirstCopy> first =
+            replica_.FirstCopyOf(key.stream, key.topic, send.batch.bytes(), request.header.client)) {
+      key.partition = first->partition;
+      base_offset = first->base_offset;
+    }
+  }
   const io::PeerId peer = connection.peer;
   const client_protocol::RequestHeader header = request.header;
-  const metadata::PartitionKey key = target->key;
   const absl::Status status = replica_.SubmitPartition(
       target->namespace_id, target->incarnation, wire::Operation::kSendMessages,
       send.batch.bytes(), NowUs(),
@@ -93,7 +102,8 @@ void ClientListener::ServeSend(ClientConnection& connection, const ClientRequest
         stats_.RecountPartition(namespace_id, incarnation);
         Reply(peer, client_protocol::EncodeReply(
                         header, client_protocol::EncodeSendConfirmation(key, base_offset)));
-      });
+      },
+      header.client);
   if (!status.ok()) {
     LogRefusal("send", status);
     Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedWrite(status, replica_.Role().failed)));
@@ -140,7 +150,8 @@ void ClientListener::ServeOffsetWrite(ClientConnection& connection, const Client
       NowUs(), [this, peer, header](absl::StatusOr<uint64_t> op) {
         Reply(peer, op.ok() ? client_protocol::EncodeReply(header, {})
                             : client_protocol::EncodeStatusReply(header, IggyError::kError));
-      });
+      },
+      /*client=*/0);
   if (!status.ok()) {
     Reply(peer, client_protocol::EncodeStatusReply(header, ErrorForRefusedWrite(status, replica_.Role().failed)));
   }
@@ -212,7 +223,7 @@ void ClientListener::ServePoll(ClientConnection& connection, const ClientRequest
       const client_protocol::PartitionWrite commit = client_protocol::AutoCommitWrite(plan, *last);
       const absl::Status submitted = replica_.SubmitPartition(
           commit.target.namespace_id, commit.target.incarnation, commit.operation, commit.body,
-          NowUs(), [](absl::StatusOr<uint64_t>) {});
+          NowUs(), [](absl::StatusOr<uint64_t>) {}, /*client=*/0);
       if (!submitted.ok()) {
         std::fprintf(stderr, "client %llu: auto-commit refused: %s\n",
                      static_cast<unsigned long long>(peer), submitted.ToString().c_str());

@@ -2,8 +2,10 @@
 
 #include <cstdio>
 
+#include "core/base/checksum.h"
 #include "core/base/status_macros.h"
 #include "core/metadata/body_codec.h"
+#include "core/metadata/namespace_packing.h"
 
 namespace sluice::server {
 
@@ -12,6 +14,28 @@ absl::StatusOr<Bytes> RootUserBody(const std::string& name, const std::string& p
   ASSIGN_OR_RETURN(Bytes hash, metadata::HashPassword(salt, password, cost));
   return metadata::Encode(metadata::CreateUserBody{
       .name = name, .password = {.salt = Bytes(salt.begin(), salt.end()), .hash = std::move(hash)}});
+}
+
+std::optional<ServedReplica::FirstCopy> ClusterServed::FirstCopyOf(uint32_t stream, uint32_t topic, ByteSpan body,
+                                                                   absl::uint128 client) {
+  const metadata::MetadataState& state = replica_.metadata();
+  const auto stream_it = state.streams.find(stream);
+  if (stream_it == state.streams.end()) return std::nullopt;
+  const auto topic_it = stream_it->second.topics.find(topic);
+  if (topic_it == stream_it->second.topics.end()) return std::nullopt;
+  // The key ClusterReplica::SubmitPartition looks the write up by.
+  const absl::uint128 request_checksum = base::Checksum128(body);
+  const auto& partitions = topic_it->second.partitions;
+  for (uint32_t partition = 0; partition < partitions.size(); ++partition) {
+    const absl::StatusOr<uint64_t> namespace_id = metadata::PackNamespace(state.config.widths, {stream, topic, partition});
+    if (!namespace_id.ok()) continue;
+    const absl::StatusOr<partition::PartitionLog*> log = replica_.Partition(*namespace_id, partitions[partition].incarnation);
+    if (!log.ok()) continue;
+    if (const std::optional<partition::RecentRequest> found = (*log)->FindRecentRequest(client, request_checksum)) {
+      return FirstCopy{.partition = partition, .base_offset = found->base_offset};
+    }
+  }
+  return std::nullopt;
 }
 
 ReplicaRole ClusterServed::Role() const {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -53,9 +54,24 @@ class ServedReplica {
   virtual const metadata::MetadataState& metadata() const = 0;
   // A validated, stamped metadata request; the reply once it is applied here.
   virtual absl::Status SubmitMetadata(metadata_store::MetadataRequest request, MetadataReply on_reply) = 0;
-  // A partition write; the reply gets the committed op.
+  // A partition write; the reply gets the committed op. `client` (non-zero for a
+  // client's SendMessages: its registration's client id) lets a cluster replica
+  // answer an unchanged resend from its de-duplication window
+  // (ClusterReplica::SubmitPartition); a single node has no window.
   virtual absl::Status SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
-                                       ByteSpan body, uint64_t timestamp_us, PartitionReply on_reply) = 0;
+                                       ByteSpan body, uint64_t timestamp_us, PartitionReply on_reply,
+                                       absl::uint128 client) = 0;
+  // Where a client's SendMessages to the topic (stream, topic) with this body landed,
+  // if an unchanged resend would be answered from the de-duplication window (a
+  // cluster replica): the confirmation must name that copy's partition and offset.
+  struct FirstCopy {
+    uint32_t partition = 0;
+    uint64_t base_offset = 0;
+  };
+  virtual std::optional<FirstCopy> FirstCopyOf(uint32_t stream, uint32_t topic, ByteSpan body,
+                                               absl::uint128 client) {
+    return std::nullopt;
+  }
   // The hosted partition's log for reads.
   virtual absl::StatusOr<partition::PartitionLog*> Partition(uint64_t namespace_id, uint64_t incarnation) = 0;
   // The Argon2id cost stored hashes were made with (a login hashes with the same).
@@ -76,7 +92,8 @@ class SingleNodeServed final : public ServedReplica {
     return replica_.SubmitMetadataForReply(std::move(request), std::move(on_reply));
   }
   absl::Status SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
-                               ByteSpan body, uint64_t timestamp_us, PartitionReply on_reply) override {
+                               ByteSpan body, uint64_t timestamp_us, PartitionReply on_reply,
+                               absl::uint128 /*client*/) override {
     return replica_.SubmitPartition(namespace_id, incarnation, operation, body, timestamp_us, std::move(on_reply));
   }
   absl::StatusOr<partition::PartitionLog*> Partition(uint64_t namespace_id, uint64_t incarnation) override {
@@ -107,9 +124,12 @@ class ClusterServed final : public ServedReplica {
   }
   // The cluster replica stamps its own timestamps (monotonic across its ops).
   absl::Status SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
-                               ByteSpan body, uint64_t /*timestamp_us*/, PartitionReply on_reply) override {
-    return replica_.SubmitPartition(namespace_id, incarnation, operation, body, std::move(on_reply));
+                               ByteSpan body, uint64_t /*timestamp_us*/, PartitionReply on_reply,
+                               absl::uint128 client) override {
+    return replica_.SubmitPartition(namespace_id, incarnation, operation, body, std::move(on_reply), client);
   }
+  std::optional<FirstCopy> FirstCopyOf(uint32_t stream, uint32_t topic, ByteSpan body,
+                                       absl::uint128 client) override;
   absl::StatusOr<partition::PartitionLog*> Partition(uint64_t namespace_id, uint64_t incarnation) override {
     return replica_.Partition(namespace_id, incarnation);
   }

@@ -144,7 +144,7 @@ absl::Status PartitionLog::Append(ByteSpan frame, DurableCallback on_durable) {
     entry.next_offset_after = 0;
   }
   unapplied_.push_back(std::move(entry));
-  if (header.client != 0) RecordRecent({header.client, header.request_checksum, header.op});
+  if (header.client != 0) RecordRecent({header.client, header.request_checksum, header.op, base_offset});
   Kick();
   return absl::OkStatus();
 }
@@ -178,10 +178,11 @@ void PartitionLog::RecordRecent(const RecentRequest& request) {
   while (recent_.size() > options_.recent_requests_max) recent_.pop_front();
 }
 
-std::optional<uint64_t> PartitionLog::FindRecentRequest(absl::uint128 client, absl::uint128 request_checksum) const {
+std::optional<RecentRequest> PartitionLog::FindRecentRequest(absl::uint128 client,
+                                                             absl::uint128 request_checksum) const {
   for (size_t i = recent_.size(); i > 0; --i) {
     const RecentRequest& request = recent_[i - 1];
-    if (request.client == client && request.request_checksum == request_checksum) return request.op;
+    if (request.client == client && request.request_checksum == request_checksum) return request;
   }
   return std::nullopt;
 }

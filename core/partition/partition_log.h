@@ -116,6 +116,7 @@ struct RecentRequest {
   absl::uint128 client = 0;
   absl::uint128 request_checksum = 0;
   uint64_t op = 0;
+  uint64_t base_offset = 0;  // of its first message (a SendMessages' confirmation)
 };
 
 class PartitionLog {
@@ -148,9 +149,9 @@ class PartitionLog {
   io::Task<absl::Status> TruncateAfter(uint64_t op);
   io::Task<absl::StatusOr<Bytes>> ReadEntry(uint64_t op);
   std::vector<RecentRequest> RecentRequests() const;
-  // The op of the newest entry in that window with this client and request checksum
-  // (appended, durable or not, committed or not; truncated entries leave the window).
-  std::optional<uint64_t> FindRecentRequest(absl::uint128 client, absl::uint128 request_checksum) const;
+  // The newest entry in that window with this client and request checksum (appended,
+  // durable or not, committed or not; truncated entries leave the window).
+  std::optional<RecentRequest> FindRecentRequest(absl::uint128 client, absl::uint128 request_checksum) const;
   uint64_t last_op() const { return last_op_; }
   absl::uint128 last_checksum() const { return last_checksum_; }
   uint64_t durable_op() const { return durable_op_; }

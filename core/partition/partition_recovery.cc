@@ -373,7 +373,9 @@ class PartitionRecovery {
     log_.durable_op_ = log_.last_op_;
     log_.committed_next_offset_ = segment.info.start_offset;
     for (const ScannedEntry& entry : scan.entries) {
-      if (entry.client != 0) log_.RecordRecent({entry.client, entry.request_checksum, entry.op});
+      if (entry.client != 0) {
+        log_.RecordRecent({entry.client, entry.request_checksum, entry.op, entry.base_offset});
+      }
       if (entry.op <= log_.commit_op_) {
         log_.committed_next_offset_ = entry.base_offset + entry.message_count;
         if (entry.operation == wire::Operation::kPartitionPurge) log_.committed_next_offset_ = 0;

@@ -241,8 +241,8 @@ absl::StatusOr<std::optional<std::pair<vsr::GroupId, uint64_t>>> ClusterReplica:
                                                  log.last_op() + 1, "..", replica_->head_op(group),
                                                  " of its head (a retry may be among them); retry"));
     }
-    if (const std::optional<uint64_t> op = log.FindRecentRequest(client, request_checksum)) {
-      return std::make_optional(std::make_pair(group, *op));
+    if (const std::optional<partition::RecentRequest> found = log.FindRecentRequest(client, request_checksum)) {
+      return std::make_optional(std::make_pair(group, found->op));
     }
   }
   return std::nullopt;
