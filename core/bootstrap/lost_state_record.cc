@@ -40,15 +40,20 @@ uint64_t HighestEntryOp(ByteSpan bytes, const partition::PartitionOptions& optio
 
 }  // namespace
 
+io::Task<absl::StatusOr<bool>> StateRecordLost(io::Storage& storage, std::string directory) {
+  const absl::StatusOr<partition::StateRecordLoad> load = co_await partition::LoadStateRecord(storage, directory);
+  if (load.ok()) co_return false;
+  if (absl::IsDataLoss(load.status())) co_return true;
+  co_return load.status();
+}
+
 io::Task<absl::Status> ReplaceLostStateRecord(io::Storage& storage, partition::PartitionOptions options,
                                               absl::Status cause, BootLog& log) {
   if (options.single_node) co_return cause;
   const std::string directory = partition::PartitionDirectory(options.address);
   // Only a record with no valid copy (an older valid copy is recovery's to judge).
-  if (const absl::StatusOr<partition::StateRecordLoad> load = co_await partition::LoadStateRecord(storage, directory);
-      !absl::IsDataLoss(load.status())) {
-    co_return cause;
-  }
+  CO_ASSIGN_OR_RETURN(const bool lost, co_await StateRecordLost(storage, directory));
+  if (!lost) co_return cause;
   CO_ASSIGN_OR_RETURN(const std::vector<io::DirectoryEntry> entries, co_await io::ListDirectory(storage, directory),
                       "listing ", directory);
   std::optional<uint64_t> first_segment;

@@ -29,6 +29,13 @@
 
 namespace sluice::bootstrap {
 
+// Whether `directory`'s state record has no valid copy (LoadStateRecord's DataLoss).
+// An I/O error on the way — a failed sync of a record rewrite reads back fine from
+// the cache, a failed read is not DataLoss — is never taken for a lost record: it is
+// returned (rule B1: a failed fsync is fail-stop, never "the creation never
+// completed").
+io::Task<absl::StatusOr<bool>> StateRecordLost(io::Storage& storage, std::string directory);
+
 io::Task<absl::Status> ReplaceLostStateRecord(io::Storage& storage, partition::PartitionOptions options,
                                               absl::Status cause, BootLog& log);
 

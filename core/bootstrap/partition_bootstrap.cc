@@ -154,8 +154,14 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
         partition::RecoveryReport report;
         absl::StatusOr<std::unique_ptr<partition::PartitionLog>> opening =
             co_await partition::PartitionLog::Open(storage, options, &report);
-        if (!opening.ok() && absl::IsDataLoss(opening.status()) && incarnation > created_through_op &&
+        bool record_lost = false;
+        if (!opening.ok() && absl::IsDataLoss(opening.status()) &&
             absl::StrContains(opening.status().message(), partition::kStateRecordName)) {
+          // A failed sync of the record's rewrite is not a lost record (rule B1).
+          CO_ASSIGN_OR_RETURN(record_lost, co_await StateRecordLost(storage, directory), "recovering partition ",
+                              directory);
+        }
+        if (record_lost && incarnation > created_through_op) {
           // A crash inside PartitionLog::Create can leave the record with no valid copy
           // yet: the creation never counted (it counts once the record is durable), so
           // the partition is created again — unless a segment holds entries (rule B5).
@@ -172,8 +178,7 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
             continue;
           }
         }
-        if (!opening.ok() && absl::IsDataLoss(opening.status()) && !options.single_node &&
-            absl::StrContains(opening.status().message(), partition::kStateRecordName)) {
+        if (record_lost && !options.single_node) {
           // A replica repairs a lost record from its peers (lost_state_record.h).
           CO_RETURN_IF_ERROR(co_await ReplaceLostStateRecord(storage, options, opening.status(), log),
                              "recovering partition ", directory);

@@ -5,6 +5,7 @@
 #include "absl/container/btree_set.h"
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
 #include "core/base/checksum.h"
@@ -126,8 +127,9 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
     self.recovered_faulty_ops_ += group.log->faulty_head_op() - group.log->last_op();
   }
   if (view_state.groups.empty()) view_state.groups.push_back({.group = kMetadataGroup});
+  self.network_ = std::make_unique<FailStopNetwork>(network, self);
   CO_ASSIGN_OR_RETURN(self.replica_,
-                      vsr::Replica::Restore(self.options_.vsr, loop, network, storage, std::move(view_state),
+                      vsr::Replica::Restore(self.options_.vsr, loop, *self.network_, storage, std::move(view_state),
                                             std::move(groups), &self, self.metadata_log_));
   SLUICE_ASSERT(self.replica_->commit(kMetadataGroup) == self.state_.last_applied_op || self.metadata_log_->base_op() > self.state_.last_applied_op,
                 "replica ", int{self.options_.identity.replica_index}, ": consensus restored at metadata op ",
@@ -148,6 +150,39 @@ ClusterReplica::~ClusterReplica() { loop_.CancelTimer(tick_timer_); }
 void ClusterReplica::Fail(const absl::Status& cause) {
   if (failure_.ok()) failure_ = cause;
   if (observer_ != nullptr) observer_->OnFailStop(options_.identity.replica_index, cause);
+}
+
+bool ClusterReplica::Stopped() {
+  // (The consensus may send while Restore builds it, before replica_ is set.)
+  if (!failure_.ok() || (replica_ != nullptr && replica_->failed())) return true;
+  for (auto& [ns, hosted] : hosted_) {
+    vsr::PartitionGroupLog* log = hosted.log != nullptr ? hosted.log : hosted.pending.get();
+    // PartitionLog reports both a fail-stop and a log closed for a state-sync install
+    // (reopened right after) as its failure(), with one code: only the former stops.
+    if (log != nullptr && absl::StrContains(log->partition().failure().message(), "fail-stop")) {
+      Fail(log->partition().failure());
+      return true;
+    }
+  }
+  return false;
+}
+
+void ClusterReplica::FailStopNetwork::SetHandler(io::NetworkHandler* handler) {
+  handler_ = handler;
+  base_.SetHandler(handler == nullptr ? nullptr : this);
+}
+
+absl::Status ClusterReplica::FailStopNetwork::Send(io::PeerId to, ByteSpan frame) {
+  if (replica_.Stopped()) return absl::OkStatus();  // as if lost: a stopped process sends nothing
+  return base_.Send(to, frame);
+}
+
+void ClusterReplica::FailStopNetwork::OnFrame(io::PeerId from, ByteSpan frame) {
+  if (handler_ != nullptr && !replica_.Stopped()) handler_->OnFrame(from, frame);
+}
+
+void ClusterReplica::FailStopNetwork::OnConnectionChange(io::PeerId peer, bool connected) {
+  if (handler_ != nullptr) handler_->OnConnectionChange(peer, connected);
 }
 
 bool ClusterReplica::settled() const {
@@ -447,7 +482,13 @@ io::Task<absl::Status> ClusterReplica::AddPartition(uint32_t stream, uint32_t to
     // A previous process created it (and may have acknowledged entries in it).
     absl::StatusOr<std::unique_ptr<partition::PartitionLog>> opened =
         co_await partition::PartitionLog::Open(storage_, options, &report);
+    bool record_lost = false;
     if (absl::IsDataLoss(opened.status())) {
+      // A failed sync of the record's rewrite is not a lost record (rule B1).
+      CO_ASSIGN_OR_RETURN(record_lost, co_await bootstrap::StateRecordLost(storage_, directory), "recovering partition ",
+                          directory);
+    }
+    if (record_lost) {
       // A crash inside Create leaves a state record with no valid copy: the creation
       // never counted — unless a segment holds entries (then the record was lost
       // after the fact, and recreating would drop acknowledged entries: rule B5).

@@ -191,6 +191,29 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   bootstrap::BootLog boot_log_;
 
   metadata::MetadataState state_;
+  // Between the consensus and the network: once this replica failed — the consensus,
+  // the applier, a checkpoint, or any hosted partition's log (whose apply-side
+  // failures, e.g. a failed sync of its state record, reach the consensus only at
+  // that partition's next append) — nothing leaves and nothing arrives. A fail-stop
+  // is silent: no acknowledgement of any group after a failed fsync (rule B1).
+  class FailStopNetwork final : public io::Network, public io::NetworkHandler {
+   public:
+    FailStopNetwork(io::Network& base, ClusterReplica& replica) : base_(base), replica_(replica) {}
+    void SetHandler(io::NetworkHandler* handler) override;
+    absl::Status Send(io::PeerId to, ByteSpan frame) override;
+    size_t frame_size_max_bytes() const override { return base_.frame_size_max_bytes(); }
+    void OnFrame(io::PeerId from, ByteSpan frame) override;
+    void OnConnectionChange(io::PeerId peer, bool connected) override;
+
+   private:
+    io::Network& base_;
+    ClusterReplica& replica_;
+    io::NetworkHandler* handler_ = nullptr;
+  };
+  // Whether this replica stopped; a hosted partition's failure stops it now.
+  bool Stopped();
+
+  std::unique_ptr<FailStopNetwork> network_;  // outlives replica_
   std::unique_ptr<vsr::Replica> replica_;
   vsr::JournalGroupLog* metadata_log_ = nullptr;  // owned by replica_
   std::map<uint64_t, Hosted> hosted_;             // by namespace
