@@ -5,8 +5,9 @@
 // booted there on io_uring with the replica's bootstrap code, and the copy compared
 // with the original, which is never opened for writing.
 //
-// Exit codes, as `sluice inspect`'s: 0 healthy, 1 repairable, 2 refused, 3
-// unsupported (multi-replica), 64 usage.
+// Exit codes, as `sluice inspect`'s: 0 healthy, 1 repairable (from peers, for a
+// cluster replica's faulty entries), 2 refused, 3 unsupported (reserved), 64 usage.
+// A replica of a 3- or 5-replica cluster is inspected as its cluster boot would open it.
 #include <string>
 #include <vector>
 

@@ -6,9 +6,9 @@
 // `sluice-server inspect` does the same on io_uring (server/inspect_command.cc).
 //
 // Exit codes: 0 healthy (boot would change nothing), 1 repairable (boot succeeds
-// and changes the files listed), 2 refused (boot stops with the error printed),
-// 3 not supported here (a multi-replica directory: cluster bootstrap is VSR's),
-// 64 usage. The directory is read whole into memory: meant for diagnosis, not for
+// and changes the files listed, or a cluster replica has faulty entries to repair
+// from peers), 2 refused (boot stops with the error printed), 3 unsupported
+// (reserved), 64 usage; a cluster replica's directory boots as ClusterReplica::Open's. The directory is read whole into memory: meant for diagnosis, not for
 // very large directories.
 #include <unistd.h>
 

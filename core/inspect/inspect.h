@@ -15,6 +15,16 @@
 // stores the log holds above it). Those are listed as re-synced, not as repairs: a
 // directory whose boot only re-syncs, and warns of nothing, is healthy.
 //
+// A replica of a 3- or 5-replica cluster boots as ClusterReplica::Open boots it, up to
+// the consensus (which needs peers): metadata recovered in cluster mode — the
+// committed prefix only; ops above the commit watermark are VSR's to commit or
+// discard (rule B16), reported, not damage — the durable view state and any staged
+// state sync (B15), the partitions in cluster mode, whose faulty entries (corrupt or
+// uncertain, B7) — like the metadata WAL's — are repaired from peers rather than
+// refused: each is listed, naming its file and op, and makes the verdict
+// "repairable from peers" (exit 1). The cluster facts are printed too: replica
+// index and count, view, log view, each group's log view, staged syncs.
+//
 // The report goes to stdout (errors of the comparison itself to stderr).
 #include <string>
 
@@ -28,8 +38,9 @@
 namespace sluice::inspect {
 
 // Exit codes: 0 healthy (boot would change nothing), 1 repairable (boot succeeds and
-// changes the files listed), 2 refused (boot stops with the error printed), 3 not
-// supported here (a multi-replica directory: cluster bootstrap is VSR's), 64 usage.
+// changes the files listed, or a cluster replica has faulty entries to repair from
+// peers), 2 refused (boot stops with the error printed), 3 not supported here
+// (reserved; no directory inspect reads gives it today), 64 usage.
 inline constexpr int kHealthy = 0;
 inline constexpr int kRepairable = 1;
 inline constexpr int kRefused = 2;
