@@ -2,14 +2,28 @@
 // clean stop (exit 0, the same verdict as `./sluice inspect`, the simulator's), a
 // torn log tail (exit 1, repairable), no valid superblock (exit 2, refused), a
 // missing directory (exit 64); and it never changes the directory it inspects.
+//
+// Cluster replicas (ClusterInspectTest): every directory of a 3-replica cluster
+// stopped cleanly is healthy (exit 0) and printed as its cluster boot opens it
+// (replica index and count, view state); a flipped bit in a committed op's WAL
+// prepare, or in a partition's segment, is "repairable from peers" (exit 1), naming
+// the file, the op and rule B7.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "core/client_protocol/requests.h"
 #include "tests/server/client_fixture.h"
 
@@ -125,6 +139,202 @@ TEST_F(InspectCommandTest, AMissingDirectoryIsAUsageError) {
   const ProcessOutcome inspected = ServerInspect(root_ + "/no-such-directory");
   EXPECT_EQ(inspected.exit_code, 64) << inspected.output;
   EXPECT_TRUE(absl::StrContains(inspected.output, "is not a directory")) << inspected.output;
+}
+
+// Free loopback ports: bound together (so distinct), then released for the servers
+// (another process could take one in between: a replica then fails to start, naming
+// the port, and the test fails, never passing wrongly).
+std::vector<uint16_t> FreePorts(int count) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  for (int i = 0; i < count; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    SLUICE_ASSERT(fd >= 0, "socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    SLUICE_ASSERT(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0, "bind");
+    socklen_t length = sizeof(address);
+    SLUICE_ASSERT(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0, "getsockname");
+    ports.push_back(ntohs(address.sin_port));
+    fds.push_back(fd);
+  }
+  for (const int fd : fds) close(fd);
+  return ports;
+}
+
+// Flips the lowest bit of the byte at `offset` of `path`.
+void FlipBit(const std::filesystem::path& path, uint64_t offset) {
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  ASSERT_TRUE(file.good()) << path;
+  file.seekg(static_cast<std::streamoff>(offset));
+  char byte = 0;
+  ASSERT_TRUE(file.get(byte).good()) << path << " has no byte at " << offset;
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.put(static_cast<char>(byte ^ 1));
+  ASSERT_TRUE(file.good()) << path;
+}
+
+constexpr int kReplicas = 3;
+// A small metadata WAL, as above; the slot size is given so a test can find a slot.
+constexpr uint64_t kWalSlots = 64;
+constexpr uint64_t kWalSlotBytes = 65536;
+
+// A 3-replica cluster as child processes on loopback: a stream, a topic and 30
+// messages written through it, then every replica stopped with SIGTERM.
+class ClusterInspectTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerFixture::SetUp();
+    const std::vector<uint16_t> ports = FreePorts(2 * kReplicas);
+    std::vector<std::string> replicas, clients;
+    for (int i = 0; i < kReplicas; ++i) {
+      clients.push_back(absl::StrCat("\"127.0.0.1:", ports[i], "\""));
+      replicas.push_back(absl::StrCat("\"127.0.0.1:", ports[kReplicas + i], "\""));
+      client_ports_.push_back(ports[i]);
+    }
+    for (int i = 0; i < kReplicas; ++i) {
+      replica_data_.push_back(absl::StrCat(root_, "/replica-", i));
+      configs_.push_back(absl::StrCat(root_, "/replica-", i, ".toml"));
+      std::ofstream(configs_[i]) << "[cluster]\nid = \"0x5eed\"\nreplica_count = " << kReplicas
+                                 << "\nreplica_index = " << i << "\nreplicas = [" << absl::StrJoin(replicas, ", ")
+                                 << "]\nclients = [" << absl::StrJoin(clients, ", ") << "]\n\n[tcp]\naddress = "
+                                 << clients[i] << "\nreplica_address = " << replicas[i] << "\n\n[data]\ndirectory = \""
+                                 << replica_data_[i] << "\"\n\n[limits]\nwal_slot_count = " << kWalSlots
+                                 << "\nwal_slot_size_bytes = " << kWalSlotBytes << "\n";
+      const ProcessOutcome formatted = RunToEnd(absl::StrCat(ServerBinary(), " format --config ", configs_[i]));
+      ASSERT_EQ(formatted.exit_code, 0) << formatted.output;
+    }
+    processes_.resize(kReplicas);
+    for (int i = 0; i < kReplicas; ++i) {
+      processes_[i] = std::make_unique<ServerProcess>(ServerBinary(),
+                                                      std::vector<std::string>{"start", "--config", configs_[i]});
+      ASSERT_TRUE(processes_[i]->WaitForClientPort().has_value()) << processes_[i]->output();
+    }
+    ASSERT_NO_FATAL_FAILURE(WriteThroughTheCluster());
+    for (int i = 0; i < kReplicas; ++i) ASSERT_EQ(processes_[i]->Terminate(), 0) << processes_[i]->output();
+  }
+
+  void TearDown() override {
+    for (std::unique_ptr<ServerProcess>& process : processes_) {
+      if (process != nullptr) process->Kill();
+    }
+  }
+
+  // Through replica 0 (a backup relays to the primary). A write refused before it
+  // was prepared (58: no primary yet, a view change; 20 / 3007: the partition not
+  // hosted yet) is sent again, within a bounded wait (liveness); any other answer
+  // must be Ok.
+  void WriteThroughTheCluster() {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    std::unique_ptr<server::BlockingClient> client;
+    auto call = [&](const client_protocol::Command& command) {
+      while (true) {
+        ASSERT_LT(absl::Now(), deadline) << "no write accepted within 60 s\n" << processes_[0]->output();
+        if (client == nullptr) {
+          absl::StatusOr<std::unique_ptr<server::BlockingClient>> connected =
+              server::BlockingClient::Connect("127.0.0.1", client_ports_[0], absl::Seconds(1), absl::Seconds(10));
+          if (connected.ok() && (*connected)->Login("iggy", "iggy").ok()) client = *std::move(connected);
+        }
+        if (client != nullptr) {
+          absl::StatusOr<server::ServerFrame> reply = client->Call(command);
+          ASSERT_TRUE(reply.ok()) << reply.status() << "\n" << processes_[0]->output();
+          const IggyError error = reply->decoded.Error();
+          if (error != IggyError::kTransientNotAccepted && error != IggyError::kResourceNotFound &&
+              error != IggyError::kPartitionNotFound) {
+            ASSERT_EQ(error, IggyError::kOk) << processes_[0]->output();
+            return;
+          }
+        }
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    };
+    ASSERT_NO_FATAL_FAILURE(call(client_protocol::CreateStreamRequest{"orders"}));
+    ASSERT_NO_FATAL_FAILURE(
+        call(client_protocol::CreateTopicRequest{.stream = kStream, .partitions_count = 1, .name = "events"}));
+    for (uint64_t first = 1; first <= 30; first += 10) {
+      ASSERT_NO_FATAL_FAILURE(call(SendOf(kStream, kTopic, ToPartition(0), NumberedBatch(first, 10))));
+    }
+  }
+
+  std::filesystem::path SegmentLog(int replica) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(replica_data_[replica] + "/streams")) {
+      if (entry.path().extension() == ".log") return entry.path();
+    }
+    ADD_FAILURE() << "no segment log under " << replica_data_[replica];
+    return {};
+  }
+
+  ProcessOutcome ServerInspect(const std::string& directory) {
+    return RunToEnd(absl::StrCat(ServerBinary(), " inspect ", directory));
+  }
+
+  std::vector<uint16_t> client_ports_;
+  std::vector<std::string> replica_data_, configs_;
+  std::vector<std::unique_ptr<ServerProcess>> processes_;
+};
+
+TEST_F(ClusterInspectTest, EveryCleanlyStoppedReplicaIsHealthyAndUnchanged) {
+  for (int i = 0; i < kReplicas; ++i) {
+    const auto before = Snapshot(replica_data_[i]);
+    const ProcessOutcome inspected = ServerInspect(replica_data_[i]);
+    EXPECT_EQ(inspected.exit_code, 0) << "replica " << i << ":\n" << inspected.output;
+    EXPECT_TRUE(absl::StrContains(inspected.output, absl::StrCat("cluster: replica ", i, " of 3\n")))
+        << inspected.output;
+    EXPECT_TRUE(absl::StrContains(inspected.output, "view state: view ")) << inspected.output;
+    // (A backup's commit watermark may lag the topic's creation: its partition
+    // directory is then kept for VSR to commit that op again, rule B16.)
+    EXPECT_TRUE(absl::StrContains(inspected.output, "\npartitions: ")) << inspected.output;
+    EXPECT_TRUE(absl::StrContains(inspected.output, "\nhealthy: ")) << inspected.output;
+    EXPECT_FALSE(absl::StrContains(inspected.output, "faulty")) << inspected.output;
+    EXPECT_EQ(Snapshot(replica_data_[i]), before) << "inspect must not change the directory";
+
+    const ProcessOutcome simulated =
+        RunToEnd(absl::StrCat(RunfilesBinary("sim/sluice_inspect"), " ", replica_data_[i]));
+    EXPECT_EQ(simulated.exit_code, 0) << simulated.output;
+  }
+}
+
+TEST_F(ClusterInspectTest, AFlippedBitInACommittedWalPrepareIsRepairableFromPeers_B7) {
+  // The first op above the checkpoint, which the healthy inspect names; it is applied
+  // (committed), so a byte of its body flipped is damage, not an uncertain tail.
+  const ProcessOutcome healthy = ServerInspect(replica_data_[1]);
+  ASSERT_EQ(healthy.exit_code, 0) << healthy.output;
+  uint64_t checkpoint = 0, watermark = 0, applied = 0;
+  const size_t line = healthy.output.find("\nmetadata: checkpoint op ");
+  ASSERT_NE(line, std::string::npos) << healthy.output;
+  ASSERT_EQ(std::sscanf(healthy.output.c_str() + line,
+                        "\nmetadata: checkpoint op %lu, commit watermark %lu, applied through op %lu", &checkpoint,
+                        &watermark, &applied),
+            3)
+      << healthy.output;
+  const uint64_t op = checkpoint + 1;
+  ASSERT_LE(op, applied) << healthy.output;
+  const uint64_t headers_zone = kWalSlots * 256;  // already 4 KiB-aligned
+  ASSERT_NO_FATAL_FAILURE(FlipBit(replica_data_[1] + "/metadata/journal.wal",
+                                  headers_zone + (op % kWalSlots) * kWalSlotBytes + 256 + 4));
+  const auto before = Snapshot(replica_data_[1]);
+  const ProcessOutcome inspected = ServerInspect(replica_data_[1]);
+  EXPECT_EQ(inspected.exit_code, 1) << inspected.output;
+  EXPECT_TRUE(absl::StrContains(inspected.output, absl::StrCat("faulty (repairable from peers, rule B7):\n  metadata/journal.wal: op ", op, " in slot ",
+                                                   op % kWalSlots)))
+      << inspected.output;
+  EXPECT_TRUE(absl::StrContains(inspected.output, "\nrepairable from peers: 1 faulty entry")) << inspected.output;
+  EXPECT_EQ(Snapshot(replica_data_[1]), before) << "inspect must not repair; VSR does";
+}
+
+TEST_F(ClusterInspectTest, AFlippedBitInASegmentIsRepairableFromPeers_B7) {
+  const std::filesystem::path log = SegmentLog(2);
+  ASSERT_NO_FATAL_FAILURE(FlipBit(log, 300));  // in the first entry's body
+  const std::string relative = std::filesystem::relative(log.parent_path(), replica_data_[2]).string();
+  const auto before = Snapshot(replica_data_[2]);
+  const ProcessOutcome inspected = ServerInspect(replica_data_[2]);
+  EXPECT_EQ(inspected.exit_code, 1) << inspected.output;
+  EXPECT_TRUE(absl::StrContains(inspected.output, absl::StrCat("faulty (repairable from peers, rule B7):\n  ", relative,
+                                                               ": op")))
+      << inspected.output;
+  EXPECT_TRUE(absl::StrContains(inspected.output, "\nrepairable from peers: ")) << inspected.output;
+  EXPECT_EQ(Snapshot(replica_data_[2]), before) << "inspect must not repair; VSR does";
 }
 
 }  // namespace
