@@ -220,10 +220,19 @@ bool ReplicaCluster::FailStopExpected(uint8_t index) const {
 }
 
 absl::Status ReplicaCluster::AckWatch::Send(io::PeerId to, ByteSpan frame) {
-  if (!dead_ && frame.size() > wire::header_offset::kCommand &&
-      frame[wire::header_offset::kCommand] == static_cast<uint8_t>(wire::Command::kPrepareOk) &&
-      cluster_.SyncFailedInProcess(index_)) {
+  if (dead_ || frame.size() <= wire::header_offset::kCommand) return base_.Send(to, frame);
+  const auto command = static_cast<wire::Command>(frame[wire::header_offset::kCommand]);
+  if (command == wire::Command::kPrepareOk && cluster_.SyncFailedInProcess(index_)) {
     cluster_.Violation(absl::StrCat("replica ", int{index_}, " sent prepare_ok after a failed fsync (rule B1)"));
+  }
+  // B17: until it has caught up, a replica formatted with --recover never votes. (It
+  // may send a start_view_change to ask for the next view once caught up in a view at
+  // or below its floor: that is no promise, the voters run the view change.)
+  replica::ClusterReplica* replica = cluster_.replica(index_);
+  if (replica != nullptr && replica->consensus().recovering() &&
+      (command == wire::Command::kPrepareOk || command == wire::Command::kDoViewChange)) {
+    cluster_.Violation(absl::StrCat("replica ", int{index_}, ", recovering after format --recover, sent command ",
+                                    static_cast<int>(command), " (a vote, rule B17)"));
   }
   return base_.Send(to, frame);
 }

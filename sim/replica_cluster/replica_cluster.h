@@ -163,7 +163,8 @@ class ReplicaCluster final {
   };
   // Between a replica and its network: a prepare_ok sent after a sync failed on the
   // replica's disk during this process's life is a violation (rule B1: the replica
-  // stops; it never acknowledges after a failed fsync).
+  // stops; it never acknowledges after a failed fsync), and so is a vote (prepare_ok,
+  // do_view_change) from a replica still recovering after `format --recover` (B17).
   class AckWatch final : public io::Network {
    public:
     AckWatch(ReplicaCluster& cluster, uint8_t index, io::Network& base)
