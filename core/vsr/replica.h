@@ -306,6 +306,9 @@ class Replica final : public io::NetworkHandler {
   void Truncate(Group& group, uint64_t op);
   void OnRequestPrepare(uint8_t from, const RequestPrepare& message);
   void OnRequestHeaders(uint8_t from, const RequestHeaders& message);
+  // Sends `to` the headers of ops op_min..op_max (at most repair_headers_max, the
+  // newest) read from their entries, for a log that keeps older headers on disk only.
+  void SendHeadersFromEntries(uint8_t to, Group& group, uint64_t op_min, uint64_t op_max);
   void OnHeaders(uint8_t from, const HeadersMessage& message);
   uint8_t RepairPeer(uint64_t op) const;
 

@@ -200,10 +200,16 @@ void Replica::OnRequestPrepare(uint8_t from, const RequestPrepare& message) {
     return;
   }
   if (message.op <= group->log->base_op()) return OfferSnapshot(from, *group, message.op);  // B15
-  if (group->log->ChecksumAt(message.op) == std::optional<absl::uint128>(message.checksum)) {
+  const std::optional<absl::uint128> local = group->log->ChecksumAt(message.op);
+  if (local == std::optional<absl::uint128>(message.checksum) ||
+      (!local.has_value() && message.op <= group->log->last_op())) {
+    // A log may keep only its recent checksums in memory (a partition log): an older
+    // entry is read and sent only if it is the one asked for.
     std::weak_ptr<int> alive = alive_;
-    group->log->ReadEntry(message.op, [this, alive, from](absl::StatusOr<Bytes> entry) {
+    const absl::uint128 wanted = message.checksum;
+    group->log->ReadEntry(message.op, [this, alive, from, wanted](absl::StatusOr<Bytes> entry) {
       if (alive.lock() == nullptr || failed() || !entry.ok()) return;
+      if (entry->size() < wire::kHeaderSize || wire::PrepareChecksum(*entry) != wanted) return;
       Send(from, *entry);
     });
     return;
@@ -224,15 +230,49 @@ void Replica::OnRequestHeaders(uint8_t from, const RequestHeaders& message) {
   if (message.op_min <= group->log->base_op()) OfferSnapshot(from, *group, message.op_min);
   std::vector<ByteSpan> headers;
   const uint64_t last = std::min(message.op_max, group->log->last_op());
-  for (uint64_t op = last; op >= message.op_min && op > group->log->base_op() &&
-                           headers.size() < options_.repair_headers_max;
-       --op) {
+  uint64_t op = last;
+  for (; op >= message.op_min && op > group->log->base_op() && headers.size() < options_.repair_headers_max; --op) {
     const std::optional<ByteSpan> header = group->log->Header(op);
     if (!header.has_value()) break;
     headers.push_back(*header);
   }
-  if (headers.empty()) return;
-  Send(from, EncodeHeaders(options_.cluster, From(), group->id, headers, network_.frame_size_max_bytes()));
+  if (!headers.empty()) {
+    Send(from, EncodeHeaders(options_.cluster, From(), group->id, headers, network_.frame_size_max_bytes()));
+    return;
+  }
+  if (op < message.op_min || op <= group->log->base_op()) return;
+  // A log may keep only its recent headers in memory (a partition log): older ones are
+  // read from their entries, so a replica lagging further still links its chain.
+  SendHeadersFromEntries(from, *group, std::max(message.op_min, group->log->base_op() + 1), op);
+}
+
+void Replica::SendHeadersFromEntries(uint8_t to, Group& group, uint64_t op_min, uint64_t op_max) {
+  const uint64_t low = std::max(op_min, op_max + 1 > options_.repair_headers_max ? op_max + 1 - options_.repair_headers_max : 0);
+  struct Gathered {
+    std::vector<std::optional<Bytes>> headers;  // by op - low
+    size_t remaining = 0;
+  };
+  auto gathered = std::make_shared<Gathered>();
+  gathered->headers.resize(op_max - low + 1);
+  gathered->remaining = gathered->headers.size();
+  const GroupId id = group.id;
+  std::weak_ptr<int> alive = alive_;
+  for (uint64_t op = low; op <= op_max; ++op) {
+    group.log->ReadEntry(op, [this, alive, gathered, to, id, low, op](absl::StatusOr<Bytes> entry) {
+      if (alive.lock() == nullptr) return;
+      if (entry.ok() && entry->size() >= wire::kHeaderSize) {
+        gathered->headers[op - low] = Bytes(entry->begin(), entry->begin() + wire::kHeaderSize);
+      }
+      if (--gathered->remaining > 0 || failed()) return;
+      // Newest first, as from memory; stop at the first entry that could not be read.
+      std::vector<ByteSpan> headers;
+      for (size_t i = gathered->headers.size(); i > 0 && gathered->headers[i - 1].has_value(); --i) {
+        headers.push_back(*gathered->headers[i - 1]);
+      }
+      if (headers.empty() || FindGroup(id) == nullptr) return;
+      Send(to, EncodeHeaders(options_.cluster, From(), id, headers, network_.frame_size_max_bytes()));
+    });
+  }
 }
 
 void Replica::OnHeaders(uint8_t from, const HeadersMessage& message) {
