@@ -1,5 +1,6 @@
 #include "core/inspect/inspect.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "core/io/task.h"
 #include "core/journal/journal_layout.h"
 #include "core/journal/slot_verdict.h"
+#include "core/metadata/namespace_packing.h"
 #include "core/metadata_store/metadata_recovery.h"
 #include "core/superblock/superblock.h"
 #include "core/vsr/metadata_sync.h"
@@ -86,9 +88,25 @@ int CompareAndDecide(const std::string& directory, AfterTree read_after, size_t 
   return kRepairable;
 }
 
-std::string GroupName(const vsr::GroupId& group) {
+std::string GroupName(const superblock::NamespaceWidths& widths, const vsr::GroupId& group) {
   if (group.namespace_id == 0 && group.incarnation == 0) return "metadata";
-  return absl::StrCat("namespace ", group.namespace_id, " incarnation ", group.incarnation);
+  const absl::StatusOr<metadata::PartitionKey> key = metadata::UnpackNamespace(widths, group.namespace_id);
+  if (!key.ok()) return absl::StrCat("namespace ", group.namespace_id, " incarnation ", group.incarnation);
+  return absl::StrCat("stream ", key->stream, " topic ", key->topic, " partition ", key->partition, " incarnation ",
+                      group.incarnation);
+}
+
+// "op 7", "ops 3..5, 9": sorted ops as ranges.
+std::string OpRanges(std::vector<uint64_t> ops) {
+  std::sort(ops.begin(), ops.end());
+  std::vector<std::string> ranges;
+  for (size_t i = 0; i < ops.size();) {
+    size_t j = i;
+    while (j + 1 < ops.size() && ops[j + 1] <= ops[j] + 1) ++j;
+    ranges.push_back(ops[i] == ops[j] ? absl::StrCat(ops[i]) : absl::StrCat(ops[i], "..", ops[j]));
+    i = j + 1;
+  }
+  return absl::StrCat(ops.size() == 1 ? "op " : "ops ", absl::StrJoin(ranges, ", "));
 }
 
 std::string Describe(const vsr::StagedSnapshot& staged) {
@@ -135,7 +153,7 @@ int InspectCluster(io::Loop& loop, io::Storage& copy, const std::string& directo
                   ? absl::StrCat("table ", vsr::ViewTablePath(opened.partition_log_views.op)).c_str()
                   : "no view table yet (the superblock's view fields)");
   for (const vsr::GroupViewState& group : view_state.groups) {
-    std::printf("  group %s: log view %u, head op %lu\n", GroupName(group.group).c_str(), group.log_view,
+    std::printf("  group %s: log view %u, head op %lu\n", GroupName(state.namespace_widths, group.group).c_str(), group.log_view,
                 group.head_op);
   }
   const journal::JournalRecovery& wal = recovered->journal_report;
@@ -189,12 +207,15 @@ int InspectCluster(io::Loop& loop, io::Storage& copy, const std::string& directo
   }
   std::vector<std::unique_ptr<vsr::PartitionGroupLog>> groups;
   std::vector<std::string> partition_facts;
+  size_t faulty_entries = 0;  // besides one per line of `faulty`
   for (auto& entry : *logs) {
     const uint64_t ns = entry.first;
     const std::string partition_directory = entry.second->directory();
     partition::RecoveryReport report = reports[ns];
-    for (uint64_t op : report.faulty_ops) {
-      faulty.push_back(absl::StrCat(partition_directory, ": op ", op, " is corrupt or uncertain"));
+    if (!report.faulty_ops.empty()) {
+      faulty.push_back(absl::StrCat(partition_directory, ": ", OpRanges(report.faulty_ops),
+                                    " corrupt or uncertain (the segment's decisions above say which)"));
+      faulty_entries += report.faulty_ops.size() - 1;
     }
     absl::StatusOr<std::unique_ptr<vsr::PartitionGroupLog>> group = RunTask(
         loop, vsr::PartitionGroupLog::FromRecovery(std::move(entry.second), std::move(report), loop,
@@ -224,7 +245,7 @@ int InspectCluster(io::Loop& loop, io::Storage& copy, const std::string& directo
   // would show as differences.
   for (const std::unique_ptr<vsr::PartitionGroupLog>& group : groups) (void)RunTask(loop, group->partition().Drain());
   if (recovered->journal != nullptr) (void)RunTask(loop, recovered->journal->Close());
-  return CompareAndDecide(directory, std::move(read_after), log.warnings.size(), faulty.size());
+  return CompareAndDecide(directory, std::move(read_after), log.warnings.size(), faulty.size() + faulty_entries);
 }
 
 }  // namespace
