@@ -177,8 +177,9 @@ int InspectCluster(io::Loop& loop, io::Storage& copy, const std::string& directo
   for (const std::string& decision : recovered->decisions) log.decisions.push_back("metadata: " + decision);
   for (const std::string& warning : recovered->warnings) log.warnings.push_back("metadata: " + warning);
   std::vector<std::string> faulty;
+  const journal::JournalLayout layout(options.journal);  // options RecoverMetadata accepted
   for (const journal::FaultyOp& op : recovered->faulty) {
-    faulty.push_back(absl::StrCat(journal::kJournalPath, ": op ", op.op, " in slot ", op.slot, " is ",
+    faulty.push_back(absl::StrCat(journal::kJournalPath, ": op ", op.op, " in ", layout.DescribeSlot(op.slot), " is ",
                                   journal::SlotVerdictName(op.verdict), op.reason.empty() ? "" : ": ", op.reason));
   }
 
