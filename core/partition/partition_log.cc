@@ -256,10 +256,23 @@ io::Task<absl::Status> PartitionLog::RunUnit(Unit& unit) {
 }
 
 io::Task<absl::Status> PartitionLog::Drain() {
-  if (!running_ && units_.empty()) co_return failure_;
-  co_await io::AwaitCompletion<bool>(
-      [this](absl::AnyInvocable<void(bool)> done) { drain_waiters_.push_back(std::move(done)); });
+  if (running_ || !units_.empty()) {
+    co_await io::AwaitCompletion<bool>(
+        [this](absl::AnyInvocable<void(bool)> done) { drain_waiters_.push_back(std::move(done)); });
+  }
+  while (readers_ > 0) {
+    co_await io::AwaitCompletion<bool>(
+        [this](absl::AnyInvocable<void(bool)> done) { reader_waiters_.push_back(std::move(done)); });
+  }
   co_return failure_;
+}
+
+PartitionLog::ReaderLease::~ReaderLease() {
+  if (--log.readers_ > 0 || log.reader_waiters_.empty()) return;
+  // The last thing done here: a woken Drain() may destroy the log.
+  std::vector<absl::AnyInvocable<void(bool)>> waiters = std::move(log.reader_waiters_);
+  log.reader_waiters_.clear();
+  for (auto& waiter : waiters) waiter(true);
 }
 
 std::optional<uint64_t> PartitionLog::ConsumerOffset(const ConsumerKey& consumer) const {

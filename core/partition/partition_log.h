@@ -287,6 +287,18 @@ class PartitionLog {
   absl::Status failure_;
   std::vector<absl::AnyInvocable<void(bool)>> drain_waiters_;
   std::vector<absl::AnyInvocable<void(bool)>> drain_waiters_running_;
+  // Reads in flight (ReadEntry, polls) hold a lease: Drain() also waits for them, so a
+  // log drained before it is destroyed (a removed partition, a state-sync install) is
+  // never destroyed under a suspended read.
+  struct ReaderLease {
+    explicit ReaderLease(PartitionLog& log) : log(log) { ++log.readers_; }
+    ~ReaderLease();
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    PartitionLog& log;
+  };
+  uint64_t readers_ = 0;
+  std::vector<absl::AnyInvocable<void(bool)>> reader_waiters_;
 };
 
 }  // namespace sluice::partition

@@ -13,6 +13,7 @@
 namespace sluice::partition {
 
 io::Task<absl::StatusOr<Bytes>> PartitionLog::ReadEntry(uint64_t op) {
+  const ReaderLease lease(*this);
   if (segments_.empty() || op < segments_.front()->info.first_op || op > last_op_) {
     co_return absl::NotFoundError(absl::StrCat("op ", op, " is not in ", directory_));
   }
@@ -103,6 +104,7 @@ std::optional<uint64_t> PartitionLog::CommittedOffset() const {
 // offset).
 io::Task<absl::StatusOr<PollResult>> PartitionLog::PollFrom(size_t segment, size_t entry, uint64_t start_offset,
                                                             uint32_t count) {
+  const ReaderLease lease(*this);
   PollResult result;
   result.committed_offset = CommittedOffset();
   const uint64_t end_offset = std::min<uint64_t>(committed_next_offset_, start_offset + count);

@@ -100,5 +100,44 @@ TEST_F(ClusterStepsTest, APrimaryCrashingHalfwayThroughADeleteTopicLeavesTheNext
   EXPECT_EQ(cluster_->violation(), "");
 }
 
+// A poll reads its partition's log across many storage reads; a backup applying the
+// topic's deletion meanwhile removes that partition group. The removal waits for
+// the reads (PartitionLog::Drain waits for reads in flight): each poll ends — with
+// what it read, or an error — and never runs on a destroyed log (ASan checks that).
+TEST_F(ClusterStepsTest, PollsInFlightOnABackupWhenItsTopicIsDeletedEndSafely) {
+  const ClusterTopic topic = CreateTopic(1);
+  for (uint64_t id = 1; id <= 600; ++id) SendOne(topic, 0, id);
+  ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kClusterMaxTicks));
+  const uint8_t backup = (*cluster_->Primary() + 1) % options_.replica_count;
+  bool applied = false;
+  ASSERT_TRUE(cluster_
+                  ->SubmitMetadata(Operation::kDeleteTopic,
+                                   metadata::Encode(metadata::TopicBody{metadata::Identifier::Numeric(topic.stream),
+                                                                        metadata::Identifier::Numeric(topic.topic)}),
+                                   [&](absl::StatusOr<metadata_store::CommittedResult> result) {
+                                     applied = result.ok() && result->result.ok();
+                                   })
+                  .ok());
+  // A new poll on the backup every tick while it hosts the partition.
+  auto in_flight = std::make_shared<int>(0);
+  bool removed_during_poll = false;
+  ASSERT_TRUE(cluster_->RunUntil(
+      [&] {
+        absl::StatusOr<partition::PartitionLog*> log =
+            cluster_->replica(backup)->Partition(Namespace(topic, 0), topic.incarnations[0]);
+        if (log.ok()) {
+          ++*in_flight;
+          io::Spawn((*log)->PollFirst(1'000'000), [in_flight](absl::StatusOr<partition::PollResult>) { --*in_flight; });
+        } else if (*in_flight > 0) {
+          removed_during_poll = true;
+        }
+        return *in_flight == 0 && applied && Finished(topic);
+      },
+      kClusterMaxTicks))
+      << cluster_->violation() << "\n" << cluster_->Describe();
+  EXPECT_TRUE(removed_during_poll) << "no poll was in flight when the backup removed the partition";
+  EXPECT_EQ(cluster_->violation(), "");
+}
+
 }  // namespace
 }  // namespace sluice::sim
