@@ -50,9 +50,9 @@
 // execute. A write prepared and then lost (replaced in a view change) is answered
 // Error (1): whether it executed is not known to this replica.
 //
-// A cluster replica removes or replaces partition logs as it applies ops, whatever
-// polls run (server/README.md, "Known hazard"): the delete-versus-poll ordering above
-// holds for deletes this listener submits, not for those a backup applies.
+// A cluster replica removes or replaces partition logs as it applies ops; it waits
+// for reads in flight first (PartitionLog::Drain waits for their leases), so a poll
+// racing a delete a backup applies ends with what it read, or an error.
 //
 // Everything runs on the loop's thread; nothing here is thread-safe (the hasher's
 // worker never touches the listener: its results come back through the loop). The
