@@ -20,6 +20,7 @@
 #include "core/wire/batch_encoder.h"
 #include "gtest/gtest.h"
 #include "sim/replica_cluster/replica_cluster.h"
+#include "tests/replica/cluster_fixture.h"
 
 namespace sluice::sim {
 namespace {
@@ -27,74 +28,21 @@ namespace {
 using metadata::Identifier;
 using wire::Operation;
 
-constexpr uint64_t kMaxTicks = 20'000;
+using Topic = testing::ClusterTopic;
+constexpr uint64_t kMaxTicks = testing::kClusterMaxTicks;
 
-struct Topic {
-  uint32_t stream = 0;
-  uint32_t topic = 0;
-  std::vector<uint64_t> incarnations;  // per partition
-};
-
-class ClusterReplicaTest : public ::testing::Test {
+class ClusterReplicaTest : public testing::ClusterFixture {
  protected:
   void SetUp() override {
     options_.seed = 7;
     options_.replica_count = 3;
     options_.checkpoint_interval_ops = 2;  // deleted partitions' directories go once a checkpoint covers the op
-    cluster_ = std::make_unique<ReplicaCluster>(options_);
-    cluster_->Start();
-    ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kMaxTicks)) << cluster_->Describe();
-  }
-
-  // Submits until the primary accepts, then waits for the reply.
-  metadata_store::CommittedResult Metadata(Operation operation, Bytes body) {
-    std::optional<absl::StatusOr<metadata_store::CommittedResult>> reply;
-    const bool done = cluster_->RunUntil(
-        [&] {
-          if (reply.has_value() && reply->ok()) return true;
-          if (reply.has_value()) reply.reset();  // replaced in a view change: retry
-          if (!replied_pending_) {
-            const absl::Status submitted = cluster_->SubmitMetadata(
-                operation, body, [this, &reply](absl::StatusOr<metadata_store::CommittedResult> result) {
-                  replied_pending_ = false;
-                  reply = std::move(result);
-                });
-            replied_pending_ = submitted.ok();
-          }
-          return false;
-        },
-        kMaxTicks);
-    EXPECT_TRUE(done) << cluster_->violation() << "\n" << cluster_->Describe();
-    return reply.has_value() && reply->ok() ? **reply : metadata_store::CommittedResult{};
-  }
-
-  Topic CreateTopic(uint32_t partitions) {
-    const metadata_store::CommittedResult stream = Metadata(
-        Operation::kCreateStream, metadata::Encode(metadata::CreateStreamBody{absl::StrCat("s", ++names_)}));
-    EXPECT_TRUE(stream.result.ok());
-    Topic topic;
-    topic.stream = stream.result.payload[0] | (uint32_t{stream.result.payload[1]} << 8);
-    const metadata_store::CommittedResult created =
-        Metadata(Operation::kCreateTopic, metadata::Encode(metadata::CreateTopicBody{
-                                              .stream = Identifier::Numeric(topic.stream),
-                                              .partitions_count = partitions,
-                                              .name = "t"}));
-    EXPECT_TRUE(created.result.ok());
-    topic.topic = created.result.payload[0] | (uint32_t{created.result.payload[1]} << 8);
-    for (uint32_t p = 0; p < partitions; ++p) topic.incarnations.push_back(created.op);
-    return topic;
-  }
-
-  uint64_t Namespace(const Topic& topic, uint32_t partition) const {
-    return *metadata::PackNamespace(metadata::MetadataConfig{}.widths, {topic.stream, topic.topic, partition});
+    StartCluster();
   }
 
   // Sends message `id` to the partition, retrying (as an SDK does) until acknowledged.
   void Send(const Topic& topic, uint32_t partition, uint64_t id) {
-    const std::string payload = absl::StrCat("message-", id);
-    const wire::MessageToSend message{.id = id, .payload = base::AsBytes(payload)};
-    const absl::StatusOr<Bytes> batch = wire::EncodeBatch(std::span(&message, 1));
-    ASSERT_TRUE(batch.ok());
+    const Bytes batch = BatchOf(id);
     std::optional<absl::StatusOr<uint64_t>> reply;
     bool pending = false;
     const bool done = cluster_->RunUntil(
@@ -104,7 +52,7 @@ class ClusterReplicaTest : public ::testing::Test {
           if (!pending) {
             pending = cluster_
                           ->SubmitPartition(Namespace(topic, partition), topic.incarnations[partition],
-                                            Operation::kSendMessages, *batch,
+                                            Operation::kSendMessages, batch,
                                             [&](absl::StatusOr<uint64_t> op) {
                                               pending = false;
                                               reply = std::move(op);
@@ -118,30 +66,6 @@ class ClusterReplicaTest : public ::testing::Test {
     acked_[{Namespace(topic, partition), topic.incarnations[partition]}].push_back(id);
   }
 
-  // The message ids replica `index` serves from the partition, in offset order.
-  std::vector<uint64_t> Poll(uint8_t index, uint64_t ns, uint64_t incarnation) {
-    absl::StatusOr<partition::PartitionLog*> log = cluster_->replica(index)->Partition(ns, incarnation);
-    EXPECT_TRUE(log.ok()) << log.status();
-    if (!log.ok()) return {};
-    std::optional<absl::StatusOr<partition::PollResult>> polled;
-    io::Spawn((*log)->PollByOffset(0, 100'000),
-              [&](absl::StatusOr<partition::PollResult> result) { polled = std::move(result); });
-    EXPECT_TRUE(cluster_->RunUntil([&] { return polled.has_value(); }, kMaxTicks));
-    std::vector<uint64_t> ids;
-    if (!polled.has_value() || !polled->ok()) return ids;
-    uint64_t offset = 0;
-    for (const partition::PolledBatch& stored : (*polled)->batches) {
-      const absl::StatusOr<wire::ValidatedBatch> batch = wire::DecodeBatch(stored.batch);
-      EXPECT_TRUE(batch.ok());
-      if (!batch.ok()) continue;
-      for (const wire::MessageView message : *batch) {
-        EXPECT_EQ(message.offset, offset++) << "offsets are contiguous";
-        ids.push_back(absl::Uint128Low64(message.id));
-      }
-    }
-    return ids;
-  }
-
   // Every replica serves exactly the acknowledged messages, in the order acknowledged.
   void ExpectEveryReplicaServesTheAcknowledged() {
     for (uint8_t index = 0; index < options_.replica_count; ++index) {
@@ -152,11 +76,7 @@ class ClusterReplicaTest : public ::testing::Test {
     }
   }
 
-  ReplicaClusterOptions options_;
-  std::unique_ptr<ReplicaCluster> cluster_;
   std::map<std::pair<uint64_t, uint64_t>, std::vector<uint64_t>> acked_;
-  bool replied_pending_ = false;
-  uint32_t names_ = 0;
 };
 
 TEST_F(ClusterReplicaTest, MetadataAndPartitionsAreAppliedOnEveryReplica) {
