@@ -47,6 +47,19 @@ class ClusterStepsTest : public testing::ClusterFixture {
         << cluster_->Describe();
   }
 
+  // Submits the topic's deletion to the primary; `*applied` turns true once it is
+  // applied there (it must outlive the reply).
+  bool SubmitDeleteTopic(const ClusterTopic& topic, bool* applied) {
+    return cluster_
+        ->SubmitMetadata(Operation::kDeleteTopic,
+                         metadata::Encode(metadata::TopicBody{metadata::Identifier::Numeric(topic.stream),
+                                                              metadata::Identifier::Numeric(topic.topic)}),
+                         [applied](absl::StatusOr<metadata_store::CommittedResult> result) {
+                           *applied = result.ok() && result->result.ok();
+                         })
+        .ok();
+  }
+
   bool Finished(const ClusterTopic& topic) {
     if (!cluster_->Converged()) return false;
     for (uint8_t index = 0; index < options_.replica_count; ++index) {
@@ -73,14 +86,7 @@ TEST_F(ClusterStepsTest, APrimaryCrashingHalfwayThroughADeleteTopicLeavesTheNext
     const std::optional<uint8_t> primary = cluster_->Primary();
     ASSERT_TRUE(primary.has_value());
     bool applied = false;
-    ASSERT_TRUE(cluster_
-                    ->SubmitMetadata(Operation::kDeleteTopic,
-                                     metadata::Encode(metadata::TopicBody{metadata::Identifier::Numeric(topic.stream),
-                                                                          metadata::Identifier::Numeric(topic.topic)}),
-                                     [&](absl::StatusOr<metadata_store::CommittedResult> result) {
-                                       applied = result.ok() && result->result.ok();
-                                     })
-                    .ok());
+    ASSERT_TRUE(SubmitDeleteTopic(topic, &applied));
     ASSERT_TRUE(cluster_->RunUntil([&] { return applied; }, kClusterMaxTicks)) << cluster_->Describe();
     cluster_->RunTicks(round);  // 0..5 ticks into the steps
     if (!cluster_->replica(*primary)->metadata().pending_steps.empty()) ++unfinished_at_crash;
@@ -110,14 +116,7 @@ TEST_F(ClusterStepsTest, PollsInFlightOnABackupWhenItsTopicIsDeletedEndSafely) {
   ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kClusterMaxTicks));
   const uint8_t backup = (*cluster_->Primary() + 1) % options_.replica_count;
   bool applied = false;
-  ASSERT_TRUE(cluster_
-                  ->SubmitMetadata(Operation::kDeleteTopic,
-                                   metadata::Encode(metadata::TopicBody{metadata::Identifier::Numeric(topic.stream),
-                                                                        metadata::Identifier::Numeric(topic.topic)}),
-                                   [&](absl::StatusOr<metadata_store::CommittedResult> result) {
-                                     applied = result.ok() && result->result.ok();
-                                   })
-                  .ok());
+  ASSERT_TRUE(SubmitDeleteTopic(topic, &applied));
   // A new poll on the backup every tick while it hosts the partition.
   auto in_flight = std::make_shared<int>(0);
   bool removed_during_poll = false;

@@ -63,6 +63,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/server/free_ports.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -83,28 +84,6 @@ int IntFromEnvironment(const char* name, int fallback) {
   int value = fallback;
   if (text != nullptr && !absl::SimpleAtoi(text, &value)) value = fallback;
   return std::max(value, 0);
-}
-
-// Free loopback ports: bound together (so distinct), then released for the servers.
-// Another process could take one in between; the servers would then fail to bind
-// and say so (the test fails naming the port, never passing wrongly).
-std::vector<uint16_t> FreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  for (int i = 0; i < count; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    SLUICE_ASSERT(fd >= 0, "socket");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    SLUICE_ASSERT(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0, "bind");
-    socklen_t length = sizeof(address);
-    SLUICE_ASSERT(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0, "getsockname");
-    ports.push_back(ntohs(address.sin_port));
-    fds.push_back(fd);
-  }
-  for (const int fd : fds) close(fd);
-  return ports;
 }
 
 bool NotExecuted(const client_protocol::DecodedReply& reply) {

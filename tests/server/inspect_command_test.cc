@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/server/free_ports.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -139,28 +140,6 @@ TEST_F(InspectCommandTest, AMissingDirectoryIsAUsageError) {
   const ProcessOutcome inspected = ServerInspect(root_ + "/no-such-directory");
   EXPECT_EQ(inspected.exit_code, 64) << inspected.output;
   EXPECT_TRUE(absl::StrContains(inspected.output, "is not a directory")) << inspected.output;
-}
-
-// Free loopback ports: bound together (so distinct), then released for the servers
-// (another process could take one in between: a replica then fails to start, naming
-// the port, and the test fails, never passing wrongly).
-std::vector<uint16_t> FreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  for (int i = 0; i < count; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    SLUICE_ASSERT(fd >= 0, "socket");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    SLUICE_ASSERT(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0, "bind");
-    socklen_t length = sizeof(address);
-    SLUICE_ASSERT(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0, "getsockname");
-    ports.push_back(ntohs(address.sin_port));
-    fds.push_back(fd);
-  }
-  for (const int fd : fds) close(fd);
-  return ports;
 }
 
 // Flips the lowest bit of the byte at `offset` of `path`.
