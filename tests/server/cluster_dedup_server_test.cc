@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,13 +79,9 @@ size_t MessageCount(const std::map<uint32_t, std::vector<PolledMessage>>& logs) 
 }
 
 TEST(ClusterDedupServerTest, AResentBalancedSendIsAppendedOnceAndANewConnectionAppendsAgain) {
-  const char* temp = std::getenv("TEST_TMPDIR");
-  const std::string root = absl::StrCat(temp != nullptr ? temp : "/tmp", "/cluster_dedup_server_test");
-  std::filesystem::remove_all(root);
-  std::filesystem::create_directories(root);
+  const std::string root = FreshTestRoot("cluster_dedup_server_test");
   ServerCluster cluster(root);
-  ASSERT_NO_FATAL_FAILURE(cluster.Format());
-  for (int i = 0; i < kReplicas; ++i) ASSERT_NO_FATAL_FAILURE(cluster.Start(i));
+  ASSERT_NO_FATAL_FAILURE(cluster.FormatAndStartAll());
   const std::optional<int> leader = AgreedLeader(cluster, {0, 1, 2});
   ASSERT_TRUE(leader.has_value()) << "the replicas' rosters never agreed on one leader\n" << cluster.Logs();
   const int backup = (*leader + 1) % kReplicas;

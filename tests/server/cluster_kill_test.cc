@@ -185,17 +185,13 @@ std::optional<std::vector<PolledMessage>> ReadLog(uint16_t port) {
 }
 
 TEST(ClusterKillTest, AcknowledgedMessagesSurviveRepeatedSigkillOnEveryReplica) {
-  const char* temp = std::getenv("TEST_TMPDIR");
-  const std::string root = absl::StrCat(temp != nullptr ? temp : "/tmp", "/cluster_kill_test");
-  std::filesystem::remove_all(root);
-  std::filesystem::create_directories(root);
+  const std::string root = FreshTestRoot("cluster_kill_test");
   const int kills = IntFromEnvironment("CLUSTER_KILL_TEST_KILLS", kDefaultKills);
   const int interval_us = IntFromEnvironment("CLUSTER_KILL_TEST_SEND_INTERVAL_US", kDefaultSendIntervalUs);
   const absl::Time started = absl::Now();
 
   ServerCluster cluster(root);
-  ASSERT_NO_FATAL_FAILURE(cluster.Format());
-  for (int i = 0; i < kReplicas; ++i) ASSERT_NO_FATAL_FAILURE(cluster.Start(i));
+  ASSERT_NO_FATAL_FAILURE(cluster.FormatAndStartAll());
 
   // The stream and topic, through any replica, once a primary is established. A
   // create re-sent after it executed answers "already exists": fine here.
@@ -333,13 +329,9 @@ TEST(ClusterKillTest, AcknowledgedMessagesSurviveRepeatedSigkillOnEveryReplica) 
 }
 
 TEST(ClusterServerTest, RosterNamesTheLeaderBackupsRelayWritesAndAViewChangeMovesIt) {
-  const char* temp = std::getenv("TEST_TMPDIR");
-  const std::string root = absl::StrCat(temp != nullptr ? temp : "/tmp", "/cluster_server_test");
-  std::filesystem::remove_all(root);
-  std::filesystem::create_directories(root);
+  const std::string root = FreshTestRoot("cluster_server_test");
   ServerCluster cluster(root);
-  ASSERT_NO_FATAL_FAILURE(cluster.Format());
-  for (int i = 0; i < kReplicas; ++i) ASSERT_NO_FATAL_FAILURE(cluster.Start(i));
+  ASSERT_NO_FATAL_FAILURE(cluster.FormatAndStartAll());
 
   const std::optional<int> leader = AgreedLeader(cluster, {0, 1, 2});
   ASSERT_TRUE(leader.has_value()) << "the replicas' rosters never agreed on one leader\n" << cluster.Logs();
@@ -382,10 +374,7 @@ TEST(ClusterServerTest, RosterNamesTheLeaderBackupsRelayWritesAndAViewChangeMove
 }
 
 TEST(ClusterServerTest, StartOfAClusterWithoutClientAddressesIsAConfigError) {
-  const char* temp = std::getenv("TEST_TMPDIR");
-  const std::string root = absl::StrCat(temp != nullptr ? temp : "/tmp", "/cluster_config_test");
-  std::filesystem::remove_all(root);
-  std::filesystem::create_directories(root);
+  const std::string root = FreshTestRoot("cluster_config_test");
   const std::string config = root + "/replica.toml";
   std::ofstream(config) << "[cluster]\nid = \"0x5eed\"\nreplica_count = 3\nreplica_index = 1\nreplicas = "
                            "[\"127.0.0.1:1\", \"127.0.0.1:2\", \"127.0.0.1:3\"]\n\n[data]\ndirectory = \""

@@ -5,6 +5,7 @@
 // clients, and the leader the replicas' rosters agree on.
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -28,6 +29,15 @@
 namespace sluice::testing {
 
 inline constexpr int kReplicas = 3;
+
+// An empty directory `name` under the test's temporary directory.
+inline std::string FreshTestRoot(const std::string& name) {
+  const char* temp = std::getenv("TEST_TMPDIR");
+  const std::string root = absl::StrCat(temp != nullptr ? temp : "/tmp", "/", name);
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root);
+  return root;
+}
 
 class ServerCluster {
  public:
@@ -53,6 +63,12 @@ class ServerCluster {
                                  << data << "\"\n";
     }
     processes_.resize(kReplicas);
+  }
+
+  // Formats every replica, then starts each (use with ASSERT_NO_FATAL_FAILURE).
+  void FormatAndStartAll() {
+    ASSERT_NO_FATAL_FAILURE(Format());
+    for (int i = 0; i < kReplicas; ++i) ASSERT_NO_FATAL_FAILURE(Start(i));
   }
 
   void Format() {
