@@ -5,7 +5,6 @@
 #include "core/base/checksum.h"
 #include "core/base/status_macros.h"
 #include "core/metadata/body_codec.h"
-#include "core/metadata/namespace_packing.h"
 
 namespace sluice::server {
 
@@ -18,24 +17,12 @@ absl::StatusOr<Bytes> RootUserBody(const std::string& name, const std::string& p
 
 std::optional<ServedReplica::FirstCopy> ClusterServed::FirstCopyOf(uint32_t stream, uint32_t topic, ByteSpan body,
                                                                    absl::uint128 client) {
-  const metadata::MetadataState& state = replica_.metadata();
-  const auto stream_it = state.streams.find(stream);
-  if (stream_it == state.streams.end()) return std::nullopt;
-  const auto topic_it = stream_it->second.topics.find(topic);
-  if (topic_it == stream_it->second.topics.end()) return std::nullopt;
-  // The key ClusterReplica::SubmitPartition looks the write up by.
-  const absl::uint128 request_checksum = base::Checksum128(body);
-  const auto& partitions = topic_it->second.partitions;
-  for (uint32_t partition = 0; partition < partitions.size(); ++partition) {
-    const absl::StatusOr<uint64_t> namespace_id = metadata::PackNamespace(state.config.widths, {stream, topic, partition});
-    if (!namespace_id.ok()) continue;
-    const absl::StatusOr<partition::PartitionLog*> log = replica_.Partition(*namespace_id, partitions[partition].incarnation);
-    if (!log.ok()) continue;
-    if (const std::optional<partition::RecentRequest> found = (*log)->FindRecentRequest(client, request_checksum)) {
-      return FirstCopy{.partition = partition, .base_offset = found->base_offset};
-    }
-  }
-  return std::nullopt;
+  // The lookup ClusterReplica::SubmitPartition makes, keyed the same way. A topic
+  // still repairing its head answers nothing here: the submission is refused then.
+  const absl::StatusOr<std::optional<replica::ClusterReplica::ClientWrite>> found =
+      replica_.FindClientWrite(stream, topic, client, base::Checksum128(body));
+  if (!found.ok() || !found->has_value()) return std::nullopt;
+  return FirstCopy{.partition = (*found)->partition, .base_offset = (*found)->base_offset};
 }
 
 ReplicaRole ClusterServed::Role() const {

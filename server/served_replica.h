@@ -74,6 +74,11 @@ class ServedReplica {
   }
   // The hosted partition's log for reads.
   virtual absl::StatusOr<partition::PartitionLog*> Partition(uint64_t namespace_id, uint64_t incarnation) = 0;
+  // A request from registered client `client` (any request, ping included) reached
+  // this replica: its session is alive. A cluster replica keeps it for the primary's
+  // expiry of idle sessions (ClusterReplica::NoteClientActivity; a backup reports it
+  // to the primary); a single node does not expire sessions yet.
+  virtual void NoteClientActivity(absl::uint128 client) {}
   // The Argon2id cost stored hashes were made with (a login hashes with the same).
   virtual const metadata::Argon2Cost& password_cost() const = 0;
   virtual ReplicaRole Role() const = 0;
@@ -133,6 +138,7 @@ class ClusterServed final : public ServedReplica {
   absl::StatusOr<partition::PartitionLog*> Partition(uint64_t namespace_id, uint64_t incarnation) override {
     return replica_.Partition(namespace_id, incarnation);
   }
+  void NoteClientActivity(absl::uint128 client) override { replica_.NoteClientActivity(client); }
   const metadata::Argon2Cost& password_cost() const override { return cost_; }
   ReplicaRole Role() const override;
   void Tick() override;

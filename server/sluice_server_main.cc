@@ -40,6 +40,7 @@
 #include "core/metadata/password_kdf.h"
 #include "core/metadata_store/format_metadata.h"
 #include "core/replica/retention_driver.h"
+#include "core/replica/session_expiry_driver.h"
 #include "core/replica/cluster_replica.h"
 #include "core/replica/single_node_replica.h"
 #include "io_backends/uring/tcp_listener.h"
@@ -325,6 +326,11 @@ int StartCluster(const config::Config& config) {
   // Retention: the primary's decision, replicated as ops; a backup's driver plans
   // nothing (core/replica/retention_driver.h); every 5 s.
   replica::RetentionDriver retention(**replica, **loop, replica::RetentionDriverOptions{.interval_ticks = 500});
+  // Idle sessions and silent consumer-group members: ended by the primary, from its
+  // clock and the activity the replicas note (core/replica/session_expiry_driver.h).
+  replica::SessionExpiryDriver expiry(**replica, **loop,
+                                      {.session_idle_ticks = config.timeouts.session_idle_ticks,
+                                       .member_dead_ticks = config.timeouts.consumer_group_member_dead_ticks});
   std::printf("listening for replicas on %s: replica %u of %u, view %u\n",
               config::ToString(config.tcp.replica_address).c_str(), self, config.cluster.replica_count,
               (*replica)->consensus().view());
@@ -337,6 +343,9 @@ int StartCluster(const config::Config& config) {
   (*listener)->Stop();
   if (!retention.failure().ok()) {
     std::fprintf(stderr, "retention stopped earlier: %s\n", retention.failure().ToString().c_str());
+  }
+  if (!expiry.failure().ok()) {
+    std::fprintf(stderr, "session expiry stopped earlier: %s\n", expiry.failure().ToString().c_str());
   }
   while (!(*listener)->Idle()) {
     SLUICE_ASSERT((*loop)->RunOnce(), "the loop ran dry with a poll or a login running");

@@ -1,6 +1,7 @@
 #include "core/replica/cluster_replica.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/container/btree_set.h"
 #include <utility>
@@ -143,7 +144,12 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
 
 ClusterReplica::ClusterReplica(io::Storage& storage, io::Loop& loop, ClusterReplicaOptions options,
                                ClusterReplicaObserver* observer, metadata::MetadataState state)
-    : storage_(storage), loop_(loop), options_(std::move(options)), observer_(observer), state_(std::move(state)) {}
+    : storage_(storage),
+      loop_(loop),
+      options_(std::move(options)),
+      observer_(observer),
+      state_(std::move(state)),
+      activity_(state_.config.clients_max) {}
 
 ClusterReplica::~ClusterReplica() { loop_.CancelTimer(tick_timer_); }
 
@@ -178,7 +184,12 @@ absl::Status ClusterReplica::FailStopNetwork::Send(io::PeerId to, ByteSpan frame
 }
 
 void ClusterReplica::FailStopNetwork::OnFrame(io::PeerId from, ByteSpan frame) {
-  if (handler_ != nullptr && !replica_.Stopped()) handler_->OnFrame(from, frame);
+  if (handler_ == nullptr || replica_.Stopped()) return;
+  if (frame.size() >= wire::kHeaderSize &&
+      frame[wire::header_offset::kCommand] == static_cast<uint8_t>(wire::Command::kSessionActivity)) {
+    return replica_.OnActivityReport(from, frame);
+  }
+  handler_->OnFrame(from, frame);
 }
 
 void ClusterReplica::FailStopNetwork::OnConnectionChange(io::PeerId peer, bool connected) {
@@ -201,6 +212,7 @@ void ClusterReplica::ScheduleTick() {
     if (alive.lock() == nullptr || failed()) return;
     RetryPendingAdds();
     CompleteDeletionSteps();
+    ReportActivity();
     StartApplier();  // directories a checkpoint released, if the applier is idle
     ScheduleTick();
   });
@@ -214,6 +226,7 @@ absl::Status ClusterReplica::SubmitMetadata(metadata_store::MetadataRequest requ
     return absl::InvalidArgumentError(absl::StrCat("operation ", static_cast<int>(request.operation),
                                                    " is not a metadata one"));
   }
+  NoteClientActivity(request.client);
   RETURN_IF_ERROR(replica_->SubmitRequest(kMetadataGroup, request.operation, request.body, request.client,
                                           request.request));
   const uint64_t op = replica_->head_op(kMetadataGroup);
@@ -235,10 +248,13 @@ absl::Status ClusterReplica::SubmitPartition(uint64_t namespace_id, uint64_t inc
   }
   partition::PartitionLog& log = it->second.log->partition();
   const absl::uint128 request_checksum = client == 0 ? 0 : base::Checksum128(body);
+  NoteClientActivity(client);
   if (client != 0) {
-    ASSIGN_OR_RETURN(const auto first_copy, FindClientWrite(it->second.address, client, request_checksum));
+    ASSIGN_OR_RETURN(const std::optional<ClientWrite> first_copy,
+                     FindClientWrite(it->second.address.stream, it->second.address.topic, client, request_checksum));
     if (first_copy.has_value()) {
-      const auto [first_group, first_op] = *first_copy;
+      const vsr::GroupId first_group = first_copy->group;
+      const uint64_t first_op = first_copy->op;
       ++duplicate_writes_;
       if (first_op <= replica_->commit(first_group)) {
         loop_.Post([reply = std::move(on_reply), op = first_op]() mutable { reply(op); });
@@ -264,10 +280,10 @@ absl::Status ClusterReplica::SubmitPartition(uint64_t namespace_id, uint64_t inc
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::pair<vsr::GroupId, uint64_t>>> ClusterReplica::FindClientWrite(
-    const partition::PartitionAddress& address, absl::uint128 client, absl::uint128 request_checksum) const {
+absl::StatusOr<std::optional<ClusterReplica::ClientWrite>> ClusterReplica::FindClientWrite(
+    uint32_t stream, uint32_t topic, absl::uint128 client, absl::uint128 request_checksum) const {
   for (const auto& [namespace_id, hosted] : hosted_) {
-    if (hosted.address.stream != address.stream || hosted.address.topic != address.topic) continue;
+    if (hosted.address.stream != stream || hosted.address.topic != topic) continue;
     if (hosted.log == nullptr) continue;  // being added or removed: no writes reach it
     const vsr::GroupId group{namespace_id, hosted.incarnation};
     const partition::PartitionLog& log = hosted.log->partition();
@@ -277,10 +293,71 @@ absl::StatusOr<std::optional<std::pair<vsr::GroupId, uint64_t>>> ClusterReplica:
                                                  " of its head (a retry may be among them); retry"));
     }
     if (const std::optional<partition::RecentRequest> found = log.FindRecentRequest(client, request_checksum)) {
-      return std::make_optional(std::make_pair(group, found->op));
+      return std::make_optional(ClientWrite{
+          .group = group, .op = found->op, .partition = hosted.address.partition, .base_offset = found->base_offset});
     }
   }
   return std::nullopt;
+}
+
+// --- client activity (session_activity.h) ---
+
+void ClusterReplica::NoteClientActivity(absl::uint128 client) {
+  if (client == 0 || failed()) return;
+  if (replica_->is_primary() && replica_->status() == vsr::Status::kNormal) {
+    activity_.Seen(client, replica_->view(), loop_.clock().MonotonicTicks());
+  } else {
+    activity_.NoteForReport(client);
+  }
+}
+
+std::vector<absl::uint128> ClusterReplica::IdleSessions(uint64_t idle_timeout_ticks, uint64_t member_timeout_ticks,
+                                                        size_t limit) {
+  if (failed() || !replica_->is_primary() || replica_->status() != vsr::Status::kNormal) return {};
+  const uint64_t now_ticks = loop_.clock().MonotonicTicks();
+  // What this replica heard as a backup counts too, now that it leads.
+  for (const absl::uint128 client : activity_.TakeReport(SIZE_MAX)) activity_.Seen(client, replica_->view(), now_ticks);
+  return activity_.IdleSessions(state_, replica_->view(), now_ticks, idle_timeout_ticks, member_timeout_ticks, limit);
+}
+
+void ClusterReplica::ReportActivity() {
+  if (!activity_.report_pending() || failed() || replica_->status() != vsr::Status::kNormal) return;
+  const uint64_t now_ticks = loop_.clock().MonotonicTicks();
+  if (now_ticks < activity_reported_ticks_ + options_.activity_report_interval_ticks) return;
+  activity_reported_ticks_ = now_ticks;
+  const uint32_t view = replica_->view();
+  if (replica_->is_primary()) {
+    for (const absl::uint128 client : activity_.TakeReport(SIZE_MAX)) activity_.Seen(client, view, now_ticks);
+    return;
+  }
+  // Bounded: one frame per interval; what does not fit waits for the next.
+  const size_t fit = (network_->frame_size_max_bytes() - wire::kHeaderSize) / 16;
+  ActivityReport report{.view = view,
+                        .replica = options_.identity.replica_index,
+                        .clients = activity_.TakeReport(std::min(fit, kActivityClientsPerFrameMax))};
+  SLUICE_ASSERT(!report.clients.empty(), "a pending activity report with no client");
+  const Bytes frame = EncodeActivityReport(options_.identity.cluster_id, report);
+  const io::PeerId primary = view % options_.identity.replica_count;
+  if (const absl::Status sent = network_->Send(primary, frame); sent.ok()) {
+    ++activity_reports_sent_;
+  } else {
+    // A full queue toward the primary (backpressure): the ids go back for the next try.
+    activity_.ReturnReport(report.clients);
+  }
+}
+
+void ClusterReplica::OnActivityReport(io::PeerId from, ByteSpan frame) {
+  absl::StatusOr<ActivityReport> report = DecodeActivityReport(frame, options_.identity.cluster_id);
+  // Dropped: undecodable, not from the replica it names, or from another view (it
+  // may be stale), or this replica does not lead the view.
+  if (!report.ok() || from >= options_.identity.replica_count || report->replica != from) return;
+  if (replica_ == nullptr || !replica_->is_primary() || replica_->status() != vsr::Status::kNormal ||
+      report->view != replica_->view()) {
+    return;
+  }
+  ++activity_reports_received_;
+  const uint64_t now_ticks = loop_.clock().MonotonicTicks();
+  for (const absl::uint128 client : report->clients) activity_.Seen(client, report->view, now_ticks);
 }
 
 absl::StatusOr<partition::PartitionLog*> ClusterReplica::Partition(uint64_t namespace_id, uint64_t incarnation) {

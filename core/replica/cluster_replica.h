@@ -35,9 +35,15 @@
 // (offsets, partition id) against the partition's log and prepares it, and replies
 // with the op once it is committed.
 //
-// Not here yet (issues #6, #8): the client table's sessions and de-duplication across
-// views, purge and consumer-group offset steps, time-driven decisions (retention),
-// forwarding from backups, memory budgets.
+// Client activity (issue #6, session_activity.h): requests the primary executes
+// count as activity of their client, and so does whatever the server notes
+// (NoteClientActivity); a backup reports the clients it heard from to the primary of
+// its view every `activity_report_interval_ticks`, in a replica-level
+// session_activity frame this replica's network filter takes before VSR sees it.
+// The primary's table starts afresh in each view it leads (grace). Expiring idle
+// sessions is the expiry driver's (session_expiry_driver.h), from IdleSessions().
+//
+// Not here yet (issue #8): purge and consumer-group offset steps, memory budgets.
 //
 // Everything runs on one loop; not thread-safe.
 
@@ -61,6 +67,7 @@
 #include "core/metadata_store/metadata_recovery.h"
 #include "core/metadata_store/single_node_metadata.h"
 #include "core/partition/partition_log.h"
+#include "core/replica/session_activity.h"
 #include "core/vsr/journal_group_log.h"
 #include "core/vsr/partition_group_log.h"
 #include "core/vsr/replica.h"
@@ -75,6 +82,9 @@ struct ClusterReplicaOptions {
   bootstrap::PartitionDefaults partitions;  // single_node is set false here
   vsr::ReplicaOptions vsr;               // cluster, index and count come from identity
   uint64_t checkpoint_interval_ops = 0;  // 0: a quarter of the WAL ring
+  // How often a backup reports its clients' activity to the primary (a session
+  // timeout must be several of these: a report may be lost).
+  uint64_t activity_report_interval_ticks = 100;
 };
 
 // What a replica reports besides VSR's own events (tests and the simulator's checkers).
@@ -120,6 +130,30 @@ class ClusterReplica final : public vsr::ReplicaObserver {
                                ByteSpan body, PartitionReply on_reply, absl::uint128 client = 0);
   // Client writes answered from the de-duplication window, since this process booted.
   uint64_t duplicate_writes() const { return duplicate_writes_; }
+  // Where the de-duplication window has a client's write with this request checksum
+  // (of the body as sent) to a partition of topic (stream, topic): the first copy's
+  // group, op, partition id and base offset (a resend's confirmation names them).
+  // Nothing if there is none; Unavailable while a partition of the topic still
+  // misses entries of its head (the first copy may be among them).
+  struct ClientWrite {
+    vsr::GroupId group;
+    uint64_t op = 0;
+    uint32_t partition = 0;
+    uint64_t base_offset = 0;
+  };
+  absl::StatusOr<std::optional<ClientWrite>> FindClientWrite(uint32_t stream, uint32_t topic, absl::uint128 client,
+                                                             absl::uint128 request_checksum) const;
+
+  // `client` (a registered client's id; 0 is ignored) was heard from now: on the
+  // primary of a normal view it is stamped with this replica's clock, elsewhere it
+  // goes into the next activity report to the primary.
+  void NoteClientActivity(absl::uint128 client);
+  // The primary of a normal view: up to `limit` sessions idle past their timeout
+  // (SessionActivity::IdleSessions, from this replica's clock). Empty elsewhere.
+  std::vector<absl::uint128> IdleSessions(uint64_t idle_timeout_ticks, uint64_t member_timeout_ticks, size_t limit);
+  const SessionActivity& session_activity() const { return activity_; }
+  uint64_t activity_reports_sent() const { return activity_reports_sent_; }
+  uint64_t activity_reports_received() const { return activity_reports_received_; }
   // The hosted partition for reads (committed data only); NotFound otherwise.
   absl::StatusOr<partition::PartitionLog*> Partition(uint64_t namespace_id, uint64_t incarnation);
 
@@ -174,10 +208,10 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   io::Task<absl::Status> RemovePartition(uint64_t namespace_id);
   void RetryPendingAdds();
   void CompleteDeletionSteps();
-  // The de-duplication window's answer for a client write to a partition of
-  // `address`'s topic: the group and op of the first copy, or nothing.
-  absl::StatusOr<std::optional<std::pair<vsr::GroupId, uint64_t>>> FindClientWrite(
-      const partition::PartitionAddress& address, absl::uint128 client, absl::uint128 request_checksum) const;
+  // Sends this backup's pending activity report to the primary of its view.
+  void ReportActivity();
+  // A session_activity frame from a peer (taken by the network filter).
+  void OnActivityReport(io::PeerId from, ByteSpan frame);
   void MaybeCheckpoint();
   void ScheduleTick();
   void Fail(const absl::Status& cause);
@@ -191,11 +225,16 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   bootstrap::BootLog boot_log_;
 
   metadata::MetadataState state_;
+  SessionActivity activity_;
+  uint64_t activity_reported_ticks_ = 0;
+  uint64_t activity_reports_sent_ = 0;
+  uint64_t activity_reports_received_ = 0;
   // Between the consensus and the network: once this replica failed — the consensus,
   // the applier, a checkpoint, or any hosted partition's log (whose apply-side
   // failures, e.g. a failed sync of its state record, reach the consensus only at
   // that partition's next append) — nothing leaves and nothing arrives. A fail-stop
   // is silent: no acknowledgement of any group after a failed fsync (rule B1).
+  // Session-activity frames are the replica's own: taken here, never passed to VSR.
   class FailStopNetwork final : public io::Network, public io::NetworkHandler {
    public:
     FailStopNetwork(io::Network& base, ClusterReplica& replica) : base_(base), replica_(replica) {}

@@ -42,6 +42,8 @@ absl::string_view CommandName(Command command) {
       return "request_sync";
     case Command::kSyncChunk:
       return "sync_chunk";
+    case Command::kSessionActivity:
+      return "session_activity";
   }
   // A value cast from an unchecked byte lands here; the switch stays exhaustive
   // (-Wswitch) so a new enumerator without a name fails to compile.

@@ -36,6 +36,9 @@ enum class Command : uint8_t {
   kHeaders = 34,         // Repair: the answer to request_headers.
   kRequestSync = 35,     // State sync: ask for a snapshot or segment chunk.
   kSyncChunk = 36,       // State sync: one bounded chunk of a snapshot or segment.
+  // Replica-level (not VSR's): a backup tells the primary which clients were active
+  // on it (core/replica/session_activity.h); the replica handles it, VSR never sees it.
+  kSessionActivity = 37,
 };
 
 // True for every value declared above; false for any other byte.
