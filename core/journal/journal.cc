@@ -109,29 +109,50 @@ absl::Status Journal::SetCheckpoint(uint64_t op) {
   return absl::OkStatus();
 }
 
-absl::Status Journal::InstallCheckpoint(uint64_t op, absl::uint128 checksum) {
+io::Task<absl::Status> Journal::InstallCheckpoint(uint64_t op, absl::uint128 checksum) {
   if (op <= checkpoint_op_) {
-    return absl::FailedPreconditionError(
+    co_return absl::FailedPreconditionError(
         absl::StrCat("installing checkpoint op ", op, " at or below checkpoint op ", checkpoint_op_));
   }
   if (running_ || !groups_.empty() || truncating_) {
-    return absl::FailedPreconditionError(
+    co_return absl::FailedPreconditionError(
         absl::StrCat("installing checkpoint op ", op, " while appends or a truncation are in flight"));
   }
-  if (!failure_.ok()) return failure_;
+  if (!failure_.ok()) co_return failure_;
   const bool linked = op <= last_op_ && ChecksumOf(op) == std::optional<absl::uint128>(checksum);
-  if (!linked) {
-    // What this process holds above op does not continue the peer's chain: the
-    // chain restarts at the installed checkpoint (recovery sees the same: the ops
-    // on disk above it do not link to its checksum).
-    last_op_ = op;
-    last_checksum_ = checksum;
-    durable_op_ = op;  // every op <= op is covered by the durable snapshot
-    extent_op_ = std::max(extent_op_, op);
-  }
   checkpoint_op_ = op;
   checkpoint_checksum_ = checksum;
-  return absl::OkStatus();
+  if (linked) co_return absl::OkStatus();
+  // What this process holds above op does not continue the peer's chain: the chain
+  // restarts at the installed checkpoint (recovery sees the same: the ops on disk
+  // above it do not link to its checksum).
+  last_op_ = op;
+  last_checksum_ = checksum;
+  durable_op_ = op;  // every op <= op is covered by the durable snapshot
+  // The ring's slots now stand for ops op+1 .. op+slot_count. Those above extent_op_
+  // were never written as those ops: they hold bytes of ops the snapshot covers — the
+  // log this replica jumped over, including entries it never repaired (a torn or
+  // corrupt copy). Recovery would read such a damaged slot as a torn write of the op
+  // it now stands for, a write this replica may have acknowledged (slot_verdict.h),
+  // and could then never nack it, though no replica ever prepared it. So they are
+  // cleared (one sync), as a truncation clears; the slots at or below extent_op_
+  // keep the faulty entries this replica may have acknowledged above op. A crash
+  // before the clearing is synced leaves them as they were.
+  const uint64_t first_cleared = std::max(extent_op_, op) + 1;
+  const uint64_t last_cleared = op + options_.slot_count;
+  extent_op_ = std::max(extent_op_, op);
+  if (first_cleared > last_cleared) co_return absl::OkStatus();
+  truncating_ = true;  // appends wait (Unavailable) until the slots are clear
+  const absl::Status cleared = co_await ClearSlots(first_cleared, last_cleared);
+  truncating_ = false;
+  if (!cleared.ok()) {
+    FailStop(cleared);  // some clears may have landed and the sync may have failed (B1)
+    co_return cleared;
+  }
+  for (uint64_t dropped = first_cleared; dropped <= last_cleared; ++dropped) {
+    slots_[layout_.SlotOf(dropped)].known = false;
+  }
+  co_return absl::OkStatus();
 }
 
 uint64_t Journal::ops_until_checkpoint_needed() const {

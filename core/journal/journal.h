@@ -32,9 +32,13 @@
 //       ring holds op with that checksum, it simply becomes the checkpoint; otherwise
 //       last_op() jumps to op (last_checksum() = checksum, durable_op() = op) and the
 //       entries this process appended above op no longer count (they stay on disk
-//       until overwritten or truncated; recovery sees they do not link). Refused
+//       until overwritten or truncated; recovery sees they do not link), and every
+//       slot that cannot hold an entry this replica wrote above op (the slots of
+//       ops above max(op, the highest op recovery or appends showed)) is cleared
+//       durably, so that leftovers of the ops it jumped over — a torn or corrupt
+//       copy it never repaired — never read as a torn write of a newer op. Refused
 //       (FailedPrecondition) while appends are in flight (Drain() first) and for
-//       op <= checkpoint_op().
+//       op <= checkpoint_op(); a failed clear is fail-stop.
 //   SetCheckpoint(op)  records that a durable snapshot covers every op <= op (call
 //       it only once the superblock naming that snapshot is durable). Rule B8: the
 //       ring never overwrites an op the checkpoint does not cover, so Append of op
@@ -83,7 +87,7 @@ class Journal {
   io::Task<absl::StatusOr<Bytes>> ReadEntry(uint64_t op);
   io::Task<absl::Status> TruncateAfter(uint64_t op, uint64_t commit_watermark);
   absl::Status SetCheckpoint(uint64_t op);
-  absl::Status InstallCheckpoint(uint64_t op, absl::uint128 checksum);
+  io::Task<absl::Status> InstallCheckpoint(uint64_t op, absl::uint128 checksum);
   uint64_t ops_until_checkpoint_needed() const;
 
   // Waits until every appended group finished (durable, or failed). Returns failure().

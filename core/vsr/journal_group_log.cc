@@ -199,7 +199,7 @@ io::Task<absl::Status> JournalGroupLog::Install(SnapshotId snapshot) {
   }
   // The superblock names the snapshot now (durable): only then does the WAL move.
   const uint64_t previous_last = journal_->last_op();
-  CO_RETURN_IF_ERROR(journal_->InstallCheckpoint(snapshot.op, snapshot.op_checksum));
+  CO_RETURN_IF_ERROR(co_await journal_->InstallCheckpoint(snapshot.op, snapshot.op_checksum));
   faulty_head_op_ = std::max(faulty_head_op_, previous_last);
   recovered_commit_ = std::max(recovered_commit_, snapshot.op);
   checksums_.erase(checksums_.begin(), checksums_.upper_bound(snapshot.op));

@@ -178,6 +178,58 @@ TEST(JournalTest, TruncateAfterDropsTheSuffixDurablyButNeverACommittedOp) {
   EXPECT_EQ(recovery->slots[6].verdict, SlotVerdict::kEmpty);
 }
 
+// State sync (B15) jumps the chain past the log; the slots of the ops it jumped over
+// then stand for ops above the new checkpoint. A damaged leftover there (here a
+// corrupt header copy of the long-committed op 3, whose slot the replica never wrote
+// again) would read as a torn write of op 3 + 16 + 16 = 35 — a write the replica may
+// have acknowledged, which it could never nack, though no replica prepared it (seed
+// 3334 of journal_cluster_main stalled on such a phantom). InstallCheckpoint clears
+// the slots it can: those above every op this replica may have written.
+TEST(JournalTest, B7_B15_InstallCheckpointPastTheLogClearsTheSlotsItJumpedOverSoNoLeftoverReadsAsATornWrite) {
+  JournalFixture fixture(testing::TestOptions(16), /*single_node=*/false);
+  ASSERT_TRUE(fixture.FormatAndRecover().ok());
+  ASSERT_TRUE(fixture.AppendDurably(6).ok());
+  fixture.WriteDurably(fixture.HeaderOffset(3) + 64, Bytes(16, 0xAB));  // a flipped header copy
+  // A peer's snapshot at op 20, durable; this replica's log (ops 1..6) is below it.
+  const absl::uint128 snapshot_checksum = 0x5A;
+  ASSERT_TRUE(fixture.Run(fixture.journal_->InstallCheckpoint(20, snapshot_checksum)).ok());
+  EXPECT_EQ(fixture.journal_->last_op(), 20u);
+  fixture.checkpoint_op_ = fixture.commit_watermark_ = 20;
+  fixture.checkpoint_checksum_ = snapshot_checksum;
+  fixture.CrashMachine(base::Ratio::Never());
+  absl::StatusOr<JournalRecovery> recovery = fixture.Recover();
+  ASSERT_TRUE(recovery.ok()) << recovery.status();
+  EXPECT_EQ(recovery->last_op, 20u);
+  EXPECT_EQ(recovery->head_op, 20u) << AllDecisions(*recovery);
+  EXPECT_TRUE(recovery->faulty.empty()) << AllDecisions(*recovery);
+  for (const SlotReport& slot : recovery->slots) EXPECT_EQ(slot.verdict, SlotVerdict::kEmpty) << slot.reason;
+}
+
+// The clearing never touches what this replica may have acknowledged: entries above
+// the installed checkpoint that do not link to it stay on disk, faulty (B7: only a
+// nack quorum of the others may discard them); the slots above them are cleared.
+TEST(JournalTest, B7_B15_InstallCheckpointKeepsTheEntriesAboveItThatDoNotLink) {
+  JournalFixture fixture(testing::TestOptions(16), /*single_node=*/false);
+  ASSERT_TRUE(fixture.FormatAndRecover().ok());
+  ASSERT_TRUE(fixture.AppendDurably(6).ok());
+  // A peer's snapshot at op 4 whose checksum is not this log's op 4 (a divergent suffix).
+  const absl::uint128 snapshot_checksum = 0x5A;
+  ASSERT_TRUE(fixture.Run(fixture.journal_->InstallCheckpoint(4, snapshot_checksum)).ok());
+  EXPECT_EQ(fixture.journal_->last_op(), 4u);
+  fixture.checkpoint_op_ = fixture.commit_watermark_ = 4;
+  fixture.checkpoint_checksum_ = snapshot_checksum;
+  fixture.CrashMachine(base::Ratio::Never());
+  absl::StatusOr<JournalRecovery> recovery = fixture.Recover();
+  ASSERT_TRUE(recovery.ok()) << recovery.status();
+  EXPECT_EQ(recovery->last_op, 4u);
+  EXPECT_EQ(recovery->head_op, 6u) << AllDecisions(*recovery);
+  EXPECT_EQ(OpsOf(recovery->faulty), Range(5, 6)) << AllDecisions(*recovery);
+  // Ops 7..20 stand in the slots of ops 7..16 and of ops 1..4, which were cleared.
+  for (uint64_t op = 7; op <= 20; ++op) {
+    EXPECT_EQ(recovery->slots[op % 16].verdict, SlotVerdict::kEmpty) << op << ": " << recovery->slots[op % 16].reason;
+  }
+}
+
 TEST(JournalTest, B8_RingAboutToWrapPastTheCheckpointIsAClearErrorAndResumesAfterSetCheckpoint) {
   JournalFixture fixture(testing::TestOptions(/*slot_count=*/8));
   ASSERT_TRUE(fixture.FormatAndRecover().ok());
