@@ -109,9 +109,11 @@ struct StartViewChange {
 // faulty_head_op u64.
 //  - head: the highest op of the group's log in log_view this replica knows the
 //    checksum of (its last clean op, or a higher canonical head it was told of);
-//  - faulty_head_op: the highest op for which this replica holds any entry, clean or
-//    faulty (>= its last clean op): every op up to it may have been acknowledged by
-//    this replica, so it never counts as a nack for them.
+//  - faulty_head_op: the highest op this replica may have acknowledged in log_view:
+//    the highest op for which it holds any entry, clean or faulty — except entries
+//    above its head that are provably leftovers of views older than log_view (never
+//    committed: Replica::PromisedHeadOp). Every op up to it may have been
+//    acknowledged by this replica, so it never counts as a nack for them.
 // The log view of a removed group's record (a tombstone, in a do_view_change and in
 // the durable view state): the group was deleted by a committed op, so whatever it
 // held no longer matters — but a replica that removed it must not pass for one that

@@ -17,7 +17,9 @@
 // head of the log with the highest log view (committed ops are in it). Above that
 // head, ops some replica holds only as faulty entries are discarded only if a nack
 // quorum (replica_count - quorum + 1 replicas that hold no entry at that op at
-// all) proves them uncommitted; a faulty entry is never a nack. Otherwise the
+// all, or only a leftover of a view older than their log view above its head: the
+// view change into that log view discarded it) proves them uncommitted; a faulty
+// entry is never a nack. Otherwise the
 // primary waits for more do_view_changes. The view and every group's log view and
 // head are persisted once per view change (vsr_state.h: one atomic file write,
 // whatever the group count) before the replica acts on them; a backup also
@@ -288,6 +290,11 @@ class Replica final : public io::NetworkHandler {
   void MaybeSendDoViewChange();
   void SendDoViewChange();
   std::vector<DoViewChangeRecord> OwnDoViewChange() const;
+  // The highest op of `group` this replica may have acknowledged in its log view (its
+  // do_view_change's faulty_head_op; it is a nack for every op above), given the head
+  // it vouches for: its faulty entries, and local entries above the head unless they
+  // are provably leftovers of older views.
+  uint64_t PromisedHeadOp(const Group& group, uint64_t head_op) const;
   void MaybeDecideView();
   void SendStartView(std::optional<uint8_t> to);
   void InstallView(uint32_t view, const std::vector<StartViewRecord>& records, bool as_primary);

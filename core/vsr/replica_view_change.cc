@@ -8,6 +8,7 @@
 #include "core/base/assert.h"
 #include "core/vsr/replica.h"
 #include "core/vsr/replica_internal.h"
+#include "core/wire/header.h"
 
 namespace sluice::vsr {
 
@@ -61,6 +62,24 @@ bool Replica::LogsQuiescent() const {
   return true;
 }
 
+uint64_t Replica::PromisedHeadOp(const Group& group, uint64_t head_op) const {
+  const GroupLog& log = *group.log;
+  // Faulty entries above the log: their views are unknown, so any may be an entry of
+  // the log view this replica acknowledged.
+  if (log.faulty_head_op() > log.last_op() || log.last_op() <= head_op) return log.faulty_head_op();
+  // Above its log view's head, a prepare of that view was made by the view's primary on
+  // top of the head; an entry of an older view there is a leftover of a suffix the
+  // view change to the log view discarded (every op committed before that view is at
+  // or below its start head, and only the log view's primary prepares above it), so
+  // it was never committed. Views never decrease along the hash chain: the first
+  // older entry from the top ends the search.
+  for (uint64_t op = log.last_op(); op > head_op; --op) {
+    const std::optional<ByteSpan> header = log.Header(op);
+    if (!header.has_value() || wire::LoadPrepareFields(*header).view >= group.log_view) return op;
+  }
+  return head_op;
+}
+
 std::vector<DoViewChangeRecord> Replica::OwnDoViewChange() const {
   std::vector<DoViewChangeRecord> records;
   records.reserve(groups_.size());
@@ -76,7 +95,7 @@ std::vector<DoViewChangeRecord> Replica::OwnDoViewChange() const {
                        .commit = group->commit_max,
                        .head_op = head_op,
                        .head_checksum = head_checksum,
-                       .faulty_head_op = group->log->faulty_head_op()});
+                       .faulty_head_op = PromisedHeadOp(*group, head_op)});
   }
   // A group this replica does not host now but holds a record of (a restart whose
   // metadata has yet to add it again) may hold entries it acknowledged: never a nack.
