@@ -25,6 +25,7 @@ PacketSimulator::PacketSimulator(SimLoop& loop, PacketSimulatorOptions options)
   SLUICE_ASSERT(node_count_ >= 2 && node_count_ <= kNodeCountMax, "node count ", node_count_,
                 " outside 2..", kNodeCountMax);
   SLUICE_ASSERT(options_.path_queue_frames_max >= 1, "a path must hold at least one frame");
+  for (NodeId node = 0; node < node_count_; ++node) send_pools_.push_back(std::make_unique<base::MemoryPool>());
   ScheduleNextRandomPartition(loop_.MonotonicNs());
 }
 
@@ -91,6 +92,7 @@ void PacketSimulator::DropPath(NodeId from, NodeId to) {
   // clog, a property of the wire, outlives the process.
   counts_.dropped_node_down += path.queue.size();
   frames_in_flight_ -= path.queue.size();
+  for (const auto& entry : path.queue) send_pools_[from]->Release(entry.second.size());
   path.queue.clear();
 }
 
@@ -120,10 +122,18 @@ absl::Status PacketSimulator::Submit(NodeId from, NodeId to, ByteSpan payload) {
                                                      " already holds ", path.queue.size(),
                                                      " frames"));
   }
+  base::MemoryPool& pool = *send_pools_[from];
+  if (!pool.TryReserve(payload.size())) {
+    ++counts_.dropped_queue_full;
+    return absl::ResourceExhaustedError(absl::StrCat("node ", from, "'s send budget of ", pool.limit_bytes(),
+                                                     " bytes holds ", pool.used_bytes(), "; a frame of ",
+                                                     payload.size(), " does not fit"));
+  }
   Enqueue(from, to, Bytes(payload.begin(), payload.end()));
   if (RandomFault(options_.profile.duplication)) {
     ++counts_.duplicated;
-    if (path.queue.size() >= options_.path_queue_frames_max) {
+    // The copy is a frame in memory too: charged, or refused like any other.
+    if (path.queue.size() >= options_.path_queue_frames_max || !pool.TryReserve(payload.size())) {
       ++counts_.dropped_queue_full;
     } else {
       Enqueue(from, to, Bytes(payload.begin(), payload.end()));
@@ -159,6 +169,7 @@ void PacketSimulator::DeliverDue(NodeId from, NodeId to) {
     Bytes payload = std::move(head->second);
     path.queue.erase(head);
     --frames_in_flight_;
+    send_pools_[from]->Release(payload.size());
     if (PathBlocked(from, to)) {
       ++counts_.dropped_partition;
       continue;
@@ -196,6 +207,21 @@ void PacketSimulator::Clog(NodeId from, NodeId to, uint64_t duration_ns) {
 
 bool PacketSimulator::PathClogged(NodeId from, NodeId to) const {
   return PathOf(from, to).clogged_until_ns > loop_.MonotonicNs();
+}
+
+const base::MemoryPool& PacketSimulator::send_pool(NodeId node) const {
+  CheckNode(node);
+  return *send_pools_[node];
+}
+
+void PacketSimulator::SetSendBytesMax(NodeId node, uint64_t bytes_max) {
+  CheckNode(node);
+  send_pools_[node]->set_limit_bytes(bytes_max);
+}
+
+void PacketSimulator::ResetSendHighWater(NodeId node) {
+  CheckNode(node);
+  send_pools_[node]->ResetHighWater();
 }
 
 uint64_t PacketSimulator::queued_frames(NodeId from, NodeId to) const {

@@ -15,6 +15,12 @@
 //    one; frames crossing the cut are dropped when due, including those already in
 //    flight when it began, until Heal();
 //  - node death: Detach() drops every frame in flight to and from the node.
+// Memory (DESIGN.md "Bounds"): every frame on a path is charged to its sender's send
+// pool (base::MemoryPool, one per node) from Submit() until it is delivered or
+// dropped; Submit() refuses a frame the pool cannot take (ResourceExhausted, counted
+// as dropped_queue_full), as a TCP send queue refuses one beyond its bytes. The pools
+// are unbounded — they only count — until SetSendBytesMax() bounds one: a replica's
+// budget for what it has queued toward all its peers together.
 // Random faults come from the NetworkFaultProfile and this simulator's own PRNGs
 // (one for traffic, one for partition weather, both derived from the seed); every
 // fault can also be injected by name. Everything observable depends only on the
@@ -39,6 +45,7 @@
 
 #include "absl/status/status.h"
 #include "core/base/bytes.h"
+#include "core/base/memory_budget.h"
 #include "core/base/prng.h"
 #include "core/io/loop.h"
 #include "sim/network_fault_profile.h"
@@ -149,6 +156,12 @@ class PacketSimulator {
   // The isolated set of the current partition; empty when healed.
   std::set<NodeId> PartitionedNodes();
   uint64_t queued_frames(NodeId from, NodeId to) const;
+  // The bytes `node` has on the wire (all its paths): used, limit, high-water mark.
+  const base::MemoryPool& send_pool(NodeId node) const;
+  // Bounds `node`'s send pool from now on (base::MemoryPool::kUnbounded: counting
+  // only). Frames already queued stay; lowering below them refuses until they leave.
+  void SetSendBytesMax(NodeId node, uint64_t bytes_max);
+  void ResetSendHighWater(NodeId node);
   uint64_t frames_in_flight() const { return frames_in_flight_; }
   const PacketCounts& counts() const { return counts_; }
   const NetworkFaultProfile& profile() const { return options_.profile; }
@@ -198,6 +211,8 @@ class PacketSimulator {
   std::vector<PacketEndpoint*> endpoints_;  // nullptr: down
   std::vector<bool> ever_attached_;
   std::vector<uint64_t> incarnations_;  // bumped at each Attach()
+  // By sender: the bytes of its frames on every path (see "Memory").
+  std::vector<std::unique_ptr<base::MemoryPool>> send_pools_;
   Partitioning partition_;
   uint64_t next_weather_ns_ = UINT64_MAX;  // UINT64_MAX: no change scheduled
   uint64_t next_sequence_ = 1;
