@@ -5,8 +5,13 @@
 // Requests are served one at a time per connection, in arrival order, so replies go
 // out in request order (PROTOCOL.md §1.1: the SDK matches replies to requests by
 // order). Iggy's SDKs never pipeline, but a client may: its later frames wait here,
-// bounded by count and bytes; past either bound the connection is closed (a client
-// that floods without reading its replies gets no unbounded memory).
+// bounded by count and bytes. Backpressure keeps them below the bound: once
+// kWaitingFramesPause frames or a largest frame's bytes wait, the listener stops
+// reading the socket until they are served (the kernel and TCP hold the rest); the
+// hard bound (closing the connection) is a safety net that reading paused in time
+// never reaches. A request is served only once a largest reply is reserved for it
+// from the listener's output budget (client_listener.h, "Memory"): a client that
+// does not read its replies is held back, not buffered without bound.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +26,7 @@
 namespace sluice::server {
 
 inline constexpr size_t kWaitingFramesMax = 64;
+inline constexpr size_t kWaitingFramesPause = kWaitingFramesMax / 2;
 
 struct ClientConnection {
   io::PeerId peer = 0;
@@ -37,6 +43,13 @@ struct ClientConnection {
   Bytes serving;
   std::deque<Bytes> waiting;
   size_t waiting_bytes = 0;
+  // Backpressure (client_listener.h, "Memory"): the socket is not read while set.
+  bool receive_paused = false;
+  // The output budget reserved for the reply of the request being served (a largest
+  // frame, given back when the reply is queued or the connection goes).
+  uint64_t reply_reserved_bytes = 0;
+  // Its next request waits for output budget (listed in the listener's queue).
+  bool output_blocked = false;
 
   // Backups (client_listener.h, "Backups"): the connection this client's writes are
   // relayed over to the primary, opened at the first one.

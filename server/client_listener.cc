@@ -1,5 +1,6 @@
 #include "server/client_listener.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 #include <variant>
@@ -72,7 +73,22 @@ absl::StatusOr<std::unique_ptr<ClientListener>> ClientListener::Start(uring::Uri
                                                    " replicas needs as many client addresses; ",
                                                    resolved.size(), " given"));
   }
+  if (options.output_bytes_max < 2 * uint64_t{options.frame_size_max_bytes}) {
+    return absl::InvalidArgumentError(absl::StrCat("the client output budget of ", options.output_bytes_max,
+                                                   " bytes must hold two largest frames of ",
+                                                   options.frame_size_max_bytes, " bytes"));
+  }
   std::unique_ptr<ClientListener> listener(new ClientListener(loop, replica, hasher, std::move(options)));
+  ClientListener* const raw = listener.get();
+  // Each connection's share of the output budget (see "Memory"): a largest reply at
+  // least, at most its send queue, and a quarter of the budget when that is less.
+  raw->connection_output_bytes_max_ =
+      std::max<uint64_t>(raw->limits_.frame_size_bytes_max,
+                         std::min<uint64_t>(network.client_send_queue_bytes_max,
+                                            raw->output_pool_.limit_bytes() / kOutputSharesMin));
+  network.client_send_pool = &listener->output_pool_;
+  // The network is the listener's: it never outlives `raw`.
+  network.on_client_sent = [raw](io::PeerId) { raw->ResumeOutputBlocked(); };
   listener->client_addresses_ = std::move(resolved);
   listener->client_hosts_ = std::move(hosts);
   listener->client_ports_ = std::move(ports);
@@ -96,7 +112,8 @@ ClientListener::ClientListener(uring::UringLoop& loop, ServedReplica& replica, S
               .batch_size_bytes_max = options.batch_size_bytes_max},
       identity_(std::move(options.identity)),
       recount_interval_ticks_(options.recount_interval_ticks),
-      stats_(replica) {
+      stats_(replica),
+      output_pool_(options.output_bytes_max) {
   SLUICE_ASSERT(options.frame_size_max_bytes >= 256 &&
                     options.frame_size_max_bytes <= client_protocol::kFrameSizeBytesMaxDefault,
                 "client frame bound out of range: ", options.frame_size_max_bytes);
@@ -107,8 +124,10 @@ ClientListener::~ClientListener() { Stop(); }
 
 void ClientListener::Stop() {
   network_.reset();  // closes the port and every connection, raising no events
+  for (auto& [peer, connection] : connections_) ReleaseReply(*connection);
   connections_.clear();
   deferred_.clear();
+  output_blocked_.clear();
   CountClients();
   if (recount_timer_.has_value()) loop_.CancelTimer(*recount_timer_);
   recount_timer_.reset();
@@ -266,7 +285,74 @@ void ClientListener::OnFrame(io::PeerId from, ByteSpan frame) {
   }
   connection.waiting.emplace_back(frame.begin(), frame.end());
   connection.waiting_bytes += frame.size();
+  UpdateReceivePause(connection);
   ServeNext(connection);
+}
+
+void ClientListener::UpdateReceivePause(ClientConnection& connection) {
+  if (network_ == nullptr) return;
+  const bool pause = connection.waiting.size() >= kWaitingFramesPause ||
+                     connection.waiting_bytes >= size_t{limits_.frame_size_bytes_max};
+  if (pause == connection.receive_paused) return;
+  connection.receive_paused = pause;
+  const absl::Status status = network_->SetClientReceivePaused(connection.peer, pause);
+  SLUICE_ASSERT(status.ok(), status.ToString());
+}
+
+bool ClientListener::ReserveReply(ClientConnection& connection) {
+  SLUICE_ASSERT(connection.reply_reserved_bytes == 0, "client ", connection.peer, " reserved twice");
+  const uint64_t reply_bytes = limits_.frame_size_bytes_max;
+  // Within its share (which its own queue can also take, or Send() would refuse).
+  const bool share_room = network_->queued_bytes(connection.peer) + reply_bytes <= connection_output_bytes_max_;
+  if (share_room && output_pool_.TryReserve(reply_bytes)) {
+    connection.reply_reserved_bytes = reply_bytes;
+    return true;
+  }
+  if (!connection.output_blocked) {
+    connection.output_blocked = true;
+    output_blocked_.push_back(connection.peer);
+    ++output_holds_;
+  }
+  return false;
+}
+
+void ClientListener::ReleaseReply(ClientConnection& connection) {
+  output_pool_.Release(connection.reply_reserved_bytes);
+  connection.reply_reserved_bytes = 0;
+}
+
+void ClientListener::ResumeOutputBlocked() {
+  if (output_blocked_.empty() || network_ == nullptr) return;
+  // Each tries in the order it blocked; one that still finds no room blocks again,
+  // at the back (a reservation is a largest reply whoever asks, so none is starved
+  // for being slow to ask).
+  std::vector<io::PeerId> blocked;
+  blocked.swap(output_blocked_);
+  for (const io::PeerId peer : blocked) {
+    ClientConnection* connection = Find(peer);
+    if (connection == nullptr) continue;
+    connection->output_blocked = false;
+    ServeNext(*connection);
+  }
+}
+
+uint64_t ClientListener::OutputBytesHeld() const {
+  uint64_t held = 0;
+  for (const auto& [peer, connection] : connections_) {
+    held += connection->reply_reserved_bytes;
+    if (network_ != nullptr) held += network_->queued_bytes(peer);
+  }
+  return held;
+}
+
+void ClientListener::Erase(io::PeerId peer) {
+  const auto found = connections_.find(peer);
+  if (found == connections_.end()) return;
+  ReleaseReply(*found->second);
+  connections_.erase(found);
+  CountClients();
+  // Its reservation (and, through the network, its queued replies) left the budget.
+  ResumeOutputBlocked();
 }
 
 void ClientListener::OnConnectionChange(io::PeerId peer, bool connected) {
@@ -277,8 +363,7 @@ void ClientListener::OnConnectionChange(io::PeerId peer, bool connected) {
   if (found->second->bound_session != 0 && !found->second->session_upstream) {
     LogoutDeparted(*found->second);
   }
-  connections_.erase(found);
-  CountClients();
+  Erase(peer);
 }
 
 void ClientListener::Disconnect(io::PeerId peer, absl::string_view reason) {
@@ -286,8 +371,7 @@ void ClientListener::Disconnect(io::PeerId peer, absl::string_view reason) {
   // Runs OnConnectionChange(peer, false), which forgets the connection.
   const absl::Status status = network_->DisconnectClient(peer, reason);
   SLUICE_ASSERT(status.ok(), status.ToString());
-  connections_.erase(peer);  // in case the network had already forgotten it
-  CountClients();
+  Erase(peer);  // in case the network had already forgotten it
 }
 
 void ClientListener::Defer(ClientConnection& connection) {
@@ -306,11 +390,13 @@ void ClientListener::ResumeDeferred() {
 }
 
 void ClientListener::ServeNext(ClientConnection& connection) {
-  if (connection.busy || connection.waiting.empty()) return;
+  if (connection.busy || connection.waiting.empty() || connection.output_blocked) return;
+  if (network_ == nullptr || !ReserveReply(connection)) return;  // waits for output to drain
   connection.busy = true;
   connection.serving = std::move(connection.waiting.front());
   connection.waiting.pop_front();
   connection.waiting_bytes -= connection.serving.size();
+  UpdateReceivePause(connection);
   Serve(connection);
 }
 
@@ -385,6 +471,11 @@ void ClientListener::Reply(io::PeerId peer, ByteSpan frame) {
   ClientConnection* connection = Find(peer);
   if (connection == nullptr || network_ == nullptr) return;  // gone: the reply is lost with it
   SLUICE_ASSERT(connection->busy, "a reply to client ", peer, " with no request being served");
+  SLUICE_ASSERT(frame.size() <= connection->reply_reserved_bytes, "a reply of ", frame.size(),
+                " bytes beyond the ", connection->reply_reserved_bytes, " reserved");
+  // The reservation becomes the queued reply: released, then charged again by Send()
+  // with nothing in between, so the reply always fits the budget.
+  ReleaseReply(*connection);
   if (const absl::Status sent = network_->Send(peer, frame); !sent.ok()) {
     // Its send queue is full: it is not reading what it asked for.
     Disconnect(peer, sent.message());
@@ -393,6 +484,8 @@ void ClientListener::Reply(io::PeerId peer, ByteSpan frame) {
   connection->busy = false;
   connection->serving.clear();
   ServeNext(*connection);
+  // The reservation's unused part went back to the budget.
+  ResumeOutputBlocked();
 }
 
 }  // namespace sluice::server

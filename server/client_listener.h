@@ -20,9 +20,28 @@
 //
 // Ordering and bounds: requests of one connection are served one at a time, in
 // order (client_connection.h); the network bounds each connection's receive buffer
-// (the maximum frame) and send queue; a client whose replies do not fit its send
-// queue (it does not read) is disconnected. Poll replies are cut to fit one frame
+// (the maximum frame) and send queue. Poll replies are cut to fit one frame
 // (poll_budget.h).
+//
+// Memory (DESIGN.md "Bounds", issue #6): slow readers draw on one output budget,
+// a base::MemoryPool of output_bytes_max (the client quarter of
+// limits.memory_budget_bytes, base::MemoryBudget). It holds every reply queued
+// toward a client and not yet written (the network charges its client send queues
+// to it) and, for each request being served, a largest reply reserved before the
+// request is served. A request is served only once that reservation succeeds and
+// its connection stays within its share — its queued replies plus a largest reply
+// at most a quarter of the budget (kOutputSharesMin; never less than one largest
+// reply, never more than its send queue); otherwise the connection waits, in order,
+// until some client's output drains (the network reports every write) or a
+// connection goes — backpressure, never a reply dropped or buffered past the
+// budget. The share keeps up to three clients that read nothing from taking the
+// whole budget: others are still served. More such clients can fill it; then new
+// requests wait until some client reads or goes (evicting a stalled reader to make
+// room is not done yet). Reading pauses too: a connection with kWaitingFramesPause
+// requests (or a largest frame's bytes) waiting is not read until they are served,
+// so a client pipelining without reading stalls on TCP's flow control while every
+// other client is served. Requests read but not yet served are bounded per
+// connection (client_connection.h), not by this budget.
 //
 // Polls and partition deletions never overlap: a poll reads its partition log
 // across suspensions, and a committed DeleteStream / DeleteTopic / DeletePartitions
@@ -69,6 +88,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "core/base/memory_budget.h"
 #include "core/client_protocol/requests.h"
 #include "core/io/network.h"
 #include "core/replica/single_node_replica.h"
@@ -84,6 +104,9 @@
 
 namespace sluice::server {
 
+// A connection's share of the output budget is at most 1/kOutputSharesMin of it.
+inline constexpr uint64_t kOutputSharesMin = 4;
+
 struct ClientListenerOptions {
   uring::TcpAddress address = {"0.0.0.0", 8090};
   // The largest frame a client may send and the listener may send back, header
@@ -96,6 +119,10 @@ struct ClientListenerOptions {
   // A cluster's client addresses, by replica index (replica_count entries; empty on
   // a single node): the roster, and where a backup relays to. Resolved at Start.
   std::vector<uring::TcpAddress> cluster_clients;
+  // Slow readers' memory (see "Memory"): replies queued toward all clients together,
+  // plus a largest reply reserved per request being served. At least two largest
+  // frames. The default is the client quarter of the default memory budget (256 MiB).
+  uint64_t output_bytes_max = uint64_t{64} << 20;
   // How often GetStats' counters are recounted whole (server_counters.h): what
   // retention removes shows within this; the retention driver's interval.
   uint64_t recount_interval_ticks = 500;
@@ -124,6 +151,14 @@ class ClientListener final : public io::NetworkHandler {
   size_t connection_count() const { return connections_.size(); }
   // GetStats' counters (rule B14: readable from any thread).
   const ServerCounters& counters() const { return stats_.counters(); }
+  // The slow readers' budget (see "Memory"): used, limit, high-water mark. Loop thread.
+  const base::MemoryPool& output_pool() const { return output_pool_; }
+  // Requests held back for output budget or share so far (each wait counted once).
+  uint64_t output_holds() const { return output_holds_; }
+  uint64_t connection_output_bytes_max() const { return connection_output_bytes_max_; }
+  // Bytes queued toward clients, not yet written, plus the replies reserved: what the
+  // pool should hold, recounted from the connections (tests compare both).
+  uint64_t OutputBytesHeld() const;
 
   // io::NetworkHandler.
   void OnFrame(io::PeerId from, ByteSpan frame) override;
@@ -142,6 +177,17 @@ class ClientListener final : public io::NetworkHandler {
   // Answers a refused frame per EncodeRejection (reply, eviction or close).
   void Refuse(ClientConnection& connection, const absl::Status& status);
   void Disconnect(io::PeerId peer, absl::string_view reason);
+  // Forgets a connection, giving back its reply reservation.
+  void Erase(io::PeerId peer);
+  // Memory (see "Memory"): reserves a largest reply for `connection`'s next request,
+  // or lists it as blocked (false) until output drains.
+  bool ReserveReply(ClientConnection& connection);
+  void ReleaseReply(ClientConnection& connection);
+  // Output drained somewhere (a write, a connection gone): blocked connections, in
+  // the order they blocked, try again.
+  void ResumeOutputBlocked();
+  // Reads `connection`'s socket again once few enough of its requests wait.
+  void UpdateReceivePause(ClientConnection& connection);
   // Serves `connection`'s current request again once ResumeDeferred() runs.
   void Defer(ClientConnection& connection);
   void ResumeDeferred();
@@ -205,6 +251,8 @@ class ClientListener final : public io::NetworkHandler {
   std::vector<uring::SocketAddress> client_addresses_;  // by replica index (cluster only)
   std::vector<std::string> client_hosts_;
   std::vector<uint16_t> client_ports_;
+  // Declared before the network, which charges it: it outlives the network.
+  base::MemoryPool output_pool_;  // slow readers (see "Memory")
   std::unique_ptr<uring::UringNetwork> network_;
   absl::flat_hash_map<io::PeerId, std::unique_ptr<ClientConnection>> connections_;
   // Balanced partitioning: one round-robin counter per (stream, topic) (§6.1).
@@ -214,6 +262,9 @@ class ClientListener final : public io::NetworkHandler {
   uint64_t deletes_in_flight_ = 0;  // partition-removing metadata writes not yet answered
   uint64_t deletes_deferred_ = 0;   // ... waiting for polls to finish (new polls wait too)
   std::vector<io::PeerId> deferred_;  // connections whose current request waits
+  std::vector<io::PeerId> output_blocked_;  // waiting for output budget, oldest first
+  uint64_t connection_output_bytes_max_ = 0;  // each connection's share (see "Memory")
+  uint64_t output_holds_ = 0;
 };
 
 }  // namespace sluice::server

@@ -94,6 +94,8 @@ struct UringNetwork::Connection {
   bool awaiting_hello = false;      // Replica connections, until the other side's hello.
   bool closed = false;              // Completions only release it from now on.
   bool receiving = false;
+  bool receive_paused = false;   // Clients: SetClientReceivePaused.
+  bool delivery_posted = false;  // A resumption's DeliverBuffered waits on the loop.
   bool sending = false;
   int operations_in_flight = 0;
   uint64_t established_ns = 0;
@@ -156,6 +158,9 @@ UringNetwork::UringNetwork(UringLoop& loop, UringNetworkOptions options, std::ve
       reconnect_backoff_min_ticks_(options.reconnect_backoff_min_ticks),
       reconnect_backoff_max_ticks_(options.reconnect_backoff_max_ticks),
       log_(std::move(options.log)),
+      replica_send_pool_(options.replica_send_pool),
+      client_send_pool_(options.client_send_pool),
+      on_client_sent_(std::move(options.on_client_sent)),
       replicas_(std::move(replicas)),
       next_client_id_(replicas_.size()) {
   if (options.replica_listener.has_value()) {
@@ -171,8 +176,15 @@ UringNetwork::~UringNetwork() {
   for (Peer& peer : replicas_) {
     loop_.CancelTimer(peer.reconnect_timer);
     if (peer.connection != nullptr) Abort(peer.connection);
+    // What is queued is dropped with the network: its pool holds none of it.
+    if (peer.send_queue != nullptr && replica_send_pool_ != nullptr) {
+      replica_send_pool_->Release(peer.send_queue->size_bytes());
+    }
   }
-  for (auto& [id, client] : clients_) Abort(client.connection);
+  for (auto& [id, client] : clients_) {
+    Abort(client.connection);
+    if (client_send_pool_ != nullptr) client_send_pool_->Release(client.send_queue->size_bytes());
+  }
   for (const std::shared_ptr<Connection>& connection : unidentified_) Abort(connection);
   for (const std::shared_ptr<Listener>& listener : {replica_listener_, client_listener_}) {
     if (listener == nullptr) continue;
@@ -224,7 +236,16 @@ absl::Status UringNetwork::Send(io::PeerId to, ByteSpan frame) {
     ++counters_.frames_dropped_on_close;
     return absl::OkStatus();
   }
+  base::MemoryPool* const pool = PoolOf(to);
+  if (pool != nullptr && !pool->TryReserve(frame.size())) {
+    ++counters_.frames_refused_queue_full;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "replica ", self_, ": the ", is_replica ? "replica" : "client", " port's memory budget of ",
+        pool->limit_bytes(), " bytes holds ", pool->used_bytes(), ", no room for a frame of ",
+        frame.size(), " toward ", to));
+  }
   if (!peer->send_queue->TryAppend(frame)) {
+    if (pool != nullptr) pool->Release(frame.size());
     ++counters_.frames_refused_queue_full;
     return absl::ResourceExhaustedError(absl::StrCat(
         "replica ", self_, ": the queue toward ", to, " holds ", peer->send_queue->size_bytes(),
@@ -252,6 +273,38 @@ UringNetwork::Peer* UringNetwork::FindPeer(io::PeerId id) {
   if (id < replicas_.size()) return id == self_ ? nullptr : &replicas_[id];
   const auto client = clients_.find(id);
   return client == clients_.end() ? nullptr : &client->second;
+}
+
+const UringNetwork::Peer* UringNetwork::FindPeer(io::PeerId id) const {
+  return const_cast<UringNetwork*>(this)->FindPeer(id);
+}
+
+size_t UringNetwork::queued_bytes(io::PeerId peer) const {
+  const Peer* found = FindPeer(peer);
+  return found == nullptr ? 0 : found->send_queue->size_bytes();
+}
+
+absl::Status UringNetwork::SetClientReceivePaused(io::PeerId client, bool paused) {
+  if (client < replicas_.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replica ", self_, ": ", client, " is a replica, not a client"));
+  }
+  const auto found = clients_.find(client);
+  if (found == clients_.end() || found->second.connection == nullptr) return absl::OkStatus();
+  const std::shared_ptr<Connection> connection = found->second.connection;
+  if (connection->receive_paused == paused) return absl::OkStatus();
+  connection->receive_paused = paused;
+  // Resumed with no receive in flight: deliver what waits and read on, from the loop
+  // (the caller may be inside OnFrame; a handler is never called re-entrantly).
+  if (!paused && !connection->receiving && !connection->delivery_posted) {
+    connection->delivery_posted = true;
+    loop_.Post([connection] {
+      connection->delivery_posted = false;
+      if (connection->closed || connection->receive_paused || connection->receiving) return;
+      connection->network->DeliverBuffered(connection);
+    });
+  }
+  return absl::OkStatus();
 }
 
 // --- Listening and accepting ---
@@ -484,8 +537,14 @@ void UringNetwork::OnReceived(const std::shared_ptr<Connection>& connection, int
     return;
   }
   connection->reader.Commit(static_cast<size_t>(result));
-  // Bounded: every frame consumes at least a header of the bytes just buffered.
+  DeliverBuffered(connection);
+}
+
+void UringNetwork::DeliverBuffered(const std::shared_ptr<Connection>& connection) {
+  // Bounded: every frame consumes at least a header of the bytes buffered.
   for (;;) {
+    // Paused (perhaps by the handler of the frame just delivered): the rest waits.
+    if (connection->receive_paused) return;
     const absl::StatusOr<ByteSpan> frame = connection->reader.NextFrame();
     if (!frame.ok()) {
       ++counters_.framing_errors;
@@ -564,8 +623,11 @@ void UringNetwork::OnSent(const std::shared_ptr<Connection>& connection, int32_t
     connection->hello_unsent_bytes -= sent_bytes;
   } else {
     counters_.frames_sent += connection->send_queue->Consume(sent_bytes);
+    if (base::MemoryPool* pool = PoolOf(connection->peer); pool != nullptr) pool->Release(sent_bytes);
   }
   StartSend(connection);
+  // Last: the callback may send to, pause or close this very client.
+  if (connection->port == Port::kClient && on_client_sent_ != nullptr) on_client_sent_(connection->peer);
 }
 
 // --- Closing and events ---
@@ -604,8 +666,9 @@ void UringNetwork::Close(const std::shared_ptr<Connection>& connection, absl::st
   SLUICE_ASSERT(peer != nullptr && peer->connection == connection, "replica ", self_,
                 " closing a connection of ", id, " that is not its current one");
   peer->connection = nullptr;
-  // The queued frames are lost with the connection.
+  // The queued frames are lost with the connection, and their bytes leave the budget.
   counters_.frames_dropped_on_close += peer->send_queue->frame_count();
+  if (base::MemoryPool* pool = PoolOf(id); pool != nullptr) pool->Release(peer->send_queue->size_bytes());
   if (id >= replicas_.size()) {
     clients_.erase(id);  // `peer` dangles from here on.
   } else if (connection->sending) {

@@ -56,6 +56,17 @@
 //
 // Allocation. Queueing, sending and receiving allocate nothing in the steady
 // state: queues and buffers are sized up front or grow to their bound once.
+//
+// Memory budget (DESIGN.md "Bounds"). Each port may charge its send queues to a
+// base::MemoryPool shared by all its peers (a replica's budget split by
+// base::MemoryBudget): a frame is reserved from the pool when queued and released
+// byte by byte as it is written, or whole when its connection drops it; Send()
+// refuses a frame the pool cannot take with ResourceExhausted, exactly as one its
+// queue has no room for. So the bytes queued toward all replicas (all clients)
+// together never exceed the pool's limit, whatever the per-peer capacities add up
+// to. A client port caller that holds work back until a client's output drains
+// learns of progress through on_client_sent, and may stop reading a client
+// (SetClientReceivePaused) so that its requests wait in the kernel, not here.
 
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +79,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/base/memory_budget.h"
 #include "core/io/loop.h"
 #include "core/io/network.h"
 #include "io_backends/uring/tcp_address.h"
@@ -98,6 +110,15 @@ struct UringNetworkOptions {
   size_t unidentified_connections_max = 16;
   uint64_t reconnect_backoff_min_ticks = 1;    // 10 ms
   uint64_t reconnect_backoff_max_ticks = 100;  // 1 s
+
+  // The pools the replica port's and the client port's queued bytes are charged to
+  // (see "Memory budget"); null: bounded per peer only. Not owned: each must outlive
+  // the network, and holds nothing of it once the network is destroyed.
+  base::MemoryPool* replica_send_pool = nullptr;
+  base::MemoryPool* client_send_pool = nullptr;
+  // After bytes toward a client were written (its queue shrank), from the send's
+  // completion on the loop. It may Send(), pause or disconnect clients.
+  absl::AnyInvocable<void(io::PeerId client)> on_client_sent;
 
   // One line per notable event: a framing error, a refused hello or client, a
   // replica lost or regained. Default: stderr.
@@ -150,7 +171,18 @@ class UringNetwork final : public io::Network {
   // already gone is a no-op; InvalidArgument for a replica id.
   absl::Status DisconnectClient(io::PeerId client, absl::string_view reason);
 
+  // Stops reading `client`'s socket (true) until it is resumed (false): the
+  // client's next requests wait in the kernel's buffers, and TCP's flow control
+  // stops the client. Frames already received and not yet delivered wait too; on
+  // resumption they are delivered from a posted callback (never inside this call),
+  // then reading continues. A client already gone is a no-op; InvalidArgument for a
+  // replica id.
+  absl::Status SetClientReceivePaused(io::PeerId client, bool paused);
+  // The bytes queued toward `peer`, not yet written (0 for a client gone).
+  size_t queued_bytes(io::PeerId peer) const;
+
   size_t client_frame_size_max_bytes() const { return client_frame_size_max_bytes_; }
+  size_t client_send_queue_bytes_max() const { return client_send_queue_bytes_max_; }
   io::PeerId self() const { return self_; }
   size_t replica_count() const { return replicas_.size(); }
   // The bound ports (0 without that listener).
@@ -195,6 +227,8 @@ class UringNetwork final : public io::Network {
   // Data.
   void StartReceive(const std::shared_ptr<Connection>& connection);
   void OnReceived(const std::shared_ptr<Connection>& connection, int32_t result);
+  // Delivers the whole frames buffered, then receives more, unless paused (or closed).
+  void DeliverBuffered(const std::shared_ptr<Connection>& connection);
   void Deliver(const std::shared_ptr<Connection>& connection, ByteSpan frame);
   void StartSend(const std::shared_ptr<Connection>& connection);
   void OnSent(const std::shared_ptr<Connection>& connection, int32_t result);
@@ -205,6 +239,8 @@ class UringNetwork final : public io::Network {
   void Abort(const std::shared_ptr<Connection>& connection);
   void Report(io::PeerId id, bool connected, absl::string_view reason);
   Peer* FindPeer(io::PeerId id);
+  const Peer* FindPeer(io::PeerId id) const;
+  base::MemoryPool* PoolOf(io::PeerId id) const { return id < replicas_.size() ? replica_send_pool_ : client_send_pool_; }
   void Log(absl::string_view line);
 
   UringLoop& loop_;
@@ -217,6 +253,9 @@ class UringNetwork final : public io::Network {
   const uint64_t reconnect_backoff_min_ticks_;
   const uint64_t reconnect_backoff_max_ticks_;
   absl::AnyInvocable<void(absl::string_view)> log_;
+  base::MemoryPool* const replica_send_pool_;
+  base::MemoryPool* const client_send_pool_;
+  absl::AnyInvocable<void(io::PeerId)> on_client_sent_;
 
   io::NetworkHandler* handler_ = nullptr;
   std::vector<Peer> replicas_;  // By id; the entry for self_ is unused.
