@@ -119,7 +119,11 @@ std::vector<absl::uint128> SessionActivity::IdleSessions(const metadata::Metadat
   for (const auto& [client, entry] : state.clients) {
     const auto [seen, inserted] = last_seen_ticks_.try_emplace(client, now_ticks);
     if (inserted) continue;
-    const uint64_t timeout = members.contains(entry.session) ? member_timeout_ticks : idle_timeout_ticks;
+    uint64_t timeout = idle_timeout_ticks;
+    if (members.contains(entry.session) && member_timeout_ticks != 0 &&
+        (timeout == 0 || member_timeout_ticks < timeout)) {
+      timeout = member_timeout_ticks;
+    }
     if (timeout == 0 || now_ticks - seen->second <= timeout) continue;
     if (idle.size() < limit) idle.push_back(client);
   }

@@ -74,11 +74,11 @@ class SessionActivity {
   void ReturnReport(const std::vector<absl::uint128>& clients);
   bool report_pending() const { return !pending_.empty(); }
 
-  // Primary of `view` at `now_ticks`: the registered sessions of `clients` idle
-  // longer than their timeout — `member_timeout_ticks` for a session holding a
-  // consumer-group membership (`members`: session numbers), `idle_timeout_ticks`
-  // for any other (0 disables either) — at most `limit`, by client id. Sessions
-  // seen for the first time are taken as seen now; clients no longer registered are
+  // Primary of `view` at `now_ticks`: the registered sessions of `state` idle
+  // longer than their timeout — `idle_timeout_ticks` for any session, or
+  // `member_timeout_ticks` if shorter for a session holding a consumer-group
+  // membership (0 disables either) — at most `limit`, by client id. Sessions seen
+  // for the first time are taken as seen now; clients no longer registered are
   // forgotten.
   std::vector<absl::uint128> IdleSessions(const metadata::MetadataState& state, uint32_t view, uint64_t now_ticks,
                                           uint64_t idle_timeout_ticks, uint64_t member_timeout_ticks, size_t limit);

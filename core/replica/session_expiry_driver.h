@@ -35,8 +35,10 @@ struct SessionExpiryOptions {
   uint64_t interval_ticks = 100;  // how often idle sessions are looked for (1 s)
   // A session idle this long is ended (0: never).
   uint64_t session_idle_ticks = 30'000;
-  // A session holding a consumer-group membership, silent this long, is ended (0:
-  // only session_idle_ticks applies).
+  // A session holding a consumer-group membership, silent this long (if shorter),
+  // is ended (0: only session_idle_ticks applies). Both should span several of the
+  // backups' activity reports (ClusterReplicaOptions::activity_report_interval_ticks):
+  // a report may be lost.
   uint64_t member_dead_ticks = 3'000;
   size_t expiries_per_run_max = 64;
 };

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -44,10 +45,16 @@ constexpr uint64_t kHeartbeatTicks = 30;     // B's pings, to some backup
 constexpr absl::uint128 kDeadClient = 0xA11CE;
 constexpr absl::uint128 kLiveClient = 0xB0B;
 
+// SLUICE_EXPIRY_SEED replays another seed (default 23).
+uint64_t SeedFromEnvironment() {
+  const char* seed = std::getenv("SLUICE_EXPIRY_SEED");
+  return seed == nullptr ? 23 : std::strtoull(seed, nullptr, 10);
+}
+
 class ClusterSessionExpiryTest : public testing::ClusterFixture {
  protected:
   void SetUp() override {
-    options_.seed = 23;
+    options_.seed = SeedFromEnvironment();
     options_.replica_count = 3;
     // Random partitions would also (rightly) expire B when its backup is cut off
     // from the primary for a whole timeout; the other faults stay on.

@@ -87,6 +87,15 @@ TEST(SessionActivityTest, ANewViewStartsEverySessionAfresh) {
   EXPECT_EQ(activity.last_seen_ticks(10), 100u);
 }
 
+TEST(SessionActivityTest, AMemberTimesOutAtTheShorterOfTheTwo) {
+  SessionActivity activity(16);
+  const metadata::MetadataState state = TwoClientsOneMember();
+  activity.IdleSessions(state, 0, 0, 100, 500, 8);
+  EXPECT_EQ(activity.IdleSessions(state, 0, 101, 100, 500, 8), (std::vector<absl::uint128>{10, 20}));
+  EXPECT_EQ(activity.IdleSessions(state, 0, 101, 0, 500, 8), std::vector<absl::uint128>{}) << "member: 500";
+  EXPECT_EQ(activity.IdleSessions(state, 0, 501, 0, 500, 8), std::vector<absl::uint128>{20}) << "idle: never";
+}
+
 TEST(SessionActivityTest, ZeroTimeoutNeverExpires) {
   SessionActivity activity(16);
   const metadata::MetadataState state = TwoClientsOneMember();
