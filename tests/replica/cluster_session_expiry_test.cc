@@ -16,8 +16,11 @@
 //    gone, the same state digest everywhere);
 //  - B's membership survives everything, and B now holds all 4 partitions, the same
 //    assignment on every replica; no driver ever expired B;
-//  - backups did report activity to the primary (reports received).
+//  - backups did report activity to the primary (reports received);
+//  - an expiry decided by a primary that dies before its prepare leaves it is
+//    decided again by the next primary (and applied once, the same everywhere).
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -321,6 +324,86 @@ TEST_F(ClusterSessionExpiryTest, WithoutHeartbeatsEveryMemberIsRemoved) {
     const metadata::ConsumerGroup* group = GroupOn(index);
     ASSERT_NE(group, nullptr);
     EXPECT_TRUE(group->members.empty()) << "replica " << int{index};
+  }
+}
+
+// The primary crashes the moment it has submitted A's expiry (before the op can
+// commit): the decision may be lost with it, and the next primary must decide again.
+TEST_F(ClusterSessionExpiryTest, AnExpiryLostWithItsPrimaryIsDecidedAgainByTheNext) {
+  ASSERT_TRUE(Metadata(Operation::kCreateUser, hashes_.CreateUser("iggy", "iggy")).result.ok());
+  ASSERT_NE(Login(kDeadClient), 0u);
+  ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kClusterMaxTicks)) << cluster_->Describe();
+  FollowReplicas();
+  std::optional<uint8_t> decided;
+  for (uint64_t tick = 0; tick < 3 * kMemberDeadTicks && !decided.has_value(); ++tick) {
+    cluster_->RunTicks(1);
+    FollowReplicas();
+    for (uint8_t index = 0; index < options_.replica_count; ++index) {
+      if (drivers_[index] != nullptr && drivers_[index]->ops_submitted() > 0) decided = index;
+    }
+  }
+  // A session that is no member expires on the idle timeout only: it is disabled in
+  // these drivers, so nothing was decided.
+  EXPECT_FALSE(decided.has_value());
+  for (uint8_t index = 0; index < options_.replica_count; ++index) Retire(index);
+  // Drivers with an idle timeout now; until the decision, they decide only when
+  // called (RunOnce), so the primary can be crashed right after it decided.
+  uint64_t interval_ticks = 1'000'000;
+  const auto follow_idle = [&] {
+    for (uint8_t index = 0; index < options_.replica_count; ++index) {
+      replica::ClusterReplica* live = cluster_->replica(index);
+      if (live == hosts_[index]) continue;
+      Retire(index);
+      hosts_[index] = live;
+      if (live != nullptr) {
+        drivers_[index] = std::make_unique<SessionExpiryDriver>(
+            *live, cluster_->loop(),
+            replica::SessionExpiryOptions{.interval_ticks = interval_ticks, .session_idle_ticks = 200});
+      }
+    }
+  };
+  follow_idle();
+  for (uint64_t tick = 0; tick < 3 * kMemberDeadTicks && !decided.has_value(); ++tick) {
+    cluster_->RunTicks(1);
+    follow_idle();
+    const std::optional<uint8_t> primary = cluster_->Primary();
+    if (!primary.has_value() || drivers_[*primary] == nullptr ||
+        cluster_->replica(*primary)->IdleSessions(200, 0, 1).empty()) {
+      continue;
+    }
+    // The primary is cut off first, so its prepare of the expiry reaches no backup.
+    cluster_->packets().Partition({*primary}, PartitionMode::kSymmetric);
+    const absl::StatusOr<size_t> submitted = drivers_[*primary]->RunOnce();
+    ASSERT_TRUE(submitted.ok()) << submitted.status();
+    ASSERT_EQ(*submitted, 1u);
+    decided = primary;
+  }
+  ASSERT_TRUE(decided.has_value()) << "no primary decided A's expiry";
+  Retire(*decided);
+  cluster_->Crash(*decided);
+  cluster_->packets().Heal();
+  interval_ticks = 10;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) Retire(index);
+  const size_t expired_before = expired_.size();
+  follow_idle();
+  bool removed = false;
+  for (uint64_t tick = 0; tick < kClusterMaxTicks && !removed; ++tick) {
+    if (tick == 300) cluster_->Restart(*decided);
+    cluster_->RunTicks(1);
+    follow_idle();
+    removed = tick > 300 && RemovedEverywhere();
+  }
+  ASSERT_TRUE(removed) << cluster_->violation() << "\n" << cluster_->Describe();
+  const std::vector<absl::uint128> expired = Expired();
+  EXPECT_NE(std::find(expired.begin() + static_cast<std::ptrdiff_t>(expired_before), expired.end(), kDeadClient),
+            expired.end())
+      << "the next primary did not decide A's expiry again";
+  ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kClusterMaxTicks)) << cluster_->Describe();
+  EXPECT_TRUE(cluster_->violation().empty()) << cluster_->violation();
+  const absl::uint128 digest = metadata::EncodeSnapshot(cluster_->replica(0)->metadata()).checksum;
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    EXPECT_FALSE(cluster_->replica(index)->metadata().clients.contains(kDeadClient)) << "replica " << int{index};
+    EXPECT_EQ(metadata::EncodeSnapshot(cluster_->replica(index)->metadata()).checksum, digest) << int{index};
   }
 }
 
