@@ -79,6 +79,7 @@ absl::Status Journal::Append(ByteSpan frame, DurableCallback on_durable) {
   group.acks.push_back(std::move(on_durable));
   group.last_op = op;
   slots_[layout_.SlotOf(op)] = SlotEntry{op, prepare.checksum(), true};
+  on_disk_above_.erase(on_disk_above_.lower_bound(op), on_disk_above_.end());
   last_op_ = op;
   last_checksum_ = prepare.checksum();
   extent_op_ = std::max(extent_op_, op);
@@ -125,10 +126,24 @@ io::Task<absl::Status> Journal::InstallCheckpoint(uint64_t op, absl::uint128 che
   if (linked) co_return absl::OkStatus();
   // What this process holds above op does not continue the peer's chain: the chain
   // restarts at the installed checkpoint (recovery sees the same: the ops on disk
-  // above it do not link to its checksum).
+  // above it do not link to its checksum) ...
   last_op_ = op;
   last_checksum_ = checksum;
-  durable_op_ = op;  // every op <= op is covered by the durable snapshot
+  const auto found = on_disk_above_.find(op);
+  if (found != on_disk_above_.end() && found->second.checksum == checksum) {
+    // ... unless recovery found op on its verified chain (beyond a gap the snapshot
+    // now covers) with whole entries linking above it, which it rewrote and synced
+    // (rule B1): the chain goes on through them, as it would after a restart
+    // anchored at this checkpoint.
+    for (auto next = std::next(found);
+         next != on_disk_above_.end() && next->first == last_op_ + 1 && next->second.whole; ++next) {
+      last_op_ = next->first;
+      last_checksum_ = next->second.checksum;
+      slots_[layout_.SlotOf(last_op_)] = SlotEntry{last_op_, last_checksum_, true};
+    }
+  }
+  on_disk_above_.clear();
+  durable_op_ = last_op_;  // the snapshot covers op; recovery synced the entries above it
   // The ring's slots now stand for ops op+1 .. op+slot_count. Those above extent_op_
   // were never written as those ops: they hold bytes of ops the snapshot covers — the
   // log this replica jumped over, including entries it never repaired (a torn or

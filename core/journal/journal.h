@@ -29,7 +29,10 @@
 //   InstallCheckpoint(op, checksum)  state sync (rule B15): a snapshot of a peer's
 //       checkpoint at `op` (whose prepare checksum is `checksum`) is durable and a
 //       durable superblock names it. The chain is anchored there from now on: if the
-//       ring holds op with that checksum, it simply becomes the checkpoint; otherwise
+//       ring holds op with that checksum, it simply becomes the checkpoint (also when
+//       only recovery found it, whole and linked, beyond a gap in the chain: the
+//       chain then continues through the verified entries recovery found above it,
+//       last_op() and durable_op() moving to the last of them); otherwise
 //       last_op() jumps to op (last_checksum() = checksum, durable_op() = op) and the
 //       entries this process appended above op no longer count (they stay on disk
 //       until overwritten or truncated; recovery sees they do not link), and every
@@ -62,6 +65,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
@@ -130,6 +134,16 @@ class Journal {
   JournalLayout layout_;
   io::FileHandle file_;
   std::vector<SlotEntry> slots_;  // slot_count entries, allocated once
+  // What recovery found of the verified chain above the end of the journal's chain
+  // (beyond a gap: e.g. a corrupt op whose header copy still names it): op -> its
+  // checksum, and whether its prepare is whole on disk. A checkpoint installed at one
+  // of them continues the chain through the whole ones linking above it
+  // (InstallCheckpoint). Dropped from the first op appended or truncated over.
+  struct OnDisk {
+    absl::uint128 checksum = 0;
+    bool whole = false;
+  };
+  absl::btree_map<uint64_t, OnDisk> on_disk_above_;
 
   uint64_t checkpoint_op_ = 0;
   absl::uint128 checkpoint_checksum_ = 0;

@@ -29,6 +29,12 @@ class JournalRecoveryAccess {
       journal->last_checksum_ = entry.checksum;
     }
     journal->extent_op_ = std::max(extent_op, analysis.prefix_op);
+    // The verified chain beyond a gap (cluster: it goes on past a corrupt op through
+    // its header copy); a valid op there is whole, and rewritten and synced (B1).
+    for (uint64_t op = analysis.prefix_op + 1; op <= extent_op && op <= analysis.chain_end_op; ++op) {
+      const OpAnalysis& entry = analysis.At(op);
+      journal->on_disk_above_[op] = {entry.checksum, entry.verdict == SlotVerdict::kValid};
+    }
     return journal;
   }
 };

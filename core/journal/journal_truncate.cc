@@ -56,6 +56,7 @@ io::Task<absl::Status> Journal::TruncateAfter(uint64_t op, uint64_t commit_water
     FailStop(cleared);
     co_return cleared;
   }
+  on_disk_above_.erase(on_disk_above_.upper_bound(op), on_disk_above_.end());
   for (uint64_t dropped = op + 1; dropped <= end; ++dropped) {
     slots_[layout_.SlotOf(dropped)].known = false;
   }

@@ -29,9 +29,13 @@ std::unique_ptr<JournalGroupLog> JournalGroupLog::FromRecovery(journal::JournalR
   for (const journal::ChainedOp& op : recovery.verified_chain) {
     if (op.op <= last) log->checksums_[op.op] = op.checksum;
   }
+  // Verified entries above the journal's last op (beyond a gap) are remembered too:
+  // they join the chain if a snapshot installed at one of them (Journal::
+  // InstallCheckpoint), and an append or a truncation replaces them first otherwise
+  // (Header() and ChecksumAt() never look above the last op).
   for (const auto* entries : {&recovery.to_apply, &recovery.unapplied}) {
     for (const journal::RecoveredEntry& entry : *entries) {
-      if (entry.op <= last) log->Remember(entry.op, entry.checksum, ByteSpan(entry.frame).first(wire::kHeaderSize));
+      log->Remember(entry.op, entry.checksum, ByteSpan(entry.frame).first(wire::kHeaderSize));
     }
   }
   log->faulty_head_op_ = std::max(recovery.head_op, last);

@@ -230,6 +230,53 @@ TEST(JournalTest, B7_B15_InstallCheckpointKeepsTheEntriesAboveItThatDoNotLink) {
   }
 }
 
+// A corrupt op (3) breaks the chain recovery builds; the verified ops beyond it (4..6)
+// stay on disk for VSR. A snapshot installed at op 4 (state sync for the corrupt op,
+// B15) covers the gap: the chain continues through ops 5 and 6, as a restart anchored
+// there would find — they may be the only copies of ops a view made canonical
+// (journal_cluster_main seed 7482 stalled when they were dropped from the chain).
+TEST(JournalTest, B7_B15_InstallCheckpointBeyondACorruptOpContinuesThroughTheVerifiedEntriesAbove) {
+  JournalFixture fixture(testing::TestOptions(16), /*single_node=*/false);
+  ASSERT_TRUE(fixture.FormatAndRecover().ok());
+  ASSERT_TRUE(fixture.AppendDurably(6).ok());
+  fixture.CrashMachine(base::Ratio::Never());
+  fixture.WriteDurably(fixture.PrepareOffset(3) + 64, Bytes(16, 0xAB));
+  absl::StatusOr<JournalRecovery> recovered = fixture.Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->last_op, 2u) << AllDecisions(*recovered);
+  ASSERT_EQ(OpsOf(recovered->unapplied), Range(4, 6)) << AllDecisions(*recovered);
+  ASSERT_TRUE(fixture.Run(fixture.journal_->InstallCheckpoint(4, fixture.acked_.at(4))).ok());
+  EXPECT_EQ(fixture.journal_->last_op(), 6u);
+  EXPECT_EQ(fixture.journal_->durable_op(), 6u);
+  EXPECT_EQ(fixture.journal_->last_checksum(), fixture.acked_.at(6));
+  // Op 7 appends onto op 6.
+  ASSERT_TRUE(fixture.Append().ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  fixture.checkpoint_op_ = fixture.commit_watermark_ = 4;
+  fixture.checkpoint_checksum_ = fixture.acked_.at(4);
+  fixture.CrashMachine(base::Ratio::Never());
+  absl::StatusOr<JournalRecovery> recovery = fixture.Recover();
+  ASSERT_TRUE(recovery.ok()) << recovery.status();
+  EXPECT_EQ(recovery->last_op, 7u) << AllDecisions(*recovery);
+  EXPECT_TRUE(recovery->faulty.empty()) << AllDecisions(*recovery);
+}
+
+// The same, with the snapshot at the corrupt op itself: the ops above it link to it.
+TEST(JournalTest, B7_B15_InstallCheckpointAtACorruptOpContinuesThroughTheVerifiedEntriesAbove) {
+  JournalFixture fixture(testing::TestOptions(16), /*single_node=*/false);
+  ASSERT_TRUE(fixture.FormatAndRecover().ok());
+  ASSERT_TRUE(fixture.AppendDurably(6).ok());
+  fixture.CrashMachine(base::Ratio::Never());
+  fixture.WriteDurably(fixture.PrepareOffset(3) + 64, Bytes(16, 0xAB));
+  absl::StatusOr<JournalRecovery> recovered = fixture.Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->last_op, 2u) << AllDecisions(*recovered);
+  ASSERT_TRUE(fixture.Run(fixture.journal_->InstallCheckpoint(3, fixture.acked_.at(3))).ok());
+  EXPECT_EQ(fixture.journal_->last_op(), 6u);
+  EXPECT_EQ(fixture.journal_->durable_op(), 6u);
+  EXPECT_EQ(fixture.journal_->last_checksum(), fixture.acked_.at(6));
+}
+
 TEST(JournalTest, B8_RingAboutToWrapPastTheCheckpointIsAClearErrorAndResumesAfterSetCheckpoint) {
   JournalFixture fixture(testing::TestOptions(/*slot_count=*/8));
   ASSERT_TRUE(fixture.FormatAndRecover().ok());

@@ -148,5 +148,19 @@ TEST(JournalClusterRandomTest, SeedsThatStalledWithARecoveringReplicaAndUnnackab
   }
 }
 
+// 7482 (3 replicas, ring 32; found with --seeds 6001..9000 once the fix of 3334
+// changed its schedule) never converged: replica 0, the primary of view 12, whose
+// canonical head was op 387, recovered ops 377..387 whole beyond its corrupt op 376,
+// then state-synced to a snapshot of op 378 for the corrupt op; the WAL restarted its
+// chain at 378 and left 379..387 out of it, though they linked to the snapshot — and
+// no other replica held 384..387. Journal::InstallCheckpoint now continues the chain
+// through the verified entries recovery found above the snapshot, as a restart would.
+TEST(JournalClusterRandomTest, SeedWithASnapshotInstalledBeyondACorruptOpConverges_B7_B15) {
+  const JournalClusterRunResult result = RunJournalClusterSeed(7482);
+  EXPECT_TRUE(result.failure.empty()) << result.failure;
+  EXPECT_GT(result.state_syncs, 0u);
+  EXPECT_GT(result.corruptions, 0u);
+}
+
 }  // namespace
 }  // namespace sluice::sim
