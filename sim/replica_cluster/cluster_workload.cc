@@ -14,6 +14,7 @@
 #include "core/wire/batch.h"
 #include "core/wire/batch_encoder.h"
 #include "sim/network_fault_profile.h"
+#include "sim/replica_cluster/cluster_consumers.h"
 #include "sim/replica_cluster/replica_cluster.h"
 
 namespace sluice::sim {
@@ -45,9 +46,11 @@ class Workload {
     cluster.crash_sector_lands = {prng_.UniformBelow(3), 2};  // never, half or always
     cluster.checkpoint_interval_ops = 16 + prng_.UniformBelow(48);
     cluster.slot_count = 256;
+    cluster.check_promises = options.check_promises;
     profile_ = DescribeNetworkProfile(cluster.network);
     cluster_ = std::make_unique<ReplicaCluster>(cluster);
     faults_ = std::make_unique<ClusterFaults>(seed, *cluster_, cluster.crash_sector_lands, options.trace);
+    consumers_ = std::make_unique<ClusterConsumers>(*cluster_, prng_, options.trace);
   }
 
   ClusterWorkloadResult Run() {
@@ -55,9 +58,13 @@ class Workload {
     Trace(absl::StrCat("network ", profile_));
     Trace(absl::StrCat("faults: ", result_.fault_mix));
     cluster_->Start();
-    for (uint64_t step = 0; step < options_.operations && cluster_->violation().empty(); ++step) Step();
+    for (uint64_t step = 0; step < options_.operations && cluster_->violation().empty() && result_.violations.empty();
+         ++step) {
+      Step();
+    }
     Liveness();
     result_.faults = faults_->counts();
+    result_.consumers = consumers_->counts();
     if (!cluster_->violation().empty()) result_.violations.push_back(cluster_->violation());
     result_.digest = absl::StrFormat("%016x%016x", absl::Uint128High64(cluster_->digest()),
                                      absl::Uint128Low64(cluster_->digest()));
@@ -77,18 +84,32 @@ class Workload {
   void Step() {
     faults_->BeforeStep(/*inject=*/true);
     const uint64_t roll = prng_.UniformBelow(100);
-    if (roll < 8) {
+    if (roll < 7) {
       CreateTopic();
-    } else if (roll < 11) {
+    } else if (roll < 10) {
       DeleteTopic();
-    } else if (roll < 17) {
+    } else if (roll < 16) {
       CrashOne();
-    } else if (roll < 24) {
+    } else if (roll < 22) {
       RestartOne();
+    } else if (roll < 28) {
+      consumers_->GroupStep(LiveTopics());
+    } else if (roll < 38) {
+      consumers_->ConsumeStep(LiveTopics());
     } else {
       for (uint64_t i = 1 + prng_.UniformBelow(4); i > 0; --i) Send();
     }
     faults_->RunTicks(1 + prng_.UniformBelow(12));
+    // Rule B3 on every live replica, all along (offset_checker.h).
+    consumers_->CheckOffsets(LiveTopics(), result_.violations);
+  }
+
+  std::vector<LiveTopic> LiveTopics() const {
+    std::vector<LiveTopic> live;
+    for (const TopicModel& topic : topics_) {
+      if (!topic.deleting) live.push_back({.stream = topic.stream, .topic = topic.topic, .partitions = topic.groups});
+    }
+    return live;
   }
 
   void CreateTopic() {
@@ -140,6 +161,7 @@ class Workload {
     // From now on the topic may be gone: its messages are no longer owed.
     topic.deleting = true;
     for (const GroupKey& group : topic.groups) deleted_groups_.insert(group);
+    consumers_->Forget(topic.groups);
     Trace(absl::StrCat("delete topic ", topic.stream, "/", topic.topic));
   }
 
@@ -208,6 +230,8 @@ class Workload {
     }
     result_.view = cluster_->replica(0)->consensus().view();
     CheckMessages();
+    consumers_->CheckOffsets(LiveTopics(), result_.violations);
+    consumers_->CheckGroups(result_.violations);
   }
 
   // After convergence: every replica serves the same messages per group; no id twice;
@@ -288,6 +312,7 @@ class Workload {
   std::string profile_;
   std::unique_ptr<ReplicaCluster> cluster_;
   std::unique_ptr<ClusterFaults> faults_;
+  std::unique_ptr<ClusterConsumers> consumers_;
   ClusterWorkloadResult result_;
   uint32_t names_ = 0;
   uint64_t next_id_ = 0;

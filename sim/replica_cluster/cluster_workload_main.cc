@@ -1,5 +1,6 @@
 // Runs the cluster workload (cluster_workload.h) over a seed range and prints one
-// line per seed: seed, digest, verdict. `--seeds A..B [--replicas N] [--trace]`.
+// line per seed: seed, digest, verdict.
+// `--seeds A..B [--replicas N] [--trace] [--check-promises]`.
 #include <cstdio>
 #include <string>
 
@@ -15,6 +16,11 @@ int main(int argc, char** argv) {
     if (flag == "--trace") {
       // Unbuffered: the lines before an assertion's abort are the ones that matter.
       options.trace = [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); };
+      --i;
+      continue;
+    }
+    if (flag == "--check-promises") {  // ReplicaClusterOptions::check_promises
+      options.check_promises = true;
       --i;
       continue;
     }
@@ -37,12 +43,13 @@ int main(int argc, char** argv) {
       }
       options.replicas = static_cast<uint8_t>(replicas);
     } else {
-      std::fprintf(stderr, "usage: %s --seeds A..B [--replicas 3|5] [--trace]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s --seeds A..B [--replicas 3|5] [--trace] [--check-promises]\n", argv[0]);
       return 2;
     }
   }
   int failed = 0;
   sluice::sim::ClusterFaultCounts total;
+  unsigned long long offset_stores = 0, joins = 0;
   for (uint64_t seed = first; seed <= last; ++seed) {
     const sluice::sim::ClusterWorkloadResult result = sluice::sim::RunClusterWorkload(seed, options);
     const bool ok = result.violations.empty() && result.liveness_failures.empty();
@@ -65,17 +72,21 @@ int main(int argc, char** argv) {
     total.boot_crashes += faults.boot_crashes;
     total.state_syncs += faults.state_syncs;
     total.sync_crashes += faults.sync_crashes;
+    offset_stores += result.consumers.stores_acknowledged;
+    joins += result.consumers.joins;
   }
   std::printf(
       "%d failed; faults: %llu sync failures, %llu fail-stops, %llu fail-stop restarts, %llu torn crashes, "
       "%llu WAL / %llu segment / %llu state-record corruptions, %llu faulty entries found by recoveries, %llu wipes, %llu voters restored, "
-      "%llu boot crashes, %llu state syncs, %llu state-sync crashes\n",
+      "%llu boot crashes, %llu state syncs, %llu state-sync crashes; consumers: %llu offset stores acknowledged, "
+      "%llu group joins\n",
       failed, static_cast<unsigned long long>(total.sync_failures), static_cast<unsigned long long>(total.fail_stops),
       static_cast<unsigned long long>(total.fail_stop_restarts), static_cast<unsigned long long>(total.torn_crashes),
       static_cast<unsigned long long>(total.wal_corruptions), static_cast<unsigned long long>(total.segment_corruptions),
       static_cast<unsigned long long>(total.state_record_corruptions),
       static_cast<unsigned long long>(total.faulty_ops), static_cast<unsigned long long>(total.wipes),
       static_cast<unsigned long long>(total.voters_restored), static_cast<unsigned long long>(total.boot_crashes),
-      static_cast<unsigned long long>(total.state_syncs), static_cast<unsigned long long>(total.sync_crashes));
+      static_cast<unsigned long long>(total.state_syncs), static_cast<unsigned long long>(total.sync_crashes),
+      offset_stores, joins);
   return failed == 0 ? 0 : 1;
 }

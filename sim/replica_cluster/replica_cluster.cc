@@ -125,14 +125,46 @@ void ReplicaCluster::Boot(uint8_t index) {
               }
               node.process->replica = *std::move(replica);
               ++boots_;
+              if (options_.check_promises) CheckPromisesKept(index);
 
               Mix(0xB007, index, node.process->replica->metadata().last_applied_op);
             });
 }
 
+void ReplicaCluster::RecordDurable(uint8_t index) {
+  Node& node = nodes_[index];
+  replica::ClusterReplica* replica = node.process == nullptr ? nullptr : node.process->replica.get();
+  if (replica == nullptr) return;  // died booting: it acknowledged nothing new since the last record
+  node.durable_at_death.clear();
+  vsr::Replica& consensus = replica->consensus();
+  for (const vsr::GroupId group : consensus.groups()) node.durable_at_death[group] = consensus.log(group).durable_op();
+}
+
+// B4 ("prepares acknowledged before a crash are never lost after it"), and with it
+// B2, B5 and B7 at the replica's own level: recovery may find entries faulty (then
+// they count, repaired from peers and never nacked) but never loses one its previous
+// process had made durable — a replica that forgot an op it acknowledged could nack
+// it in a view change, and a committed op could go. Groups deleted meanwhile are
+// gone; a wiped disk forgets by design (B17: the replica is not a voter until synced).
+void ReplicaCluster::CheckPromisesKept(uint8_t index) {
+  Node& node = nodes_[index];
+  vsr::Replica& consensus = node.process->replica->consensus();
+  for (const auto& [group, durable] : node.durable_at_death) {
+    if (!consensus.has_group(group)) continue;
+    const vsr::GroupLog& log = consensus.log(group);
+    if (log.faulty_head_op() >= durable) continue;
+    Violation(absl::StrCat("replica ", int{index}, " forgot op ", durable, " of group ", group.namespace_id, "/",
+                           group.incarnation, ", which it had made durable (and may have acknowledged) before it ",
+                           "went down: it recovered ops up to ", log.last_op(), ", faulty up to ", log.faulty_head_op(),
+                           " (rules B4, B7: recovery never loses an acknowledged entry)"));
+    return;
+  }
+}
+
 void ReplicaCluster::Crash(uint8_t index, std::optional<base::Ratio> lands) {
   Node& node = nodes_[index];
   SLUICE_ASSERT(node.process != nullptr, "crash of replica ", int{index}, ", which is down");
+  RecordDurable(index);
   ++node.boot;
   node.fail_stop_expected = false;
   Process& process = *node.process;
@@ -150,6 +182,7 @@ void ReplicaCluster::Crash(uint8_t index, std::optional<base::Ratio> lands) {
 void ReplicaCluster::StopProcess(uint8_t index) {
   Node& node = nodes_[index];
   SLUICE_ASSERT(node.process != nullptr, "stop of replica ", int{index}, ", which is down");
+  RecordDurable(index);
   ++node.boot;
   node.fail_stop_expected = false;
   Process& process = *node.process;
@@ -184,6 +217,7 @@ void ReplicaCluster::FormatNewDisk(uint8_t index) {
   Node& node = nodes_[index];
   ++node.boot;
   ++disks_;
+  node.durable_at_death.clear();  // the disk is lost (B17)
   Mix(0x3193, index, node.boot);
   lost_sync_failures_ += node.storage->fault_counts().sync_failures;
   // A new, empty disk; the old one stays alive for the dead processes still using it.
@@ -298,9 +332,14 @@ std::optional<uint8_t> ReplicaCluster::Primary() {
 
 absl::Status ReplicaCluster::SubmitMetadata(wire::Operation operation, Bytes body,
                                             replica::ClusterReplica::MetadataReply on_reply) {
+  return SubmitMetadata({.operation = operation, .body = std::move(body)}, std::move(on_reply));
+}
+
+absl::Status ReplicaCluster::SubmitMetadata(metadata_store::MetadataRequest request,
+                                            replica::ClusterReplica::MetadataReply on_reply) {
   const std::optional<uint8_t> primary = Primary();
   if (!primary.has_value()) return absl::UnavailableError("no primary");
-  return replica(*primary)->SubmitMetadata({.operation = operation, .body = std::move(body)}, std::move(on_reply));
+  return replica(*primary)->SubmitMetadata(std::move(request), std::move(on_reply));
 }
 
 absl::Status ReplicaCluster::SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,

@@ -14,7 +14,11 @@
 //  - applied metadata agrees: the state digest at op N is the same on every replica;
 //  - nothing fail-stops unless the test injected an I/O fault (ExpectFailStop), or a
 //    sync failed on the replica's disk since its process started (rule B1: a failed
-//    fsync is fail-stop, also when it comes during boot).
+//    fsync is fail-stop, also when it comes during boot);
+//  - with `check_promises`, promises kept across a restart (rules B4, B7): after a
+//    boot, every group's log reaches — with its faulty entries — at least the op its
+//    previous process had made durable (and so may have acknowledged), unless the
+//    disk was wiped.
 // Converged() is the liveness condition: every replica up, normal in one view, every
 // group committed to the same op everywhere and every replica settled.
 //
@@ -46,6 +50,9 @@ struct ReplicaClusterOptions {
   uint64_t checkpoint_interval_ops = 0;    // 0: the replica's default
   base::Ratio crash_sector_lands = {1, 2};
   vsr::ReplicaOptions replica;             // cluster, index and count are set here
+  // The promise check below (off by default: partition recovery still drops the
+  // durable entries after a corrupt one's proven range, tests/mutation/README.md).
+  bool check_promises = false;
 };
 
 class ReplicaCluster final {
@@ -99,6 +106,8 @@ class ReplicaCluster final {
   // Submits to the primary (FailedPrecondition / Unavailable when there is none now).
   absl::Status SubmitMetadata(wire::Operation operation, Bytes body,
                               replica::ClusterReplica::MetadataReply on_reply);
+  // A client's request (its client id and request number; a login has request 0).
+  absl::Status SubmitMetadata(metadata_store::MetadataRequest request, replica::ClusterReplica::MetadataReply on_reply);
   absl::Status SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
                                ByteSpan body, replica::ClusterReplica::PartitionReply on_reply);
 
@@ -128,6 +137,8 @@ class ReplicaCluster final {
   // A running hash of every report (commits, applied digests, crashes, boots) in order.
   absl::uint128 digest() const { return digest_; }
   uint64_t boots() const { return boots_; }
+  // Changes whenever the replica's process dies or starts (a process identity).
+  uint64_t process_generation(uint8_t index) const { return nodes_[index].boot; }
   uint64_t wipes() const { return wipes_; }
   // Entries the replicas' recoveries found faulty (corrupt, or an uncertain tail: B7).
   uint64_t recovered_faulty_ops();
@@ -198,10 +209,16 @@ class ReplicaCluster final {
     bool boot_failed = false;  // boot stopped on an expected I/O fault
     bool formatting = false;   // `format --recover` has not completed on this disk
     uint64_t sync_failures_at_start = 0;  // the disk's count when this process started
+    // Per group, the last op its log had made durable when the process died: it may
+    // have acknowledged every op up to it (a prepare_ok follows the sync).
+    std::map<vsr::GroupId, uint64_t> durable_at_death;
   };
 
   replica::ClusterReplicaOptions OptionsFor(uint8_t index) const;
   void Boot(uint8_t index);
+  // Remembers what the dying process had made durable; checks it after the next boot.
+  void RecordDurable(uint8_t index);
+  void CheckPromisesKept(uint8_t index);
   void StartProcess(uint8_t index);
   void FormatNewDisk(uint8_t index);
   void Format(uint8_t index, bool recovering, absl::AnyInvocable<void(absl::Status)> then);

@@ -4,18 +4,21 @@
 // and the swarm storage and process faults of cluster_faults.h (failed fsyncs, torn
 // crashes, corruption, wipes with `format --recover`, crashes during boot and state
 // sync), a liveness phase, then every acknowledged message on every replica, once;
-// hash-chain and applied-state agreement all along — and its determinism: one seed,
-// one digest.
+// hash-chain and applied-state agreement and consumer offsets (rule B3) all along —
+// and its determinism: one seed, one digest.
 //
 // Each campaign runs once per process; the tests below check its verdict and that
 // the faults each rule is proven by were exercised.
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "sim/replica_cluster/cluster_workload.h"
+#include "sim/replica_cluster/offset_checker.h"
 
 namespace sluice::sim {
 namespace {
@@ -27,7 +30,19 @@ struct Campaign {
   uint64_t crashes = 0;
   uint64_t deleted = 0;
   ClusterFaultCounts faults;
+  ConsumerCounts consumers;
 };
+
+void Add(ConsumerCounts& total, const ConsumerCounts& run) {
+  total.groups_created += run.groups_created;
+  total.logins += run.logins;
+  total.joins += run.joins;
+  total.leaves += run.leaves;
+  total.polls += run.polls;
+  total.polled_messages += run.polled_messages;
+  total.stores_acknowledged += run.stores_acknowledged;
+  total.offset_checks += run.offset_checks;
+}
 
 void Add(ClusterFaultCounts& total, const ClusterFaultCounts& run) {
   total.sync_failures += run.sync_failures;
@@ -61,6 +76,7 @@ Campaign Run(uint8_t replicas, uint64_t first, uint64_t count) {
     campaign.crashes += result.crashes;
     campaign.deleted += result.topics_deleted;
     Add(campaign.faults, result.faults);
+    Add(campaign.consumers, result.consumers);
   }
   const ClusterFaultCounts& f = campaign.faults;
   std::printf(
@@ -76,6 +92,13 @@ Campaign Run(uint8_t replicas, uint64_t first, uint64_t count) {
       static_cast<unsigned long long>(f.faulty_ops), static_cast<unsigned long long>(f.wipes), static_cast<unsigned long long>(f.voters_restored),
       static_cast<unsigned long long>(f.boot_crashes), static_cast<unsigned long long>(f.state_syncs),
       static_cast<unsigned long long>(f.sync_crashes));
+  const ConsumerCounts& c = campaign.consumers;
+  std::printf("  consumers: %llu groups created, %llu logins, %llu joins, %llu leaves, %llu polls (%llu messages), "
+              "%llu offset stores acknowledged, %llu offset checks\n",
+              static_cast<unsigned long long>(c.groups_created), static_cast<unsigned long long>(c.logins),
+              static_cast<unsigned long long>(c.joins), static_cast<unsigned long long>(c.leaves),
+              static_cast<unsigned long long>(c.polls), static_cast<unsigned long long>(c.polled_messages),
+              static_cast<unsigned long long>(c.stores_acknowledged), static_cast<unsigned long long>(c.offset_checks));
   return campaign;
 }
 
@@ -164,6 +187,98 @@ TEST(ClusterWorkloadTest, CrashesDuringBootAndStateSyncConverge_B4_B15) {
   EXPECT_GE(ThreeReplicas().faults.boot_crashes, 10u);
   EXPECT_GT(state_syncs, 0u);
   EXPECT_GT(sync_crashes, 0u);
+}
+
+// B3: consumers store offsets through crashes, corruption, wipes and state syncs,
+// and every live replica's committed offsets match the acknowledged stores all
+// along; consumer groups are created, joined and left (their members and
+// assignments are in the applied-state digest every replica must agree on).
+TEST(ClusterWorkloadTest, ConsumerOffsetsChangeOnlyByStoresOnEveryReplica_B3) {
+  for (const Campaign* campaign : {&ThreeReplicas(), &FiveReplicas()}) {
+    ASSERT_EQ(campaign->failure, "");
+    const ConsumerCounts& c = campaign->consumers;
+    EXPECT_GT(c.stores_acknowledged, campaign->seeds);
+    EXPECT_GT(c.polled_messages, c.stores_acknowledged);
+    EXPECT_GT(c.offset_checks, campaign->seeds * 100);
+    EXPECT_GT(c.groups_created, campaign->seeds);
+    EXPECT_GT(c.joins, campaign->seeds);
+    EXPECT_GT(c.leaves, 0u);
+  }
+}
+
+// The offset checker itself (offset_checker.h) must be able to fail: each case is
+// one way a replica could break rule B3.
+class OffsetCheckerTest : public ::testing::Test {
+ protected:
+  static constexpr OffsetChecker::GroupKey kGroup{0x8000'0000'0000'0000, 3};
+  static constexpr partition::ConsumerKey kConsumer{partition::ConsumerKind::kConsumer, 1};
+
+  std::vector<std::string> Check(uint8_t replica, uint64_t boot, uint64_t applied_op,
+                                 std::map<partition::ConsumerKey, uint64_t> offsets) {
+    std::vector<std::string> violations;
+    checker_.Check(replica, boot, kGroup, applied_op, offsets, violations);
+    return violations;
+  }
+
+  OffsetChecker checker_;
+};
+
+TEST_F(OffsetCheckerTest, AcknowledgedStoresSeenInOrderPass_B3) {
+  checker_.Submitted(kGroup, kConsumer, 4);
+  EXPECT_TRUE(Check(0, 1, 5, {}).empty());  // not committed yet
+  checker_.Acknowledged(kGroup, kConsumer, 4, 7);
+  checker_.Submitted(kGroup, kConsumer, 9);  // unacknowledged: may or may not be there
+  EXPECT_TRUE(Check(0, 1, 6, {}).empty());
+  EXPECT_TRUE(Check(0, 1, 7, {{kConsumer, 4}}).empty());
+  EXPECT_TRUE(Check(1, 1, 7, {{kConsumer, 4}}).empty());
+  EXPECT_TRUE(Check(0, 1, 12, {{kConsumer, 9}}).empty());
+  EXPECT_EQ(checker_.checks(), 5u);
+}
+
+// (Each replica at its own op: replicas at one op must agree, another check.)
+TEST_F(OffsetCheckerTest, AnOffsetNoClientStoredIsAViolation_B3) {
+  checker_.Submitted(kGroup, kConsumer, 4);
+  const std::vector<std::string> invented = Check(0, 1, 9, {{kConsumer, 5}});
+  ASSERT_EQ(invented.size(), 1u);
+  EXPECT_NE(invented[0].find("no client stored"), std::string::npos) << invented[0];
+  const partition::ConsumerKey other{partition::ConsumerKind::kGroup, 1};
+  EXPECT_EQ(Check(1, 1, 10, {{other, 4}}).size(), 1u);  // another consumer's value
+}
+
+TEST_F(OffsetCheckerTest, AnAcknowledgedStoreLostOrRolledBackIsAViolation_B3) {
+  checker_.Submitted(kGroup, kConsumer, 4);
+  checker_.Acknowledged(kGroup, kConsumer, 4, 7);
+  checker_.Submitted(kGroup, kConsumer, 6);
+  checker_.Acknowledged(kGroup, kConsumer, 6, 8);
+  const std::vector<std::string> lost = Check(0, 1, 8, {});
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_NE(lost[0].find("lost or rolled back"), std::string::npos) << lost[0];
+  EXPECT_EQ(Check(1, 1, 9, {{kConsumer, 4}}).size(), 1u);   // rolled back
+  EXPECT_EQ(Check(2, 1, 7, {{kConsumer, 6}}).size(), 1u);   // ahead of its applied op
+}
+
+TEST_F(OffsetCheckerTest, AnOffsetGoingBackInOneProcessIsAViolation_B3) {
+  checker_.Submitted(kGroup, kConsumer, 4);
+  checker_.Submitted(kGroup, kConsumer, 6);
+  EXPECT_TRUE(Check(0, 1, 9, {{kConsumer, 6}}).empty());
+  EXPECT_EQ(Check(0, 1, 10, {{kConsumer, 4}}).size(), 1u);
+  // A new process of the replica may lag (it applied less so far): not this check's.
+  EXPECT_TRUE(Check(0, 2, 11, {{kConsumer, 4}}).empty());
+}
+
+TEST_F(OffsetCheckerTest, ReplicasAtTheSameOpWithOtherOffsetsIsAViolation_B3) {
+  checker_.Submitted(kGroup, kConsumer, 4);
+  checker_.Submitted(kGroup, kConsumer, 6);
+  EXPECT_TRUE(Check(0, 1, 9, {{kConsumer, 6}}).empty());
+  EXPECT_EQ(Check(1, 1, 9, {{kConsumer, 4}}).size(), 1u);
+}
+
+TEST_F(OffsetCheckerTest, AGroupWhoseTopicIsBeingDeletedIsNotChecked) {
+  checker_.Submitted(kGroup, kConsumer, 4);
+  checker_.Acknowledged(kGroup, kConsumer, 4, 7);
+  checker_.Forget(kGroup);
+  EXPECT_TRUE(Check(0, 1, 9, {}).empty());
+  EXPECT_EQ(checker_.checks(), 0u);
 }
 
 TEST(ClusterWorkloadTest, OneSeedOneDigest) {
