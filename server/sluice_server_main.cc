@@ -34,6 +34,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/memory_budget.h"
 #include "core/config/config.h"
 #include "core/config/effective_config.h"
 #include "core/io/task.h"
@@ -201,8 +202,27 @@ int Format(const config::Config& config, bool recover) {
   return kExitOk;
 }
 
-ClientListenerOptions ClientListenerOptionsFromConfig(const config::Config& config) {
+// The replica's memory budget split into its pools (core/base/memory_budget.h):
+// frames toward the other replicas (of up to `replica_frame_bytes_max`) and replies
+// toward clients. A budget too small to hold two largest frames per peer is a
+// configuration error.
+absl::StatusOr<base::MemoryBudget> MemoryBudgetFromConfig(const config::Config& config,
+                                                         uint64_t replica_frame_bytes_max) {
+  const uint64_t frame_bytes_max =
+      std::max<uint64_t>(replica_frame_bytes_max, config.tcp.client_frame_size_max_bytes);
+  absl::StatusOr<base::MemoryBudget> budget = base::MemoryBudget::Split(
+      config.limits.memory_budget_bytes, frame_bytes_max, config.cluster.replica_count - 1);
+  if (!budget.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limits.memory_budget_bytes: ", budget.status().message()));
+  }
+  return budget;
+}
+
+ClientListenerOptions ClientListenerOptionsFromConfig(const config::Config& config,
+                                                      const base::MemoryBudget& budget) {
   ClientListenerOptions options;
+  options.output_bytes_max = budget.client_output_bytes;
   options.address = {.host = config.tcp.address.host, .port = config.tcp.address.port};
   options.frame_size_max_bytes = config.tcp.client_frame_size_max_bytes;
   options.batch_size_bytes_max = config.limits.prepare_size_max_bytes;
@@ -280,6 +300,16 @@ int StartCluster(const config::Config& config) {
   network_options.frame_size_max_bytes =
       std::max<size_t>(io::kFrameSizeMaxBytesDefault, config.limits.prepare_size_max_bytes + 64 * 1024);
   network_options.send_queue_bytes_max = 8 * network_options.frame_size_max_bytes;
+  const absl::StatusOr<base::MemoryBudget> budget =
+      MemoryBudgetFromConfig(config, network_options.frame_size_max_bytes);
+  if (!budget.ok()) {
+    std::fprintf(stderr, "start refused: %s\n", budget.status().ToString().c_str());
+    return kExitRefused;
+  }
+  // Every frame queued toward the other replicas (prepares, repair answers, state
+  // sync chunks) is charged here; declared before the network, which outlives it not.
+  base::MemoryPool replica_send_pool(budget->replica_send_bytes);
+  network_options.replica_send_pool = &replica_send_pool;
   network_options.log = [](absl::string_view line) {
     std::fprintf(stderr, "replica port: %.*s\n", static_cast<int>(line.size()), line.data());
   };
@@ -310,7 +340,7 @@ int StartCluster(const config::Config& config) {
     return kExitRefused;
   }
   ClusterServed served(**replica, config.cluster.replica_count, *std::move(root_body));
-  ClientListenerOptions listener_options = ClientListenerOptionsFromConfig(config);
+  ClientListenerOptions listener_options = ClientListenerOptionsFromConfig(config, *budget);
   listener_options.identity.start_time_us = (*loop)->RealtimeNs() / 1000;
   listener_options.identity.node_name = absl::StrCat("sluice-node-", self);
   for (const config::HostPort& address : config.cluster.clients) {
@@ -391,7 +421,12 @@ int Start(const config::Config& config) {
                  written.ToString().c_str());
     return kExitRefused;
   }
-  ClientListenerOptions listener_options = ClientListenerOptionsFromConfig(config);
+  const absl::StatusOr<base::MemoryBudget> budget = MemoryBudgetFromConfig(config, 0);
+  if (!budget.ok()) {
+    std::fprintf(stderr, "start refused: %s\n", budget.status().ToString().c_str());
+    return kExitRefused;
+  }
+  ClientListenerOptions listener_options = ClientListenerOptionsFromConfig(config, *budget);
   listener_options.identity.start_time_us = (*loop)->RealtimeNs() / 1000;
   // Logins' Argon2id runs on this hasher's worker thread, not on the loop.
   ThreadedSecretHasher hasher(**loop);
