@@ -414,6 +414,10 @@ void ClientListener::Serve(ClientConnection& connection) {
   if (connection.bound_session != 0 && request->header.session == connection.bound_session) {
     connection.last_request = std::max(connection.last_request, request->header.request);
   }
+  // Any request of a registered client — pings and polls, which a backup answers
+  // itself, included — keeps its session and its group memberships alive (the
+  // primary's expiry, ClusterReplica::NoteClientActivity).
+  if (connection.bound_session != 0) replica_.NoteClientActivity(connection.bound_client);
   Dispatch(connection, *std::move(request));
 }
 

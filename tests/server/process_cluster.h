@@ -41,7 +41,8 @@ inline std::string FreshTestRoot(const std::string& name) {
 
 class ServerCluster {
  public:
-  explicit ServerCluster(const std::string& root) : root_(root) {
+  // `extra_toml`: more configuration every replica's file ends with (whole tables).
+  explicit ServerCluster(const std::string& root, const std::string& extra_toml = "") : root_(root) {
     const std::vector<uint16_t> ports = FreePorts(2 * kReplicas);
     for (int i = 0; i < kReplicas; ++i) {
       client_ports_.push_back(ports[i]);
@@ -60,7 +61,7 @@ class ServerCluster {
                                  << "\nreplica_index = " << i << "\nreplicas = [" << absl::StrJoin(replicas, ", ")
                                  << "]\nclients = [" << absl::StrJoin(clients, ", ") << "]\n\n[tcp]\naddress = "
                                  << clients[i] << "\nreplica_address = " << replicas[i] << "\n\n[data]\ndirectory = \""
-                                 << data << "\"\n";
+                                 << data << "\"\n" << extra_toml;
     }
     processes_.resize(kReplicas);
   }
