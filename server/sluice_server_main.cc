@@ -323,9 +323,10 @@ int StartCluster(const config::Config& config) {
   std::printf("booting replica %u of %u from %s\n", self, config.cluster.replica_count,
               config.data.directory.c_str());
   std::fflush(stdout);
+  replica::ClusterReplicaOptions replica_options = ClusterReplicaOptionsFromConfig(config);
+  replica_options.pipeline_bytes_max = budget->pipeline_bytes;
   absl::StatusOr<std::unique_ptr<replica::ClusterReplica>> replica =
-      RunTask(**loop, replica::ClusterReplica::Open(storage, **loop, **network,
-                                                    ClusterReplicaOptionsFromConfig(config), nullptr));
+      RunTask(**loop, replica::ClusterReplica::Open(storage, **loop, **network, std::move(replica_options), nullptr));
   if (!replica.ok()) {
     std::fprintf(stderr, "boot refused: %s\n", replica.status().ToString().c_str());
     return kExitRefused;

@@ -149,7 +149,8 @@ ClusterReplica::ClusterReplica(io::Storage& storage, io::Loop& loop, ClusterRepl
       options_(std::move(options)),
       observer_(observer),
       state_(std::move(state)),
-      activity_(state_.config.clients_max) {}
+      activity_(state_.config.clients_max),
+      pipeline_budget_(options_.pipeline_bytes_max) {}
 
 ClusterReplica::~ClusterReplica() { loop_.CancelTimer(tick_timer_); }
 
@@ -227,10 +228,17 @@ absl::Status ClusterReplica::SubmitMetadata(metadata_store::MetadataRequest requ
                                                    " is not a metadata one"));
   }
   NoteClientActivity(request.client);
+  ASSIGN_OR_RETURN(PipelineBudget::Hold hold,
+                   pipeline_budget_.Reserve(replica_->view(), wire::kHeaderSize + request.body.size()));
   RETURN_IF_ERROR(replica_->SubmitRequest(kMetadataGroup, request.operation, request.body, request.client,
                                           request.request));
   const uint64_t op = replica_->head_op(kMetadataGroup);
-  replies_[op] = {.checksum = *metadata_log_->ChecksumAt(op), .on_reply = std::move(on_reply)};
+  replies_[op] = {.checksum = *metadata_log_->ChecksumAt(op),
+                  .on_reply = [hold = std::move(hold), reply = std::move(on_reply)](
+                                  absl::StatusOr<metadata_store::CommittedResult> result) mutable {
+                    hold.Release();
+                    reply(std::move(result));
+                  }};
   return absl::OkStatus();
 }
 
@@ -266,6 +274,8 @@ absl::Status ClusterReplica::SubmitPartition(uint64_t namespace_id, uint64_t inc
       return absl::OkStatus();
     }
   }
+  ASSIGN_OR_RETURN(PipelineBudget::Hold hold,
+                   pipeline_budget_.Reserve(replica_->view(), wire::kHeaderSize + body.size()));
   timestamp_floor_us_ = std::max(timestamp_floor_us_ + 1, loop_.clock().RealtimeNs() / 1000);
   // The partition stamps the batch (offsets, partition id) against its own log; VSR
   // wraps the stamped body in its prepare.
@@ -275,8 +285,12 @@ absl::Status ClusterReplica::SubmitPartition(uint64_t namespace_id, uint64_t inc
                                           /*request=*/0,
                                           client == 0 ? std::nullopt : std::make_optional(request_checksum)));
   const uint64_t op = replica_->head_op(group);
+  PartitionReply held = [hold = std::move(hold), reply = std::move(on_reply)](absl::StatusOr<uint64_t> op) mutable {
+    hold.Release();
+    reply(std::move(op));
+  };
   partition_replies_[{namespace_id, incarnation}].emplace(
-      op, std::make_pair(*it->second.log->ChecksumAt(op), std::move(on_reply)));
+      op, std::make_pair(*it->second.log->ChecksumAt(op), std::move(held)));
   return absl::OkStatus();
 }
 

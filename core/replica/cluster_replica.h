@@ -57,6 +57,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "core/base/memory_budget.h"
 #include "core/bootstrap/partition_bootstrap.h"
 #include "core/io/loop.h"
 #include "core/io/network.h"
@@ -67,6 +68,7 @@
 #include "core/metadata_store/metadata_recovery.h"
 #include "core/metadata_store/single_node_metadata.h"
 #include "core/partition/partition_log.h"
+#include "core/replica/pipeline_budget.h"
 #include "core/replica/session_activity.h"
 #include "core/vsr/journal_group_log.h"
 #include "core/vsr/partition_group_log.h"
@@ -85,6 +87,10 @@ struct ClusterReplicaOptions {
   // How often a backup reports its clients' activity to the primary (a session
   // timeout must be several of these: a report may be lost).
   uint64_t activity_report_interval_ticks = 100;
+  // The pipeline's share of the replica's memory budget (pipeline_budget.h): bytes of
+  // requests this primary prepared and has not answered yet, all groups together. A
+  // request past it is refused with Unavailable.
+  uint64_t pipeline_bytes_max = base::MemoryPool::kUnbounded;
 };
 
 // What a replica reports besides VSR's own events (tests and the simulator's checkers).
@@ -128,6 +134,8 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   // is refused with Unavailable: the first copy may be among them.
   absl::Status SubmitPartition(uint64_t namespace_id, uint64_t incarnation, wire::Operation operation,
                                ByteSpan body, PartitionReply on_reply, absl::uint128 client = 0);
+  // The pipeline's bytes held now, their high-water mark and the refusals (tests).
+  const base::MemoryPool& pipeline_memory() const { return pipeline_budget_.pool(); }
   // Client writes answered from the de-duplication window, since this process booted.
   uint64_t duplicate_writes() const { return duplicate_writes_; }
   // Where the de-duplication window has a client's write with this request checksum
@@ -265,6 +273,7 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   std::deque<Applying> to_apply_;
   io::Task<void> applier_;
   bool applying_ = false;
+  PipelineBudget pipeline_budget_;  // outlives the replies, which hold its bytes
   std::map<uint64_t, PendingReply> replies_;  // by op (primary)
   std::map<std::pair<uint64_t, uint64_t>, std::multimap<uint64_t, std::pair<absl::uint128, PartitionReply>>>
       partition_replies_;  // (namespace, incarnation) -> op -> (checksum, reply); a retry adds one

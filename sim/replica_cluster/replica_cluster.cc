@@ -54,6 +54,7 @@ replica::ClusterReplicaOptions ReplicaCluster::OptionsFor(uint8_t index) const {
   options.journal = {.cluster = kCluster, .slot_count = options_.slot_count, .message_size_max = 64 * 1024};
   options.checkpoint_interval_ops = options_.checkpoint_interval_ops;
   options.vsr = options_.replica;
+  options.pipeline_bytes_max = options_.pipeline_bytes_max;
   // Small segments and indexes: the simulated disk holds every replica's files.
   options.partitions.index_entries_reserved = 64;
   options.partitions.group_commit_bytes_max = 256 * 1024;

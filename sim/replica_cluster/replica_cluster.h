@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "core/base/memory_budget.h"
 #include "core/journal/journal_layout.h"
 #include "core/replica/cluster_replica.h"
 #include "sim/cluster/process_io.h"
@@ -50,6 +51,7 @@ struct ReplicaClusterOptions {
   uint64_t checkpoint_interval_ops = 0;    // 0: the replica's default
   base::Ratio crash_sector_lands = {1, 2};
   vsr::ReplicaOptions replica;             // cluster, index and count are set here
+  uint64_t pipeline_bytes_max = base::MemoryPool::kUnbounded;  // each replica's (cluster_replica.h)
   // The promise check below (off by default: partition recovery still drops the
   // durable entries after a corrupt one's proven range, tests/mutation/README.md).
   bool check_promises = false;
