@@ -1,6 +1,6 @@
 // Runs the cluster workload (cluster_workload.h) over a seed range and prints one
 // line per seed: seed, digest, verdict.
-// `--seeds A..B [--replicas N] [--trace] [--check-promises]`.
+// `--seeds A..B [--replicas N] [--operations N] [--trace] [--check-promises]`.
 #include <cstdio>
 #include <string>
 
@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--seeds takes A..B\n");
         return 2;
       }
+    } else if (flag == "--operations") {  // `./sluice sim` runs 300
+      if (!absl::SimpleAtoi(value, &options.operations) || options.operations == 0) {
+        std::fprintf(stderr, "--operations takes a positive number\n");
+        return 2;
+      }
     } else if (flag == "--replicas") {
       uint32_t replicas = 0;
       if (!absl::SimpleAtoi(value, &replicas) || (replicas != 3 && replicas != 5)) {
@@ -43,7 +48,7 @@ int main(int argc, char** argv) {
       }
       options.replicas = static_cast<uint8_t>(replicas);
     } else {
-      std::fprintf(stderr, "usage: %s --seeds A..B [--replicas 3|5] [--trace] [--check-promises]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s --seeds A..B [--replicas 3|5] [--operations N] [--trace] [--check-promises]\n", argv[0]);
       return 2;
     }
   }
