@@ -16,6 +16,7 @@
 //      its state record).
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/assert.h"
 #include "core/io/io_error.h"
 #include "core/io/storage_ops.h"
 #include "core/partition/entry_body.h"
@@ -338,8 +339,10 @@ class PartitionRecovery {
             "from. Restore the partition from a backup, or inspect it with `sluice inspect`."));
       }
       for (uint64_t op = scan.bad_op; op <= std::max(scan.bad_op, scan.proven_by); ++op) report_.faulty_ops.push_back(op);
+      ReportPromisesAbove(scan, log_path);
     } else if (scan.verdict == TailVerdict::kUncertainTail && !log_.options_.single_node) {
       report_.faulty_ops.push_back(scan.bad_op);  // resolved by VSR (nack quorum or repair)
+      ReportPromisesAbove(scan, log_path);
     } else if (scan.verdict != TailVerdict::kClean) {
       if (scan.verdict == TailVerdict::kUncertainTail) {
         Warn(absl::StrCat(log_path, ": cutting the uncertain tail from op ", scan.bad_op, " at offset ",
@@ -356,6 +359,20 @@ class PartitionRecovery {
     segment.size = scan.cut_position;
     RestoreLogState(segment);
     co_return absl::OkStatus();
+  }
+
+  // Cluster mode: whole entries after the bad one may have been acknowledged (their
+  // write and its fsync completed before the crash, and prepare_ok went out), so they
+  // are promises this replica must not forget (rule B7, DESIGN.md "a replica must not
+  // forget promises it made"). The log's valid prefix ends before the bad entry, so
+  // they stay faulty up to the highest such op: never nacked, repaired from peers or
+  // discarded only by a nack quorum of the others, like the bad entry itself.
+  void ReportPromisesAbove(const ScanResult& scan, const std::string& log_path) {
+    SLUICE_ASSERT(!log_.options_.single_node, log_path, ": promises above a bad entry are a cluster matter");
+    if (scan.later_last_op <= std::max(scan.bad_op, scan.proven_by)) return;
+    report_.faulty_ops.push_back(scan.later_last_op);
+    Decide(absl::StrCat(log_path, ": whole entries up to op ", scan.later_last_op, " follow the bad op ", scan.bad_op,
+                        "; faulty until repaired (may have been acknowledged; rule B7)"));
   }
 
   void RestoreLogState(PartitionLog::Segment& segment) {

@@ -77,12 +77,14 @@ std::optional<uint64_t> WholeEntryAt(ByteSpan log, uint64_t position, const Scan
   return size;
 }
 
-// The highest `commit` among whole entries found after the bad entry at `from`.
-// Walks entry by entry where headers verify (skipping their bodies) and byte by byte
-// only across damage. (A header lost to a torn write leaves its body unskippable;
-// that body is still only believed if it holds a whole, checksummed entry of this
-// cluster and partition.)
-uint64_t LaterCommitEvidence(ByteSpan log, uint64_t from, const ScanContext& context, uint64_t& found) {
+// The highest `commit` among whole entries found after the bad entry at `from`, and
+// in `last_op` the highest op among them up to the context's log end (entries above
+// it are a decided truncation, never a promise). Walks entry by entry where headers
+// verify (skipping their bodies) and byte by byte only across damage. (A header lost
+// to a torn write leaves its body unskippable; that body is still only believed if it
+// holds a whole, checksummed entry of this cluster and partition.)
+uint64_t LaterCommitEvidence(ByteSpan log, uint64_t from, const ScanContext& context, uint64_t& found,
+                             uint64_t& last_op) {
   uint64_t best = 0;
   uint64_t position = from;
   // The bad entry's own header may be intact (only its body is bad): skip its body.
@@ -100,6 +102,8 @@ uint64_t LaterCommitEvidence(ByteSpan log, uint64_t from, const ScanContext& con
     }
     ++found;
     best = std::max(best, base::LoadLittleEndian<uint64_t>(log, position + wire::header_offset::kCommit));
+    const uint64_t op = base::LoadLittleEndian<uint64_t>(log, position + wire::header_offset::kOp);
+    if (op <= context.log_end_op) last_op = std::max(last_op, op);
     position += *size;
   }
   return best;
@@ -126,7 +130,7 @@ ScanResult ScanSegment(ByteSpan log, const ScanContext& context) {
     if (problem.has_value()) {
       result.bad_op = expected_op;
       result.bad_reason = *std::move(problem);
-      const uint64_t later_commit = LaterCommitEvidence(log, position, context, result.later_valid_entries);
+      const uint64_t later_commit = LaterCommitEvidence(log, position, context, result.later_valid_entries, result.later_last_op);
       const uint64_t evidence = std::max(context.durable_watermark, later_commit);
       result.verdict = expected_op <= evidence ? TailVerdict::kCorrupt : TailVerdict::kUncertainTail;
       result.proven_by = evidence;

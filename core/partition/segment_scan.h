@@ -73,6 +73,7 @@ struct ScanResult {
   std::string bad_reason;        // why that entry was rejected
   uint64_t proven_by = 0;        // the watermark or later commit proving it durable
   uint64_t later_valid_entries = 0;
+  uint64_t later_last_op = 0;    // highest op of a whole entry after the bad one (0: none)
   uint64_t next_offset = 0;      // offset after the last message of the valid prefix
   std::string Describe(absl::string_view file) const;  // one line for logs
 };

@@ -2,6 +2,8 @@
 // case, each named for its rule and fault, on SimStorage.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -371,6 +373,50 @@ TEST(PartitionRecoveryTest, B7_CorruptEntryInAClusterIsReportedFaultyNotCut) {
   ASSERT_FALSE(report.faulty_ops.empty());
   EXPECT_EQ(report.faulty_ops.front(), 2u);
   EXPECT_EQ(fixture.disk_.ReadFile(fixture.SegmentPath(1))->size(), size);
+}
+
+// The whole entries above a corrupt one's proven range may have been acknowledged
+// (prepare_ok follows their fsync): they are promises, so they stay faulty up to the
+// highest of them, never forgotten (rule B7; DESIGN.md "Replication model").
+TEST(PartitionRecoveryTest, B7_IntactEntriesAboveACorruptOneInAClusterStayFaultyPromises) {
+  PartitionOptions options = testing::TestOptions();
+  options.single_node = false;
+  options.segment_size_bytes = 1 << 20;  // all entries in one segment
+  PartitionFixture fixture(options);
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(3, 1).ok());
+  fixture.log_->Commit(3);
+  ASSERT_TRUE(fixture.AppendBatchesDurably(3, 1).ok());  // ops 4-6 carry commit 3
+  const std::vector<IndexEntry> index = DecodeIndex(*fixture.disk_.ReadFile(fixture.IndexPath(1)));
+  ASSERT_EQ(index.size(), 6u);
+  ASSERT_TRUE(fixture.storage_.InjectBitFlip(fixture.SegmentPath(1), index[1].position + 280, 5).ok());  // op 2
+  RecoveryReport report;
+  ASSERT_TRUE(fixture.Reopen(&report).ok());
+  EXPECT_EQ(fixture.log_->last_op(), 1u);
+  ASSERT_FALSE(report.faulty_ops.empty());
+  EXPECT_EQ(report.faulty_ops.front(), 2u);
+  EXPECT_EQ(*std::max_element(report.faulty_ops.begin(), report.faulty_ops.end()), 6u) << AllDecisions(report);
+}
+
+// The same for a torn entry of an unsynced batch followed by intact ones: in a
+// cluster the whole uncertain tail stays faulty for VSR (rule B7), not just its first op.
+TEST(PartitionRecoveryTest, B7_IntactEntriesAfterAnUncertainEntryInAClusterStayFaulty) {
+  PartitionOptions options = testing::TestOptions();
+  options.single_node = false;
+  options.segment_size_bytes = 1 << 20;
+  PartitionFixture fixture(options);
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(3, 1).ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(5, 1).ok());  // ops 4-8
+  const std::vector<IndexEntry> index = DecodeIndex(*fixture.disk_.ReadFile(fixture.IndexPath(1)));
+  ASSERT_EQ(index.size(), 8u);
+  ASSERT_TRUE(fixture.storage_.InjectBitFlip(fixture.SegmentPath(1), index[4].position + 300, 1).ok());  // op 5
+  RecoveryReport report;
+  ASSERT_TRUE(fixture.Reopen(&report).ok());
+  EXPECT_EQ(fixture.log_->last_op(), 4u);
+  EXPECT_TRUE(report.warnings.empty()) << AllDecisions(report);  // nothing cut in a cluster
+  ASSERT_FALSE(report.faulty_ops.empty());
+  EXPECT_EQ(*std::max_element(report.faulty_ops.begin(), report.faulty_ops.end()), 8u) << AllDecisions(report);
 }
 
 TEST(PartitionRecoveryTest, B7_CorruptSealedSegmentRefusesToStart) {
