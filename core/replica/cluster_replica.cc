@@ -472,6 +472,7 @@ io::Task<void> ClusterReplica::RunApplier() {
 
 io::Task<absl::Status> ClusterReplica::ApplyOne(const Applying& next) {
   uint32_t created_view = UINT32_MAX;
+  if (next.state_sync && next.op <= state_.last_applied_op) co_return absl::OkStatus();  // jumped there already
   if (next.state_sync) {
     // The installed snapshot is the state at its op (B15).
     const std::optional<vsr::SnapshotId> served = metadata_log_->ServedSnapshot();
@@ -505,6 +506,12 @@ io::Task<absl::Status> ClusterReplica::ApplyOne(const Applying& next) {
           });
       if (!absl::IsUnavailable(read.status()) || replica_->failed()) break;
       co_await NextTick();
+    }
+    // A snapshot installed above it may have cleared its slot (the ring's slots there
+    // stand for later ops now, Journal::InstallCheckpoint): the snapshot covers it, so
+    // the state jumps to it now; the install's own state-sync entry then finds it done.
+    if (!read.ok() && next.op <= metadata_log_->base_op()) {
+      co_return co_await ApplyOne({.op = metadata_log_->base_op(), .state_sync = true});
     }
     CO_ASSIGN_OR_RETURN(const Bytes frame, std::move(read), "reading committed metadata op ", next.op);
     CO_ASSIGN_OR_RETURN(const wire::ValidatedPrepare prepare, wire::DecodePrepare(frame, options_.identity.cluster_id));
