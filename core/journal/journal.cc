@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/assert.h"
 #include "core/base/status_macros.h"
 #include "core/io/storage_ops.h"
 #include "core/journal/entry_copy.h"
@@ -55,7 +56,7 @@ absl::Status Journal::CheckAppendable(ByteSpan frame, uint64_t op, absl::uint128
 Journal::Group& Journal::OpenGroup() {
   if (!groups_.empty()) {
     Group& last = *groups_.back();
-    if (!last.in_flight && !last.failed) return last;
+    if (!last.in_flight && !last.failed && !last.adopted) return last;
   }
   auto group = std::make_unique<Group>();
   group->first_op = last_op_ + 1;
@@ -79,12 +80,33 @@ absl::Status Journal::Append(ByteSpan frame, DurableCallback on_durable) {
   group.acks.push_back(std::move(on_durable));
   group.last_op = op;
   slots_[layout_.SlotOf(op)] = SlotEntry{op, prepare.checksum(), true};
-  on_disk_above_.erase(on_disk_above_.lower_bound(op), on_disk_above_.end());
   last_op_ = op;
   last_checksum_ = prepare.checksum();
   extent_op_ = std::max(extent_op_, op);
+  AdoptEntriesAbove(group);
+  on_disk_above_.erase(on_disk_above_.lower_bound(op), on_disk_above_.end());
   Kick();
   return absl::OkStatus();
+}
+
+// A repair appends the faulty op recovery found beyond the chain's end with the
+// checksum recovery saw for it (its header copy, or the parent of the whole entry
+// above it): the chain then carries on through the whole entries above it, as a
+// restart would find it. They are this replica's promises (it may have acknowledged
+// them, rule B7) and may be the only copies of committed ops; recovery rewrote and
+// synced them (B1), so they are durable once the group's write of the repaired op is.
+void Journal::AdoptEntriesAbove(Group& group) {
+  const auto found = on_disk_above_.find(last_op_);
+  if (found == on_disk_above_.end() || found->second.checksum != last_checksum_) return;
+  for (auto next = std::next(found);
+       next != on_disk_above_.end() && next->first == last_op_ + 1 && next->second.whole; ++next) {
+    last_op_ = next->first;
+    last_checksum_ = next->second.checksum;
+    slots_[layout_.SlotOf(last_op_)] = SlotEntry{last_op_, last_checksum_, true};
+    group.last_op = last_op_;
+    group.adopted = true;
+  }
+  SLUICE_ASSERT(last_op_ <= extent_op_, "adopted op ", last_op_, " above the extent op ", extent_op_);
 }
 
 std::optional<absl::uint128> Journal::ChecksumOf(uint64_t op) const {

@@ -17,6 +17,13 @@
 //       redundant header into the headers zone, then syncs the file once.
 //       `on_durable` runs after the sync covering the entry completed with OK: only
 //       then is the entry acknowledged (prepare_ok, or a single node's reply).
+//       Cluster repair of a faulty op (rule B7): if recovery found op beyond a gap
+//       in the chain with this very checksum, the chain carries on through the whole
+//       entries recovery found linking above it (they are promises: maybe
+//       acknowledged, maybe the only copies of committed ops): last_op() moves to the
+//       last of them at once, durable_op() with the sync of op's group (they were
+//       synced at recovery, B1). Such a group takes no more entries, and a failed
+//       write of it is fail-stop (failing it would forget them).
 //   ReadEntry(op)  the prepare of a durable op, checksums verified. NotFound if the
 //       op is not in the ring (beyond last_op, or its slot now holds another op);
 //       Unavailable if appended but not yet durable; DataLoss if its bytes are bad.
@@ -121,6 +128,7 @@ class Journal {
   Journal(io::Storage& storage, const JournalOptions& options, io::FileHandle file);
   absl::Status CheckAppendable(ByteSpan frame, uint64_t op, absl::uint128 parent) const;
   Group& OpenGroup();
+  void AdoptEntriesAbove(Group& group);
   void Kick();
   io::Task<void> RunGroups();
   io::Task<absl::Status> WriteGroup(Group& group);

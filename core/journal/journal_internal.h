@@ -16,6 +16,10 @@ struct Journal::Group {
   std::vector<DurableCallback> acks;  // parallel to frames
   bool in_flight = false;             // its writes are submitted: it takes no more entries
   bool failed = false;                // failed before it ran (a group ahead of it failed)
+  // Ops after the last frame up to last_op that joined the chain with it: whole entries
+  // recovery found on disk (synced) linking to it (Journal::Append). Such a group
+  // takes no more entries, and its failure is fail-stop (they would be forgotten).
+  bool adopted = false;
 };
 
 }  // namespace sluice::journal

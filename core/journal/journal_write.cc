@@ -65,6 +65,9 @@ io::Task<absl::Status> Journal::WriteGroup(Group& group) {
   if (!written.ok()) {
     // Not fail-stop: nothing of this group was acknowledged, and the slots it may
     // have half-written held only ops the checkpoint covers (rule B8).
+    // A group that adopted entries above its frames is fail-stop: failing it would
+    // forget them, and they may be acknowledged promises (a restart finds them again).
+    if (group.adopted) co_return written;
     FailGroupsFrom(group, written);
     co_return absl::OkStatus();
   }

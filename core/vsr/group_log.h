@@ -92,6 +92,12 @@ class GroupLog {
   virtual std::optional<ByteSpan> Header(uint64_t op) const = 0;
   // The checksum of op in [base_op(), last_op()], if known (base_checksum() for base_op()).
   virtual std::optional<absl::uint128> ChecksumAt(uint64_t op) const = 0;
+  // The header of a whole entry recovery found above last_op() (beyond a gap in the
+  // chain: a faulty op below it), if the log keeps it; nullopt otherwise. These are
+  // the replica's own promises: their parents let it learn the canonical chain down
+  // to the gap even when no peer holds them (rule B7). A caller believes one only
+  // where its checksum matches a canonical checksum. Valid until the log changes.
+  virtual std::optional<ByteSpan> RecoveredHeaderAbove(uint64_t op) const { return std::nullopt; }
 
   // --- state sync (rule B15) ---
 

@@ -74,9 +74,18 @@ void JournalGroupLog::Forget(uint64_t after_op) {
 absl::Status JournalGroupLog::Append(ByteSpan frame, DurableCallback on_durable) {
   const uint64_t op = journal_->last_op() + 1;
   if (absl::Status status = journal_->Append(frame, std::move(on_durable)); !status.ok()) return status;
-  SLUICE_ASSERT(journal_->last_op() == op, "journal appended op ", journal_->last_op(), " not ", op);
-  Remember(op, journal_->last_checksum(), frame.first(wire::kHeaderSize));
-  faulty_head_op_ = std::max(faulty_head_op_, op);
+  // The journal may carry on through whole entries recovery found above op (a repair
+  // of the faulty op they link to: Journal::Append): their headers were remembered
+  // at recovery (FromRecovery), so the log serves them like any other.
+  SLUICE_ASSERT(journal_->last_op() >= op, "journal appended op ", journal_->last_op(), " not ", op);
+  Remember(op, wire::PrepareChecksum(frame), frame.first(wire::kHeaderSize));
+  for (uint64_t adopted = op + 1; adopted <= journal_->last_op(); ++adopted) {
+    SLUICE_ASSERT(headers_.contains(adopted) && checksums_.contains(adopted), "op ", adopted,
+                  " joined the chain without the header recovery found");
+  }
+  SLUICE_ASSERT(ChecksumAt(journal_->last_op()) == std::optional<absl::uint128>(journal_->last_checksum()),
+                "the log's last op ", journal_->last_op(), " has another checksum than the journal's");
+  faulty_head_op_ = std::max(faulty_head_op_, journal_->last_op());
   return absl::OkStatus();
 }
 
@@ -108,6 +117,13 @@ void JournalGroupLog::TruncateAfter(uint64_t op, uint64_t commit_watermark, Done
 
 std::optional<ByteSpan> JournalGroupLog::Header(uint64_t op) const {
   if (op <= base_op() || op > last_op()) return std::nullopt;
+  const auto it = headers_.find(op);
+  if (it == headers_.end()) return std::nullopt;
+  return ByteSpan(it->second);
+}
+
+std::optional<ByteSpan> JournalGroupLog::RecoveredHeaderAbove(uint64_t op) const {
+  if (op <= last_op() || op > faulty_head_op()) return std::nullopt;
   const auto it = headers_.find(op);
   if (it == headers_.end()) return std::nullopt;
   return ByteSpan(it->second);

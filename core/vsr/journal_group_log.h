@@ -65,6 +65,7 @@ class JournalGroupLog final : public GroupLog, public ViewStateStore {
   uint64_t recovered_commit() const override { return recovered_commit_; }
   std::optional<ByteSpan> Header(uint64_t op) const override;
   std::optional<absl::uint128> ChecksumAt(uint64_t op) const override;
+  std::optional<ByteSpan> RecoveredHeaderAbove(uint64_t op) const override;
 
   std::optional<SnapshotId> ServedSnapshot() const override;
   void ReadSnapshot(const SnapshotId& snapshot, uint64_t offset, uint64_t size_max_bytes,

@@ -310,6 +310,7 @@ class Replica final : public io::NetworkHandler {
   std::optional<absl::uint128> Canonical(const Group& group, uint64_t op) const;
   void Advance(Group& group);
   void RequestRepair(Group& group);
+  void LearnFromRecoveredHeaders(Group& group);
   void Truncate(Group& group, uint64_t op);
   void OnRequestPrepare(uint8_t from, const RequestPrepare& message);
   void OnRequestHeaders(uint8_t from, const RequestHeaders& message);

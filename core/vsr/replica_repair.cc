@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/base/assert.h"
+#include "core/base/bytes.h"
 #include "core/vsr/replica.h"
 #include "core/vsr/replica_internal.h"
 #include "core/wire/header.h"
@@ -158,6 +159,7 @@ void Replica::RequestRepair(Group& group) {
   if (group.truncating) return;
   const uint64_t last = group.log->last_op();
   if (group.verified_op >= group.head_op && last <= group.verified_op) return;
+  LearnFromRecoveredHeaders(group);
   if (last > group.verified_op || !group.canonical.contains(group.verified_op + 1)) {
     // Walk down from the head while checksums are known: `floor` is the lowest op
     // whose checksum is known; its header names the checksum of the op below.
@@ -190,6 +192,26 @@ void Replica::RequestRepair(Group& group) {
                                                                                .group = group.id,
                                                                                .op = op,
                                                                                .checksum = canonical->second}));
+  }
+}
+
+// The whole entries recovery found above the log's last op (beyond a faulty op) are
+// this replica's promises; peers may not hold them (B7: maybe only this replica's disk
+// does). Their headers link the canonical chain down across the ops no peer can
+// describe, to the faulty op, whose checksum a repair then asks for; once it is
+// appended the log carries on through them (Journal::Append). A header is believed,
+// as from a peer (OnHeaders), only where its checksum is already canonical.
+void Replica::LearnFromRecoveredHeaders(Group& group) {
+  GroupLog& log = *group.log;
+  const uint64_t low = std::max(log.last_op(), group.verified_op) + 1;
+  for (uint64_t op = std::min(group.head_op, log.faulty_head_op()); op >= low && op > 0; --op) {
+    const std::optional<absl::uint128> canonical = Canonical(group, op);
+    if (!canonical.has_value()) continue;
+    const std::optional<ByteSpan> header = log.RecoveredHeaderAbove(op);
+    if (!header.has_value() || wire::PrepareChecksum(*header) != *canonical) continue;
+    SLUICE_ASSERT(base::LoadLittleEndian<uint64_t>(*header, wire::header_offset::kOp) == op, "recovered header of op ",
+                  op, " names another op");
+    Learn(group, op, *canonical, base::LoadU128(*header, wire::header_offset::kParent));
   }
 }
 

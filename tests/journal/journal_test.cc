@@ -277,6 +277,58 @@ TEST(JournalTest, B7_B15_InstallCheckpointAtACorruptOpContinuesThroughTheVerifie
   EXPECT_EQ(fixture.journal_->last_checksum(), fixture.acked_.at(6));
 }
 
+// A corrupt op (3) in the middle of a cluster replica's WAL is a hole VSR repairs
+// (rule B7: never cut, never nacked); the whole entries above it (4..6) are promises
+// the replica may have acknowledged. A repair appending op 3 with the checksum
+// recovery saw (the chain's) carries the chain on through them, as a restart would
+// find it: they may be the only copies of committed ops (journal_cluster_main seed
+// 11393 stalled when a replica's ops 342..346 were only on its disk, outside its log).
+TEST(JournalTest, B7_RepairOfACorruptOpContinuesThroughTheVerifiedEntriesAbove) {
+  JournalFixture fixture(testing::TestOptions(16), /*single_node=*/false);
+  ASSERT_TRUE(fixture.FormatAndRecover().ok());
+  ASSERT_TRUE(fixture.AppendDurably(6).ok());
+  const Bytes op3 = fixture.frames_.at(3);
+  fixture.CrashMachine(base::Ratio::Never());
+  fixture.WriteDurably(fixture.PrepareOffset(3) + 64, Bytes(16, 0xAB));
+  absl::StatusOr<JournalRecovery> recovered = fixture.Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->last_op, 2u) << AllDecisions(*recovered);
+  ASSERT_EQ(OpsOf(recovered->unapplied), Range(4, 6)) << AllDecisions(*recovered);
+  const absl::Status repaired = fixture.AppendFrame(op3);  // the repair, as a peer sent it
+  ASSERT_TRUE(repaired.ok()) << repaired;
+  EXPECT_EQ(fixture.journal_->last_op(), 6u);
+  EXPECT_EQ(fixture.journal_->last_checksum(), fixture.acked_.at(6));
+  EXPECT_LT(fixture.journal_->durable_op(), 3u);  // not before op 3's own write is synced
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.journal_->durable_op(), 6u);
+  // Op 7 appends onto op 6, and a restart finds the whole chain.
+  ASSERT_TRUE(fixture.Append().ok());
+  ASSERT_TRUE(fixture.Drain().ok());
+  fixture.CrashMachine(base::Ratio::Never());
+  absl::StatusOr<JournalRecovery> recovery = fixture.Recover();
+  ASSERT_TRUE(recovery.ok()) << recovery.status();
+  EXPECT_EQ(recovery->last_op, 7u) << AllDecisions(*recovery);
+  EXPECT_TRUE(recovery->faulty.empty()) << AllDecisions(*recovery);
+}
+
+// An op 3 the entries above do not link to (another view's) starts a new chain there:
+// nothing above it is adopted.
+TEST(JournalTest, B7_AnotherOpInPlaceOfACorruptOneAdoptsNothingAbove) {
+  JournalFixture fixture(testing::TestOptions(16), /*single_node=*/false);
+  ASSERT_TRUE(fixture.FormatAndRecover().ok());
+  ASSERT_TRUE(fixture.AppendDurably(6).ok());
+  fixture.CrashMachine(base::Ratio::Never());
+  fixture.WriteDurably(fixture.PrepareOffset(3) + 64, Bytes(16, 0xAB));
+  absl::StatusOr<JournalRecovery> recovered = fixture.Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->last_op, 2u) << AllDecisions(*recovered);
+  const absl::Status appended = fixture.AppendWithCommit(2, {.view = 1});  // another view's op 3
+  ASSERT_TRUE(appended.ok()) << appended;
+  EXPECT_EQ(fixture.journal_->last_op(), 3u);
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.journal_->durable_op(), 3u);
+}
+
 TEST(JournalTest, B8_RingAboutToWrapPastTheCheckpointIsAClearErrorAndResumesAfterSetCheckpoint) {
   JournalFixture fixture(testing::TestOptions(/*slot_count=*/8));
   ASSERT_TRUE(fixture.FormatAndRecover().ok());

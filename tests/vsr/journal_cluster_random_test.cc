@@ -162,5 +162,21 @@ TEST(JournalClusterRandomTest, SeedWithASnapshotInstalledBeyondACorruptOpConverg
   EXPECT_GT(result.corruptions, 0u);
 }
 
+// 11393 (3 replicas; reported by a sweep beyond 6000) never converged: replica 0
+// recovered ops 1..187, its op 188 corrupt and ops 189..346 whole above it — the only
+// copies of the committed ops 342..346 (the view's head). Its log stopped at 187, so it
+// could neither serve 342..346 to the primary nor learn the canonical chain below the
+// head (no peer held 342..345's headers) to repair 188. Now a replica learns that chain
+// from its own recovered headers (Replica::LearnFromRecoveredHeaders), and the repair
+// of 188 with the chain's checksum carries its WAL on through 189..346 (Journal::
+// Append), as a restart would (rule B7: faulty entries are repaired, the promises above
+// them kept). Each half alone still stalls (checked by reverting either one).
+TEST(JournalClusterRandomTest, SeedWithTheOnlyCopiesOfCommittedOpsAboveACorruptOpConverges_B7) {
+  const JournalClusterRunResult result = RunJournalClusterSeed(11393);
+  EXPECT_TRUE(result.failure.empty()) << result.failure;
+  EXPECT_GT(result.corruptions, 0u);
+  EXPECT_GT(result.faulty_ops, 0u);
+}
+
 }  // namespace
 }  // namespace sluice::sim
