@@ -215,7 +215,12 @@ io::Task<absl::Status> PartitionLog::TruncateAfter(uint64_t op) {
   active_bytes_planned_ = active.size;
   while (!unapplied_.empty() && unapplied_.back().op > op) unapplied_.pop_back();
   while (!recent_.empty() && recent_.back().op > op) recent_.pop_back();
+  // Both slots: the other one still names the truncation point, and if the slot just
+  // written were later lost (a flipped bit), recovery would fall back to it and cut
+  // the entries appended above op since, which this replica may have acknowledged
+  // (rule B7: a replica never forgets its promises).
   record_.log_end_op = kNoLogEnd;
+  CO_RETURN_IF_ERROR(co_await WriteStateRecord());
   CO_RETURN_IF_ERROR(co_await WriteStateRecord());
   co_return absl::OkStatus();
 }

@@ -444,8 +444,12 @@ class PartitionRecovery {
       Decide(absl::StrCat(Path(SegmentLogName(segment.info.first_op)), ": rewrote and synced ", tail.size(),
                           " bytes above the durable watermark op ", log_.record_.commit_watermark, " (rule B1)"));
     }
+    const bool had_log_end = log_.record_.log_end_op != kNoLogEnd;
     log_.record_.log_end_op = kNoLogEnd;
     CO_RETURN_IF_ERROR(co_await log_.WriteStateRecord());
+    // The other slot still names the truncation point: overwrite it too, or losing the
+    // slot just written would cut the entries appended above that point (rule B7).
+    if (had_log_end) CO_RETURN_IF_ERROR(co_await log_.WriteStateRecord());
     co_return absl::OkStatus();
   }
 

@@ -12,6 +12,7 @@
 #include "core/partition/consumer_offsets.h"
 #include "core/partition/layout.h"
 #include "core/partition/partition_log.h"
+#include "core/partition/state_record.h"
 #include "tests/partition/partition_fixture.h"
 
 namespace sluice::partition {
@@ -417,6 +418,44 @@ TEST(PartitionRecoveryTest, B7_IntactEntriesAfterAnUncertainEntryInAClusterStayF
   EXPECT_TRUE(report.warnings.empty()) << AllDecisions(report);  // nothing cut in a cluster
   ASSERT_FALSE(report.faulty_ops.empty());
   EXPECT_EQ(*std::max_element(report.faulty_ops.begin(), report.faulty_ops.end()), 8u) << AllDecisions(report);
+}
+
+// A truncation names its end in the state record (log_end_op) and clears it once the
+// files are cut. The slot that cleared it may be lost later (a flipped bit): recovery
+// then reads the other slot, which must not still name the old truncation point, or
+// the entries appended above it since — maybe acknowledged — would be cut as a decided
+// truncation (rule B7: a replica never forgets its promises).
+TEST(PartitionRecoveryTest, B7_LosingTheNewestStateSlotAfterATruncationKeepsTheEntriesAppendedSince) {
+  PartitionOptions options = testing::TestOptions();
+  options.single_node = false;
+  options.segment_size_bytes = 1 << 20;
+  PartitionFixture fixture(options);
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(3, 1).ok());
+  fixture.log_->Commit(2);
+  ASSERT_TRUE(fixture.Run(fixture.log_->TruncateAfter(2)).ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(3, 1).ok());  // ops 3-5 appended after the truncation
+  ASSERT_EQ(fixture.log_->last_op(), 5u);
+  const std::string state_path = io::JoinPath(PartitionDirectory(options.address), kStateRecordName);
+  const Bytes state = *fixture.disk_.ReadFile(state_path);
+  uint64_t newest_slot = 0;
+  uint64_t newest_sequence = 0;
+  for (uint64_t slot = 0; slot < 2; ++slot) {
+    const absl::StatusOr<StateRecord> record =
+        DecodeStateRecord(ByteSpan(state).subspan(slot * kStateSlotSize, kStateSlotSize));
+    ASSERT_TRUE(record.ok()) << record.status();
+    if (record->sequence >= newest_sequence) {
+      newest_sequence = record->sequence;
+      newest_slot = slot;
+    }
+  }
+  ASSERT_TRUE(fixture.storage_.InjectBitFlip(state_path, newest_slot * kStateSlotSize + 40, 1).ok());
+  RecoveryReport report;
+  ASSERT_TRUE(fixture.Reopen(&report).ok());
+  const uint64_t faulty_head = report.faulty_ops.empty()
+                                   ? 0
+                                   : *std::max_element(report.faulty_ops.begin(), report.faulty_ops.end());
+  EXPECT_EQ(std::max(fixture.log_->last_op(), faulty_head), 5u) << AllDecisions(report);
 }
 
 TEST(PartitionRecoveryTest, B7_CorruptSealedSegmentRefusesToStart) {
