@@ -378,6 +378,14 @@ void Replica::OnTick() {
     }
   }
   if (is_primary()) {
+    if (PrimaryStalled()) {
+      // This view cannot commit: e.g. its head names a prepare whose only copy turned
+      // faulty after the view was decided, which no repair can bring back. Only a view
+      // change can discard such an uncommitted op (with a nack quorum), so the primary
+      // abdicates, as TigerBeetle's does when it cannot commit.
+      BeginViewChange(view_ + 1);
+      return;
+    }
     if (ticks_ % options_.heartbeat_interval_ticks == 0) SendHeartbeat();
     if (ticks_ % options_.prepare_retry_ticks == 0) RetransmitPrepares();
   } else {
@@ -400,6 +408,21 @@ void Replica::OnTick() {
     }
     MaybeBecomeVoter();
   }
+}
+
+bool Replica::PrimaryStalled() {
+  bool stalled = false;
+  for (const auto& group : groups_) {
+    if (group->head_op <= group->commit || group->commit != group->stalled_commit ||
+        group->stalled_view != view_) {
+      group->stalled_commit = group->commit;
+      group->stalled_view = view_;
+      group->stalled_since_tick = ticks_;
+      continue;
+    }
+    stalled |= ticks_ - group->stalled_since_tick >= options_.primary_abdicate_ticks;
+  }
+  return stalled;
 }
 
 void Replica::OnFrame(io::PeerId from, ByteSpan frame) {

@@ -109,6 +109,7 @@ struct ReplicaOptions {
   uint64_t heartbeat_interval_ticks = 5;     // primary: commit heartbeat period
   uint64_t primary_timeout_ticks = 30;       // backup: heartbeat silence before a view change
   uint64_t view_change_timeout_ticks = 40;   // a view change not done by then moves on
+  uint64_t primary_abdicate_ticks = 500;     // primary: a group's commit stalled below its head
   uint64_t view_change_resend_ticks = 5;     // start_view_change / do_view_change resend
   uint64_t prepare_retry_ticks = 5;          // primary: resend unacknowledged prepares
   uint64_t repair_retry_ticks = 2;           // repair requests per lagging group
@@ -290,6 +291,10 @@ class Replica final : public io::NetworkHandler {
   void MaybeSendDoViewChange();
   void SendDoViewChange();
   std::vector<DoViewChangeRecord> OwnDoViewChange() const;
+  // The checksum of `op` in the best log view of a view change: a do_view_change's head
+  // there, or this replica's verified log of that view; nullopt if neither knows it.
+  std::optional<absl::uint128> BestLogChecksum(const Group& group, uint32_t best_log_view, uint64_t op,
+                                               const std::vector<DoViewChangeRecord>& records) const;
   // The highest op of `group` this replica may have acknowledged in its log view (its
   // do_view_change's faulty_head_op; it is a nack for every op above), given the head
   // it vouches for: its faulty entries, and local entries above the head unless they
@@ -342,6 +347,9 @@ class Replica final : public io::NetworkHandler {
   // Whether a start_view of `view` may be installed by a recovering replica.
   bool RecoveringMayInstall(uint32_t view) const;
   void MaybeBecomeVoter();
+  // Primary: whether some group's head has stood above its commit point, which has not
+  // moved, for primary_abdicate_ticks in this view.
+  bool PrimaryStalled();
 
   ReplicaOptions options_;
   io::Loop& loop_;

@@ -86,6 +86,11 @@ struct Replica::Group {
   uint32_t offered_to = 0;
   // --recover (B17): the commit point the installed start_view named.
   uint64_t recovery_target = 0;
+  // Primary: since when (tick) its head has been above a commit point that has not
+  // moved, in which view (Replica::PrimaryStalled).
+  uint64_t stalled_commit = 0;
+  uint32_t stalled_view = 0;
+  uint64_t stalled_since_tick = 0;
 };
 
 // Chunks of one sender's do_view_change or start_view for one view.

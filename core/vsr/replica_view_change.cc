@@ -80,6 +80,15 @@ uint64_t Replica::PromisedHeadOp(const Group& group, uint64_t head_op) const {
   return head_op;
 }
 
+std::optional<absl::uint128> Replica::BestLogChecksum(const Group& group, uint32_t best_log_view, uint64_t op,
+                                                      const std::vector<DoViewChangeRecord>& records) const {
+  for (const DoViewChangeRecord& record : records) {
+    if (record.log_view == best_log_view && record.head_op == op) return record.head_checksum;
+  }
+  if (group.log_view == best_log_view && op <= group.verified_op) return group.log->ChecksumAt(op);
+  return std::nullopt;
+}
+
 std::vector<DoViewChangeRecord> Replica::OwnDoViewChange() const {
   std::vector<DoViewChangeRecord> records;
   records.reserve(groups_.size());
@@ -236,13 +245,31 @@ void Replica::MaybeDecideView() {
       }
       if (nacks < options_.nack_quorum()) return;  // wait for more do_view_changes
     }
-    SLUICE_ASSERT(commit <= head->head_op, "replica ", int{options_.replica_index}, " view ", view_,
+    // The head itself may be held by no replica any more: a start_view names a head a
+    // quorum member held when that view was decided, and the others vouch for it
+    // before they have repaired it; if that copy then turns faulty, no repair can
+    // bring it back and the view could never commit. An op that a nack quorum of
+    // these do_view_changes never acknowledged (their logs, faulty entries included,
+    // end below it) was never committed, so the new view's log may end below it — as
+    // far down as the checksum of the op under it is known (a head of the best log
+    // view, or this primary's verified log of that view).
+    uint64_t head_op = head->head_op;
+    absl::uint128 head_checksum = head->head_checksum;
+    while (head_op > commit) {
+      uint64_t nacks = 0;
+      for (const DoViewChangeRecord& record : records) {
+        if (record.faulty_head_op < head_op) ++nacks;
+      }
+      if (nacks < options_.nack_quorum()) break;
+      const std::optional<absl::uint128> below = BestLogChecksum(*group, best_log_view, head_op - 1, records);
+      if (!below.has_value()) break;
+      --head_op;
+      head_checksum = *below;
+    }
+    SLUICE_ASSERT(commit <= head_op, "replica ", int{options_.replica_index}, " view ", view_,
                   " namespace ", group->id.namespace_id, ": committed op ", commit,
-                  " above the new head ", head->head_op);
-    decisions.push_back({.group = group->id,
-                         .commit = commit,
-                         .head_op = head->head_op,
-                         .head_checksum = head->head_checksum});
+                  " above the new head ", head_op);
+    decisions.push_back({.group = group->id, .commit = commit, .head_op = head_op, .head_checksum = head_checksum});
   }
   deciding_ = true;
   const uint32_t view = view_;
