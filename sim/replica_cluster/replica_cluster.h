@@ -52,8 +52,8 @@ struct ReplicaClusterOptions {
   base::Ratio crash_sector_lands = {1, 2};
   vsr::ReplicaOptions replica;             // cluster, index and count are set here
   uint64_t pipeline_bytes_max = base::MemoryPool::kUnbounded;  // each replica's (cluster_replica.h)
-  // The promise check below (off by default: partition recovery still drops the
-  // durable entries after a corrupt one's proven range, tests/mutation/README.md).
+  // The promise check below (off by default: two seeds of `./sluice sim --replicas 3`
+  // still fail it, tests/mutation/README.md).
   bool check_promises = false;
 };
 
