@@ -105,10 +105,12 @@ const KeySpec kKeys[] = {
     {"timeouts", "forward_timeout_ms", ValueKind::kMilliseconds, 10, 600'000, kTickMs,
      "backup: give up on a client request forwarded to the primary (the client retries)",
      SLUICE_CONFIG_TICKS(timeouts.forward_timeout_ticks)},
-    {"timeouts", "session_idle_ms", ValueKind::kMilliseconds, 1'000, 7 * 86'400'000ULL, kTickMs,
+    // At least three of the backups' 1 s activity reports (ClusterReplicaOptions::
+    // activity_report_interval_ticks), so one lost report never expires a live client.
+    {"timeouts", "session_idle_ms", ValueKind::kMilliseconds, 3'000, 7 * 86'400'000ULL, kTickMs,
      "primary: expire a client session idle this long (a replicated operation)",
      SLUICE_CONFIG_TICKS(timeouts.session_idle_ticks)},
-    {"timeouts", "consumer_group_member_dead_ms", ValueKind::kMilliseconds, 1'000, 86'400'000,
+    {"timeouts", "consumer_group_member_dead_ms", ValueKind::kMilliseconds, 3'000, 86'400'000,
      kTickMs, "primary: remove a consumer-group member silent this long (a replicated operation)",
      SLUICE_CONFIG_TICKS(timeouts.consumer_group_member_dead_ticks)},
 

@@ -251,6 +251,10 @@ TEST(ConfigTest, AnOutOfRangeValueIsAnError) {
   ExpectError(LoadFile("[cluster]\nid = \"0x123456789012345678901234567890123\"\n"),
               {"key cluster.id", "1 to 32 hex digits", "found string"});
   ExpectError(LoadFile("[timeouts]\nheartbeat_interval_ms = 0\n"), {"found 0"});
+  // Below three of the backups' 1 s activity reports, a lost report would expire a
+  // live member.
+  ExpectError(LoadFile("[timeouts]\nconsumer_group_member_dead_ms = 2000\n"),
+              {"key timeouts.consumer_group_member_dead_ms", "[3000, 86400000]", "found 2000"});
   ExpectError(LoadConfig(std::nullopt, {{"SLUICE_LIMITS_PIPELINE_MAX", "99999999999999999999999"}}),
               {"key limits.pipeline_max", "found \"99999999999999999999999\""});
 }
