@@ -17,6 +17,7 @@
 #include "core/metadata/body_codec.h"
 #include "core/metadata/namespace_packing.h"
 #include "core/metadata/snapshot_codec.h"
+#include "core/partition/entry_body.h"
 #include "core/partition/layout.h"
 #include "core/replica/partition_refs.h"
 #include "core/vsr/metadata_sync.h"
@@ -212,7 +213,7 @@ void ClusterReplica::ScheduleTick() {
   tick_timer_ = loop_.ScheduleAfterTicks(kTickInterval, [this, alive] {
     if (alive.lock() == nullptr || failed()) return;
     RetryPendingAdds();
-    CompleteDeletionSteps();
+    DrivePendingSteps();
     ReportActivity();
     StartApplier();  // directories a checkpoint released, if the applier is idle
     ScheduleTick();
@@ -667,22 +668,72 @@ io::Task<absl::Status> ClusterReplica::RemovePartition(uint64_t namespace_id) {
   co_return absl::OkStatus();
 }
 
-void ClusterReplica::CompleteDeletionSteps() {
+void ClusterReplica::DrivePendingSteps() {
   if (!replica_->is_primary() || replica_->status() != vsr::Status::kNormal || !settled()) return;
   if (steps_view_ != replica_->view()) {
     steps_view_ = replica_->view();
     steps_submitted_.clear();
   }
   for (const auto& [id, step] : state_.pending_steps) {
-    if (step.kind != metadata::StepKind::kDeletePartition || steps_submitted_.contains(id)) continue;
-    // Its copy here is gone (settled): the step is done on this replica; the others
-    // remove theirs as they apply the deletion (or at boot).
-    const absl::Status submitted = SubmitMetadata(
-        {.operation = wire::Operation::kCompletePartitionStep, .body = metadata::Encode(metadata::CompleteStepBody{id})},
-        [](absl::StatusOr<metadata_store::CommittedResult>) {});
+    if (steps_submitted_.contains(id)) continue;
+    // Not driven on a cluster yet (issue #6): with a purge entry applied, the next
+    // append shows twice in the partition (a test of driving it found this; open), so
+    // a purge's steps stay pending.
+    if (step.kind == metadata::StepKind::kPurgePartition) continue;
+    absl::Status submitted;
+    if (step.kind == metadata::StepKind::kDeletePartition) {
+      // Its copy here is gone (settled): the step is done on this replica; the others
+      // remove theirs as they apply the deletion (or at boot).
+      submitted = SubmitCompleteStep(id);
+    } else {
+      submitted = DrivePartitionStep(id, step);
+    }
     if (!submitted.ok()) return;  // not now (pipeline full, repairing): the next tick tries again
     steps_submitted_.insert(id);
   }
+}
+
+absl::Status ClusterReplica::SubmitCompleteStep(uint64_t step_id) {
+  return SubmitMetadata({.operation = wire::Operation::kCompletePartitionStep,
+                         .body = metadata::Encode(metadata::CompleteStepBody{step_id})},
+                        [](absl::StatusOr<metadata_store::CommittedResult>) {});
+}
+
+// A purge or a deleted group's offsets: carried out through the partition's group,
+// then marked done. Decided only once the group's log holds no uncommitted op (its
+// head is committed and applied here): a previous primary's entry for the step is
+// then either applied — the partition says the step is done — or gone for good, so a
+// step is never carried out twice (a second purge would drop messages written since).
+absl::Status ClusterReplica::DrivePartitionStep(uint64_t step_id, const metadata::PendingStep& step) {
+  const absl::StatusOr<uint64_t> ns =
+      metadata::PackNamespace(state_.config.widths, {step.stream, step.topic, step.partition});
+  RETURN_IF_ERROR(ns.status());
+  const auto hosted = hosted_.find(*ns);
+  if (hosted == hosted_.end() || hosted->second.incarnation != step.incarnation) {
+    return SubmitCompleteStep(step_id);  // the partition is gone: nothing left to do
+  }
+  if (hosted->second.log == nullptr) return absl::UnavailableError("the partition group is being added");
+  const vsr::GroupId group{*ns, step.incarnation};
+  const partition::PartitionLog& log = hosted->second.log->partition();
+  if (replica_->commit(group) != replica_->head_op(group) || log.commit_op() != replica_->commit(group)) {
+    return absl::UnavailableError("the partition group has uncommitted ops");
+  }
+  std::optional<std::pair<wire::Operation, Bytes>> entry;
+  const partition::ConsumerKey consumer{partition::ConsumerKind::kGroup, step.group};
+  if (step.kind == metadata::StepKind::kPurgePartition) {
+    if (log.purged_through_step() < step_id) {
+      entry.emplace(wire::Operation::kPartitionPurge, partition::EncodePurge(step_id));
+    }
+  } else if (log.ConsumerOffset(consumer).has_value()) {
+    entry.emplace(wire::Operation::kDeleteConsumerOffset, partition::EncodeDeleteOffset(consumer));
+  }
+  if (!entry.has_value()) return SubmitCompleteStep(step_id);
+  return SubmitPartition(*ns, step.incarnation, entry->first, entry->second,
+                         [this, step_id](absl::StatusOr<uint64_t> op) {
+                           // Done through the partition: mark it so. If either fails (a
+                           // view change), a primary decides the step again.
+                           if (!op.ok() || !SubmitCompleteStep(step_id).ok()) steps_submitted_.erase(step_id);
+                         });
 }
 
 void ClusterReplica::MaybeCheckpoint() {

@@ -215,7 +215,11 @@ class ClusterReplica final : public vsr::ReplicaObserver {
                                       uint64_t namespace_id, uint32_t created_view);
   io::Task<absl::Status> RemovePartition(uint64_t namespace_id);
   void RetryPendingAdds();
-  void CompleteDeletionSteps();
+  // Primary: carries out the pending steps of operations spanning groups (delete
+  // topic, purge, delete consumer group) and marks each done; a new primary resumes.
+  void DrivePendingSteps();
+  absl::Status SubmitCompleteStep(uint64_t step_id);
+  absl::Status DrivePartitionStep(uint64_t step_id, const metadata::PendingStep& step);
   // Sends this backup's pending activity report to the primary of its view.
   void ReportActivity();
   // A session_activity frame from a peer (taken by the network filter).
@@ -278,7 +282,7 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   std::map<std::pair<uint64_t, uint64_t>, std::multimap<uint64_t, std::pair<absl::uint128, PartitionReply>>>
       partition_replies_;  // (namespace, incarnation) -> op -> (checksum, reply); a retry adds one
   uint64_t duplicate_writes_ = 0;
-  std::set<uint64_t> steps_submitted_;  // CompletePartitionStep ops in flight, by step
+  std::set<uint64_t> steps_submitted_;  // steps being carried out or marked done, this view
   uint32_t steps_view_ = 0;
   uint64_t last_checkpoint_op_ = 0;
   bool checkpointing_ = false;

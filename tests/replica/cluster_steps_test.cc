@@ -4,9 +4,13 @@
 // group removed, drained, then CompletePartitionStep). A primary that crashes halfway
 // leaves the steps in the replicated state, so the next primary finishes them: every
 // replica ends with the same partitions, no pending step and no orphaned directory.
+// A DeleteConsumerGroup's steps delete the group's offsets through each partition's
+// group the same way.
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "core/partition/entry_body.h"
 #include "core/partition/layout.h"
 #include "tests/replica/cluster_fixture.h"
 
@@ -103,6 +107,73 @@ TEST_F(ClusterStepsTest, APrimaryCrashingHalfwayThroughADeleteTopicLeavesTheNext
     }
   }
   EXPECT_GT(unfinished_at_crash, 0u) << "the primary always finished before its crash: nothing was left to resume";
+  EXPECT_EQ(cluster_->violation(), "");
+}
+
+// DeleteConsumerGroup: the group's stored offsets are deleted through each partition's
+// group on every replica, and the steps are marked done.
+TEST_F(ClusterStepsTest, DeletingAConsumerGroupDeletesItsOffsetsOnEveryReplica) {
+  const ClusterTopic topic = CreateTopic(2);
+  const metadata_store::CommittedResult created = Metadata(
+      Operation::kCreateConsumerGroup,
+      metadata::Encode(metadata::CreateGroupBody{.stream = metadata::Identifier::Numeric(topic.stream),
+                                                 .topic = metadata::Identifier::Numeric(topic.topic),
+                                                 .name = "g"}));
+  ASSERT_TRUE(created.result.ok());
+  const uint32_t group = base::LoadLittleEndian<uint32_t>(created.result.payload, 0);
+  const partition::ConsumerKey key{partition::ConsumerKind::kGroup, group};
+  for (uint32_t p = 0; p < 2; ++p) {
+    SendOne(topic, p, 100 + p);
+    bool stored = false;
+    bool pending = false;
+    ASSERT_TRUE(cluster_->RunUntil(
+        [&] {
+          if (!pending) {
+            pending = cluster_
+                          ->SubmitPartition(Namespace(topic, p), topic.incarnations[p], Operation::kStoreConsumerOffset,
+                                            partition::EncodeStoreOffset({.consumer = key, .offset = 0}),
+                                            [&](absl::StatusOr<uint64_t> op) {
+                                              pending = false;
+                                              stored = op.ok();
+                                            })
+                          .ok();
+          }
+          return stored;
+        },
+        kClusterMaxTicks));
+  }
+  ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kClusterMaxTicks));
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    for (uint32_t p = 0; p < 2; ++p) {
+      ASSERT_TRUE((*cluster_->replica(index)->Partition(Namespace(topic, p), topic.incarnations[p]))
+                      ->ConsumerOffset(key)
+                      .has_value());
+    }
+  }
+  const metadata_store::CommittedResult deleted = Metadata(
+      Operation::kDeleteConsumerGroup,
+      metadata::Encode(metadata::GroupBody{.stream = metadata::Identifier::Numeric(topic.stream),
+                                           .topic = metadata::Identifier::Numeric(topic.topic),
+                                           .group = metadata::Identifier::Numeric(group)}));
+  ASSERT_TRUE(deleted.result.ok());
+  ASSERT_TRUE(cluster_->RunUntil(
+      [&] {
+        if (!cluster_->Converged()) return false;
+        for (uint8_t index = 0; index < options_.replica_count; ++index) {
+          if (!cluster_->replica(index)->metadata().pending_steps.empty()) return false;
+        }
+        return true;
+      },
+      kClusterMaxTicks))
+      << cluster_->Describe();
+  for (uint8_t index = 0; index < options_.replica_count; ++index) {
+    for (uint32_t p = 0; p < 2; ++p) {
+      EXPECT_FALSE((*cluster_->replica(index)->Partition(Namespace(topic, p), topic.incarnations[p]))
+                       ->ConsumerOffset(key)
+                       .has_value())
+          << "replica " << int{index} << " partition " << p;
+    }
+  }
   EXPECT_EQ(cluster_->violation(), "");
 }
 
