@@ -676,10 +676,6 @@ void ClusterReplica::DrivePendingSteps() {
   }
   for (const auto& [id, step] : state_.pending_steps) {
     if (steps_submitted_.contains(id)) continue;
-    // Not driven on a cluster yet (issue #6): with a purge entry applied, the next
-    // append shows twice in the partition (a test of driving it found this; open), so
-    // a purge's steps stay pending.
-    if (step.kind == metadata::StepKind::kPurgePartition) continue;
     absl::Status submitted;
     if (step.kind == metadata::StepKind::kDeletePartition) {
       // Its copy here is gone (settled): the step is done on this replica; the others
