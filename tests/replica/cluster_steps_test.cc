@@ -67,10 +67,18 @@ class ClusterStepsTest : public testing::ClusterFixture {
         .ok();
   }
 
-  bool Finished(const ClusterTopic& topic) {
+  // Converged, with no pending step on any replica.
+  bool StepsDone() {
     if (!cluster_->Converged()) return false;
     for (uint8_t index = 0; index < options_.replica_count; ++index) {
       if (!cluster_->replica(index)->metadata().pending_steps.empty()) return false;
+    }
+    return true;
+  }
+
+  bool Finished(const ClusterTopic& topic) {
+    if (!StepsDone()) return false;
+    for (uint8_t index = 0; index < options_.replica_count; ++index) {
       for (uint32_t p = 0; p < topic.incarnations.size(); ++p) {
         const std::string directory =
             partition::PartitionDirectory({topic.stream, topic.topic, p, topic.incarnations[p]});
@@ -143,13 +151,7 @@ TEST_F(ClusterStepsTest, APrimaryCrashingHalfwayThroughAPurgeTopicLeavesTheNextP
     ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Primary().has_value(); }, kClusterMaxTicks));
     cluster_->Restart(*primary);
     ASSERT_TRUE(cluster_->RunUntil(
-        [&] {
-          if (!cluster_->Converged()) return false;
-          for (uint8_t index = 0; index < options_.replica_count; ++index) {
-            if (!cluster_->replica(index)->metadata().pending_steps.empty()) return false;
-          }
-          return true;
-        },
+        [&] { return StepsDone(); },
         kClusterMaxTicks))
         << "round " << round << "\n" << cluster_->violation() << "\n" << cluster_->Describe();
     std::vector<uint64_t> sent_after;
@@ -217,13 +219,7 @@ TEST_F(ClusterStepsTest, DeletingAConsumerGroupDeletesItsOffsetsOnEveryReplica) 
                                            .group = metadata::Identifier::Numeric(group)}));
   ASSERT_TRUE(deleted.result.ok());
   ASSERT_TRUE(cluster_->RunUntil(
-      [&] {
-        if (!cluster_->Converged()) return false;
-        for (uint8_t index = 0; index < options_.replica_count; ++index) {
-          if (!cluster_->replica(index)->metadata().pending_steps.empty()) return false;
-        }
-        return true;
-      },
+      [&] { return StepsDone(); },
       kClusterMaxTicks))
       << cluster_->Describe();
   for (uint8_t index = 0; index < options_.replica_count; ++index) {
