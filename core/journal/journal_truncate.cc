@@ -48,6 +48,9 @@ io::Task<absl::Status> Journal::TruncateAfter(uint64_t op, uint64_t commit_water
     co_return absl::FailedPreconditionError(
         absl::StrCat("op ", op, " is no longer in the WAL ring"));
   }
+  // The suffix is no longer promised from here, whether or not a crash lets the clear
+  // finish: VSR truncates only under a durable log view whose log excludes it.
+  durable_op_ = std::min(durable_op_, op);
   truncating_ = true;
   const absl::Status cleared = co_await ClearSlots(op + 1, end);
   truncating_ = false;

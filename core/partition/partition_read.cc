@@ -181,6 +181,11 @@ io::Task<absl::Status> PartitionLog::TruncateAfter(uint64_t op) {
       next_offset += wire::BatchOfPrepare(prepare).message_count();
     }
   }
+  // From here the suffix is no longer promised: VSR truncates only under a durable log
+  // view whose canonical log excludes it, so a crash before this truncation finishes
+  // may leave the suffix on disk or not — either is safe, and durable_op() already
+  // says what this replica still vouches for.
+  durable_op_ = std::min(durable_op_, op);
   const size_t keep = SegmentForOp(op);
   std::vector<std::unique_ptr<Segment>> dropped;
   while (segments_.size() > keep + 1) {
@@ -207,7 +212,6 @@ io::Task<absl::Status> PartitionLog::TruncateAfter(uint64_t op) {
   }
   CO_RETURN_IF_ERROR(co_await io::SyncDirectory(storage_, directory_));
   last_op_ = op;
-  durable_op_ = std::min(durable_op_, op);
   last_checksum_ = kept_checksum;
   next_offset_ = next_offset;
   roll_before_next_ = kept_header.has_value() && kept_header->operation == wire::Operation::kPartitionPurge;

@@ -178,6 +178,19 @@ TEST(JournalTest, TruncateAfterDropsTheSuffixDurablyButNeverACommittedOp) {
   EXPECT_EQ(recovery->slots[6].verdict, SlotVerdict::kEmpty);
 }
 
+// VSR truncates only under a durable log view that excludes the suffix, so from the
+// truncation's start the journal no longer vouches for it (rule B4), even when the
+// clear's sync fails and the process stops before the slots are cleared.
+TEST(JournalTest, AFailedTruncationNoLongerVouchesForTheSuffix_B4) {
+  JournalFixture fixture(testing::TestOptions(), /*single_node=*/false);
+  ASSERT_TRUE(fixture.FormatAndRecover().ok());
+  ASSERT_TRUE(fixture.AppendDurably(6).ok());
+  ASSERT_EQ(fixture.journal_->durable_op(), 6u);
+  fixture.storage_.InjectSyncFailure(kWal);
+  EXPECT_FALSE(fixture.Run(fixture.journal_->TruncateAfter(3, 3)).ok());
+  EXPECT_EQ(fixture.journal_->durable_op(), 3u);
+}
+
 // State sync (B15) jumps the chain past the log; the slots of the ops it jumped over
 // then stand for ops above the new checkpoint. A damaged leftover there (here a
 // corrupt header copy of the long-committed op 3, whose slot the replica never wrote

@@ -298,6 +298,27 @@ TEST_P(PartitionLogTest, TruncateAfterDropsTheUncommittedSuffixAcrossSegments) {
   EXPECT_EQ(fixture.log_->last_op(), 6u);
 }
 
+// A truncation is VSR's decision under a durable log view that excludes the suffix:
+// from its start the replica no longer vouches for those ops (rule B4's promise is
+// the canonical log), even if the truncation's own sync fails and the process stops
+// before the suffix is gone from disk. (Found by the cluster campaign's promise check,
+// seed 63: a fail-stop mid-truncation was read as a forgotten acknowledged op.)
+TEST(PartitionLogSyncFailureTest, AFailedTruncationNoLongerVouchesForTheSuffix_B4) {
+  PartitionOptions options = testing::TestOptions();
+  options.single_node = false;
+  auto fixture_holder = std::make_unique<testing::PartitionFixture>(options, 1, Backend::kSim);
+  testing::PartitionFixture& fixture = *fixture_holder;
+  ASSERT_TRUE(fixture.Create().ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(fixture.AppendBatchesDurably(1, 3).ok());
+  fixture.log_->Commit(4);
+  ASSERT_TRUE(fixture.Drain().ok());
+  ASSERT_EQ(fixture.log_->durable_op(), 10u);
+  fixture.storage_.InjectSyncFailure(io::JoinPath(PartitionDirectory(options.address), kStateRecordName));
+  EXPECT_FALSE(fixture.Run(fixture.log_->TruncateAfter(5)).ok());
+  EXPECT_EQ(fixture.log_->durable_op(), 5u);
+  EXPECT_EQ(fixture.log_->last_op(), 10u) << "the suffix is not gone yet";
+}
+
 TEST_P(PartitionLogTest, RecentRequestsAreRebuiltFromTheTailAtBoot) {
   auto fixture_holder = std::make_unique<testing::PartitionFixture>(testing::TestOptions(), 1, GetParam());
   testing::PartitionFixture& fixture = *fixture_holder;
