@@ -39,4 +39,42 @@ io::Task<absl::StatusOr<bool>> StateRecordLost(io::Storage& storage, std::string
 io::Task<absl::Status> ReplaceLostStateRecord(io::Storage& storage, partition::PartitionOptions options,
                                               absl::Status cause, BootLog& log);
 
+// A cluster partition whose valid state record lists a segment file the disk lacks
+// (rule B5), after PartitionLog::Open failed with `cause`. Nothing is recreated to
+// carry on at an offset as if the segment had never held entries.
+//
+//  - A missing SEALED segment (the active segment is there): every op this replica
+//    may have acknowledged is bounded by what is still on its disk — ops below the
+//    active segment were all written and synced before the roll to it, and an
+//    acknowledged op of the active segment was synced into it. The promise is the
+//    highest of: the active segment's first op - 1, every op found whole in the
+//    listed segment files that are there (across damage too), the record's commit
+//    watermark and its earlier promise (entries above a decided truncation,
+//    log_end_op, are not promises). The record is then replaced as
+//    ReplaceLostStateRecord does: an empty log at op 1 promising those ops (VSR never
+//    nacks them and repairs them, or state-syncs the partition, from peers), the
+//    consumer offsets reset to op 0. Rebuilding from op 1 rather than filling the
+//    hole keeps the log contiguous, which is all the partition log knows how to be.
+//  - A missing ACTIVE segment (or only segment): nothing on the disk bounds the ops
+//    it held (the index is not synced before a roll, the record's watermark is a
+//    lower bound), so no promise can be computed without inventing one. A clear
+//    error names the file and rule B5, and the repair: re-create the replica with
+//    `format --recover` (rule B17: it rejoins from its peers and votes only once it
+//    has caught up).
+//  - A log trimmed by retention or a purge (anchor op above 1): refused the same way
+//    (format --recover). Rebuilding it would need the anchor's snapshot of consumer
+//    offsets to be usable and the empty log to start at the anchor; not done.
+//
+// A listed sealed segment with no bytes counts as missing: this function creates a
+// missing first segment empty just before it writes the replacement record, so a
+// crash between the two leaves exactly that (the next boot completes the replacement).
+// Crash-safe otherwise as ReplaceLostStateRecord: the record write is what counts, it
+// goes to the older slot with a higher sequence.
+//
+// Returns true once the record is replaced (open the partition again), false when no
+// listed segment is missing (`cause` stands) or in single-node mode (a single node's
+// missing segment stays recovery's clear error).
+io::Task<absl::StatusOr<bool>> ReplaceLogMissingSegment(io::Storage& storage, partition::PartitionOptions options,
+                                                        absl::Status cause, BootLog& log);
+
 }  // namespace sluice::bootstrap

@@ -184,6 +184,16 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
                              "recovering partition ", directory);
           report = {};
           opening = co_await partition::PartitionLog::Open(storage, options, &report);
+        } else if (!opening.ok() && absl::IsDataLoss(opening.status()) && !options.single_node) {
+          // A listed segment missing (rule B5): a sealed one is repaired from peers, a
+          // missing active one is a clear error naming `format --recover` (lost_state_record.h).
+          CO_ASSIGN_OR_RETURN(const bool replaced,
+                              co_await ReplaceLogMissingSegment(storage, options, opening.status(), log),
+                              "recovering partition ", directory);
+          if (replaced) {
+            report = {};
+            opening = co_await partition::PartitionLog::Open(storage, options, &report);
+          }
         }
         CO_ASSIGN_OR_RETURN(std::unique_ptr<partition::PartitionLog> opened, std::move(opening),
                             "recovering partition ", directory);

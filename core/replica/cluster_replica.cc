@@ -606,7 +606,21 @@ io::Task<absl::Status> ClusterReplica::AddPartition(uint32_t stream, uint32_t to
         create = true;
       }
     } else {
-      CO_ASSIGN_OR_RETURN(log, std::move(opened), "recovering partition ", directory);
+      // A listed segment missing (rule B5): a sealed one is repaired from peers, a
+      // missing active one is a clear error naming `format --recover` (lost_state_record.h).
+      bool replaced = false;
+      if (absl::IsDataLoss(opened.status())) {
+        CO_ASSIGN_OR_RETURN(replaced,
+                            co_await bootstrap::ReplaceLogMissingSegment(storage_, options, opened.status(), boot_log_),
+                            "recovering partition ", directory);
+      }
+      if (replaced) {
+        report = {};
+        CO_ASSIGN_OR_RETURN(log, co_await partition::PartitionLog::Open(storage_, options, &report),
+                            "recovering partition ", directory);
+      } else {
+        CO_ASSIGN_OR_RETURN(log, std::move(opened), "recovering partition ", directory);
+      }
     }
   }
   if (create) {
