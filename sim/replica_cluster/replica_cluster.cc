@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
 #include "core/base/checksum.h"
@@ -65,6 +66,7 @@ void ReplicaCluster::StartProcess(uint8_t index) {
   Node& node = nodes_[index];
   node.process = std::make_unique<Process>(*this, index, *node.storage, *node.network, loop_);
   node.boot_failed = false;
+  node.refusal.clear();
   node.sync_failures_at_start = node.storage->fault_counts().sync_failures;
 }
 
@@ -122,8 +124,14 @@ void ReplicaCluster::Boot(uint8_t index) {
                   ++expected_fail_stops_;
                   return;
                 }
+                if (!node.refusal_expected.empty() &&
+                    absl::StrContains(replica.status().message(), node.refusal_expected)) {
+                  node.refusal = replica.status().ToString();
+                  return;
+                }
                 return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", replica.status().ToString()));
               }
+              node.refusal_expected.clear();
               node.process->replica = *std::move(replica);
               ++boots_;
               if (options_.check_promises) CheckPromisesKept(index);
@@ -219,6 +227,7 @@ void ReplicaCluster::FormatNewDisk(uint8_t index) {
   ++node.boot;
   ++disks_;
   node.durable_at_death.clear();  // the disk is lost (B17)
+  node.refusal_expected.clear();
   Mix(0x3193, index, node.boot);
   lost_sync_failures_ += node.storage->fault_counts().sync_failures;
   // A new, empty disk; the old one stays alive for the dead processes still using it.
@@ -273,6 +282,12 @@ absl::Status ReplicaCluster::AckWatch::Send(io::PeerId to, ByteSpan frame) {
 }
 
 void ReplicaCluster::OnFailStop(uint8_t replica, const absl::Status& cause) {
+  Node& node = nodes_[replica];
+  // A partition opened after the boot (its creating op replayed) refuses the same way.
+  if (!node.refusal_expected.empty() && absl::StrContains(cause.message(), node.refusal_expected)) {
+    node.refusal = cause.ToString();
+    return;
+  }
   if (!FailStopExpected(replica)) {
     return Violation(absl::StrCat("replica ", int{replica}, " fail-stopped: ", cause.ToString()));
   }

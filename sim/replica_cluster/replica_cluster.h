@@ -96,6 +96,14 @@ class ReplicaCluster final {
   // A fail-stop of this replica (an injected I/O fault) is expected until its next
   // crash, not a violation.
   void ExpectFailStop(uint8_t index) { nodes_[index].fail_stop_expected = true; }
+  // A boot refusal of the replica whose message contains `needle` is expected (a
+  // removed active segment: rule B5's clear error) until it boots or its disk is
+  // wiped: it is recorded (boot_refusal), not a violation — also as the fail-stop of
+  // a partition opened after the boot; the operator's answer is Crash, then Wipe
+  // (`format --recover`).
+  void ExpectBootRefusal(uint8_t index, std::string needle) { nodes_[index].refusal_expected = std::move(needle); }
+  // The expected refusal that stopped the replica's current boot ("" if none).
+  const std::string& boot_refusal(uint8_t index) const { return nodes_[index].refusal; }
   // The next sync of `path` on the replica's disk fails (in this process or a later
   // one); the fail-stop it causes is expected.
   void InjectSyncFailure(uint8_t index, const std::string& path, SyncOutcome outcome);
@@ -210,6 +218,8 @@ class ReplicaCluster final {
     bool fail_stop_expected = false;
     bool boot_failed = false;  // boot stopped on an expected I/O fault
     bool formatting = false;   // `format --recover` has not completed on this disk
+    std::string refusal_expected;  // ExpectBootRefusal's needle ("" if none)
+    std::string refusal;           // the current boot's expected refusal ("" if none)
     uint64_t sync_failures_at_start = 0;  // the disk's count when this process started
     // Per group, the last op its log had made durable when the process died: it may
     // have acknowledged every op up to it (a prepare_ok follows the sync).
