@@ -5,7 +5,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/io/storage.h"
 #include "core/journal/journal_layout.h"
+#include "core/partition/layout.h"
 #include "core/partition/state_record.h"
 #include "core/superblock/superblock_format.h"
 #include "core/wire/header.h"
@@ -16,6 +18,10 @@ namespace {
 // Sub-seed of the run's seed for the fault driver (the workload's own draws keep
 // their stream, so a seed with every fault here off replays as before).
 constexpr uint64_t kFaultsSeed = 11;
+// The segment removals' own sub-seed: the draws above stay as they were.
+constexpr uint64_t kRemovalSeed = 12;
+// The words of B5's refusal of a missing segment (core/bootstrap/lost_state_record.h).
+constexpr char kRemovalRefusal[] = "is missing (rule B5)";
 
 // Storage completions after a restart within which a boot may be cut short: a boot
 // reads the superblock copies, the WAL and each partition, so this reaches into
@@ -26,7 +32,11 @@ constexpr uint64_t kBootCrashOperationsMax = 60;
 
 ClusterFaults::ClusterFaults(uint64_t seed, ReplicaCluster& cluster, base::Ratio lands,
                              std::function<void(const std::string&)> trace)
-    : cluster_(cluster), lands_(lands), trace_(std::move(trace)), prng_(base::DeriveSeed(seed, kFaultsSeed)) {
+    : cluster_(cluster),
+      lands_(lands),
+      trace_(std::move(trace)),
+      prng_(base::DeriveSeed(seed, kFaultsSeed)),
+      removal_prng_(base::DeriveSeed(seed, kRemovalSeed)) {
   // Each kind is off for about half of the seeds.
   const bool sync_failures = prng_.UniformBelow(2) == 0;
   sync_failure_odds_ = sync_failures ? 5 + prng_.UniformBelow(40) : 0;
@@ -39,13 +49,15 @@ ClusterFaults::ClusterFaults(uint64_t seed, ReplicaCluster& cluster, base::Ratio
   const bool sync_crashes = prng_.UniformBelow(2) == 0;
   sync_crashes_max_ = sync_crashes ? 1 + prng_.UniformBelow(2) : 0;
   damaged_.assign(cluster_.replica_count(), false);
+  const bool removals = removal_prng_.UniformBelow(2) == 0;
+  removal_odds_ = removals ? 1 + removal_prng_.UniformBelow(3) : 0;
 }
 
 std::string ClusterFaults::Describe() const {
   return absl::StrCat("sync failures ", sync_failure_odds_, "/1000 steps, crash lands ", lands_.numerator, "/",
                       lands_.denominator, ", corruption ", corrupt_odds_, "/8 restarts, wipes ", wipe_odds_,
                       "/8 restarts, boot crashes ", boot_crash_odds_, "/8 restarts, state-sync crashes <= ",
-                      sync_crashes_max_);
+                      sync_crashes_max_, ", segment removals ", removal_odds_, "/8 restarts");
 }
 
 uint8_t ClusterFaults::DownCount() const {
@@ -95,6 +107,10 @@ bool ClusterFaults::OthersUndamaged(uint8_t victim) const {
 void ClusterFaults::BeforeStep(bool inject) {
   Heal();
   for (uint8_t index = 0; index < cluster_.replica_count(); ++index) {
+    if (!cluster_.boot_refusal(index).empty()) {
+      RecreateRefused(index);
+      continue;
+    }
     if (!cluster_.fail_stopped(index)) continue;
     // B1: the replica stopped on a failed sync; its supervisor restarts it with the
     // page cache intact — or the machine went down meanwhile, and the pages the
@@ -160,6 +176,9 @@ void ClusterFaults::Restart(uint8_t victim) {
     cluster_.Wipe(victim);
   } else {
     if (corrupt_odds_ > 0 && prng_.UniformBelow(8) < corrupt_odds_ && OthersUndamaged(victim)) Corrupt(victim);
+    if (removal_odds_ > 0 && removal_prng_.UniformBelow(8) < removal_odds_ && OthersUndamaged(victim)) {
+      RemoveSegment(victim);
+    }
     cluster_.Restart(victim);
   }
   if (boot_crash_odds_ == 0 || prng_.UniformBelow(8) >= boot_crash_odds_) return;
@@ -233,6 +252,50 @@ bool ClusterFaults::CorruptPartitionFile(uint8_t victim, bool segment) {
   ++(segment ? counts_.segment_corruptions : counts_.state_record_corruptions);
   Trace(absl::StrCat("bit flip in replica ", int{victim}, "'s ", path, " at ", offset));
   return true;
+}
+
+void ClusterFaults::RemoveSegment(uint8_t victim) {
+  // The segments each partition's state record lists (its valid copy with the higher
+  // sequence) whose files are there: removing an unlisted one is no fault (recovery
+  // removes strays itself).
+  const std::vector<TreeEntry> tree = cluster_.storage(victim).file_system().Tree();
+  std::vector<std::string> listed;
+  for (const TreeEntry& entry : tree) {
+    if (entry.is_directory || !absl::EndsWith(entry.path, "/partition.state")) continue;
+    std::optional<partition::StateRecord> newest;
+    for (uint64_t slot = 0; slot < 2; ++slot) {
+      if (entry.contents.size() < (slot + 1) * partition::kStateSlotSize) break;
+      const absl::StatusOr<partition::StateRecord> record = partition::DecodeStateRecord(
+          ByteSpan(entry.contents).subspan(slot * partition::kStateSlotSize, partition::kStateSlotSize));
+      if (record.ok() && (!newest.has_value() || record->sequence > newest->sequence)) newest = *record;
+    }
+    if (!newest.has_value()) continue;
+    const std::string directory(io::ParentOf(entry.path));
+    for (const partition::SegmentInfo& segment : newest->segments) {
+      const std::string path = io::JoinPath(directory, partition::SegmentLogName(segment.first_op));
+      if (std::any_of(tree.begin(), tree.end(), [&](const TreeEntry& file) { return file.path == path; })) {
+        listed.push_back(path);
+      }
+    }
+  }
+  if (listed.empty()) return;
+  const std::string& path = listed[removal_prng_.UniformBelow(listed.size())];
+  if (!cluster_.storage(victim).RemoveBehindBack(path).ok()) return;
+  damaged_[victim] = true;
+  ++counts_.segment_removals;
+  // A missing active segment (or one of a trimmed log) is refused, and that is right.
+  cluster_.ExpectBootRefusal(victim, kRemovalRefusal);
+  Trace(absl::StrCat("segment ", path, " removed from replica ", int{victim}, "'s disk while it is down"));
+}
+
+void ClusterFaults::RecreateRefused(uint8_t index) {
+  Trace(absl::StrCat("replica ", int{index}, " refused to boot: ", cluster_.boot_refusal(index),
+                     "; the operator re-creates it with format --recover"));
+  ++counts_.removal_refusals;
+  ++counts_.wipes;  // a format --recover like any other
+  damaged_[index] = true;
+  cluster_.Crash(index, base::Ratio::Always());
+  cluster_.Wipe(index);
 }
 
 void ClusterFaults::RunTicks(uint64_t ticks) {

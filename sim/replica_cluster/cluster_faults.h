@@ -12,6 +12,12 @@
 //    its WAL (a recent committed op's header copy or prepare), of a partition's
 //    segment, or of a partition's state record;
 //  - wipe (B17): a down replica's disk is lost and formatted with `format --recover`;
+//  - segment removal (B5): before a down replica restarts, one segment file a
+//    partition's state record lists is removed behind its back. A sealed one is
+//    repaired from peers at boot; a missing active one (or a segment of a trimmed
+//    log) makes the boot refuse with B5's clear error, which the harness answers as
+//    an operator would: `format --recover` (counted as a wipe too). Drawn from a
+//    sub-seed of its own, so a seed that never removes a file replays as before;
 //  - crashes in the middle of a boot (after its first few storage operations), and
 //    in the middle of a state sync (B15), when a seed has one.
 //
@@ -49,6 +55,8 @@ struct ClusterFaultCounts {
   uint64_t boot_crashes = 0;              // crashes while the replica was booting
   uint64_t state_syncs = 0;               // state syncs installed
   uint64_t sync_crashes = 0;              // crashes while a state sync was staging
+  uint64_t segment_removals = 0;          // listed segment files removed while down (B5)
+  uint64_t removal_refusals = 0;          // boots refused on one (B5), then format --recover (in wipes)
 };
 
 class ClusterFaults {
@@ -85,6 +93,9 @@ class ClusterFaults {
   void Corrupt(uint8_t victim);
   void CorruptWal(uint8_t victim);
   bool CorruptPartitionFile(uint8_t victim, bool segment);
+  void RemoveSegment(uint8_t victim);
+  // A boot refused on a removed segment (B5): re-created with `format --recover`.
+  void RecreateRefused(uint8_t index);
   void Trace(const std::string& line) {
     if (trace_) trace_(line);
   }
@@ -99,6 +110,8 @@ class ClusterFaults {
   uint64_t wipe_odds_ = 0;          // per restart, in 8
   uint64_t boot_crash_odds_ = 0;    // per restart, in 8
   uint64_t sync_crashes_max_ = 0;   // crashes in the middle of a state sync, per run
+  base::Prng removal_prng_;         // the segment removals' own draws
+  uint64_t removal_odds_ = 0;       // per restart, in 8
   std::vector<bool> damaged_;
   ClusterFaultCounts counts_;
 };

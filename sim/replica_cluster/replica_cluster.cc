@@ -131,7 +131,6 @@ void ReplicaCluster::Boot(uint8_t index) {
                 }
                 return Violation(absl::StrCat("replica ", int{index}, " cannot boot: ", replica.status().ToString()));
               }
-              node.refusal_expected.clear();
               node.process->replica = *std::move(replica);
               ++boots_;
               if (options_.check_promises) CheckPromisesKept(index);

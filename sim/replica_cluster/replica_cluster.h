@@ -97,10 +97,10 @@ class ReplicaCluster final {
   // crash, not a violation.
   void ExpectFailStop(uint8_t index) { nodes_[index].fail_stop_expected = true; }
   // A boot refusal of the replica whose message contains `needle` is expected (a
-  // removed active segment: rule B5's clear error) until it boots or its disk is
-  // wiped: it is recorded (boot_refusal), not a violation — also as the fail-stop of
-  // a partition opened after the boot; the operator's answer is Crash, then Wipe
-  // (`format --recover`).
+  // removed active segment: rule B5's clear error) for as long as its disk lives (the
+  // damage stays on it; a partition whose creating op is replayed is opened after the
+  // boot, and refuses then, as a fail-stop): it is recorded (boot_refusal), not a
+  // violation; the operator's answer is Crash, then Wipe (`format --recover`).
   void ExpectBootRefusal(uint8_t index, std::string needle) { nodes_[index].refusal_expected = std::move(needle); }
   // The expected refusal that stopped the replica's current boot ("" if none).
   const std::string& boot_refusal(uint8_t index) const { return nodes_[index].refusal; }
