@@ -213,7 +213,9 @@ io::Task<absl::StatusOr<PartitionLogs>> RecoverPartitions(io::Storage& storage,
 
 io::Task<absl::Status> RemoveStaleIncarnations(io::Storage& storage,
                                                const metadata::MetadataState& state,
-                                               BootLog& log, bool cluster) {
+                                               BootLog& log, bool cluster,
+                                               uint64_t checkpoint_op,
+                                               std::vector<std::string>* deferred) {
   auto pending = [&](uint32_t s, uint32_t t, uint32_t p, uint64_t incarnation) {
     for (const auto& [id, step] : state.pending_steps) {
       if (step.stream == s && step.topic == t && step.partition == p &&
@@ -282,6 +284,14 @@ io::Task<absl::Status> RemoveStaleIncarnations(io::Storage& storage,
               "no longer has it. Refusing to start rather than remove the directory (rule B7); "
               "restore the metadata from a replica or a backup, or inspect it with `sluice "
               "inspect`."));
+        }
+        if (deferred != nullptr && state.last_applied_op > checkpoint_op) {
+          deferred->push_back(path);
+          log.decisions.push_back(absl::StrCat(
+              path, ": stale (incarnation ", incarnation, " is not in the recovered metadata), removed once a ",
+              "checkpoint covers op ", state.last_applied_op, " (the deletion was replayed above checkpoint op ",
+              checkpoint_op, "; rule B5)"));
+          continue;
         }
         CO_RETURN_IF_ERROR(co_await RemoveTree(storage, path));
         log.decisions.push_back(absl::StrCat(

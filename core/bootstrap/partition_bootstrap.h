@@ -84,8 +84,16 @@ io::Task<absl::StatusOr<std::optional<std::string>>> NonEmptySegment(io::Storage
 // op is left alone: a cluster replica's metadata boots at its commit watermark, which
 // may lag what was committed (the op that created the directory is applied once VSR
 // commits it again, and the partition is then opened from it — rule B16).
+//
+// With `deferred`, a stale directory is not removed but added to it when the state is
+// above `checkpoint_op`: the deleting op was replayed from the WAL, and a later boot
+// may stop below it (a corrupt WAL entry under it, repaired from peers only after
+// boot) and need the partition's directory again (rule B5). The caller removes such a
+// directory once a checkpoint covers the state's op.
 io::Task<absl::Status> RemoveStaleIncarnations(io::Storage& storage,
                                                const metadata::MetadataState& state,
-                                               BootLog& log, bool cluster = false);
+                                               BootLog& log, bool cluster = false,
+                                               uint64_t checkpoint_op = 0,
+                                               std::vector<std::string>* deferred = nullptr);
 
 }  // namespace sluice::bootstrap

@@ -96,8 +96,12 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
                             return !recorded.contains(vsr::GroupId{namespace_id, incarnation});
                           }),
                       "boot step 4 (partitions)");
-  CO_RETURN_IF_ERROR(co_await bootstrap::RemoveStaleIncarnations(storage, self.state_, self.boot_log_, true),
+  std::vector<std::string> stale;
+  CO_RETURN_IF_ERROR(co_await bootstrap::RemoveStaleIncarnations(storage, self.state_, self.boot_log_, true,
+                                                                 self.last_checkpoint_op_, &stale),
                      "boot step 4 (stale partition directories)");
+  self.removable_through_ = self.last_checkpoint_op_;
+  for (std::string& directory : stale) self.doomed_.push_back({self.state_.last_applied_op, std::move(directory)});
 
   // 4. Consensus groups from what recovery found (B4).
   std::vector<vsr::RecoveredGroup> groups;
