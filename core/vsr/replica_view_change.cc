@@ -251,19 +251,20 @@ void Replica::MaybeDecideView() {
     // bring it back and the view could never commit. An op that a nack quorum of
     // these do_view_changes never acknowledged (their logs, faulty entries included,
     // end below it) was never committed, so the new view's log may end below it — as
-    // far down as the checksum of the op under it is known (a head of the best log
-    // view, or this primary's verified log of that view).
+    // far down as the checksum of an op under it is known (a head of the best log
+    // view, or this primary's verified log of that view). Ops in between whose
+    // checksums nobody knows any more are skipped over, each nacked by a quorum too.
     uint64_t head_op = head->head_op;
     absl::uint128 head_checksum = head->head_checksum;
-    while (head_op > commit) {
+    for (uint64_t op = head_op; op > commit; --op) {
       uint64_t nacks = 0;
       for (const DoViewChangeRecord& record : records) {
-        if (record.faulty_head_op < head_op) ++nacks;
+        if (record.faulty_head_op < op) ++nacks;
       }
       if (nacks < options_.nack_quorum()) break;
-      const std::optional<absl::uint128> below = BestLogChecksum(*group, best_log_view, head_op - 1, records);
-      if (!below.has_value()) break;
-      --head_op;
+      const std::optional<absl::uint128> below = BestLogChecksum(*group, best_log_view, op - 1, records);
+      if (!below.has_value()) continue;
+      head_op = op - 1;
       head_checksum = *below;
     }
     SLUICE_ASSERT(commit <= head_op, "replica ", int{options_.replica_index}, " view ", view_,

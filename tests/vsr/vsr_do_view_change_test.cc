@@ -125,5 +125,47 @@ TEST_F(DoViewChangeTest, FaultyEntriesAboveTheHeadArePromisesWhateverTheirView_B
   EXPECT_EQ(FaultyHeadOfDoViewChange(/*log_view=*/2, /*head_op=*/4), std::optional<uint64_t>(6));
 }
 
+// The new primary's side: view 2's start_view named head 6 and every replica vouches
+// for it, but none holds ops 4..6 any more (their only copies were lost or turned
+// faulty after the view was decided), so nobody can repair them and view 3 could never
+// commit if it kept head 6. A nack quorum never acknowledged ops 4..6, so they were
+// never committed: the new head drops to 3 even though nobody knows the checksums of
+// ops 4 and 5 in between (./sluice sim --seed 272 --replicas 3 stalled on this).
+TEST_F(DoViewChangeTest, ANewPrimaryDropsAHeadNobodyHoldsPastUnknownChecksums_B7) {
+  Prepare({2, 2, 2});
+  Recover()->Commit(3);  // committed and verified here: the checksum under the lost ops
+  constexpr absl::uint128 kLostHeadChecksum = 0x6;  // op 6's, which nobody holds
+  const VsrState state{.view = 3,
+                       .log_view = 2,
+                       .groups = {{.group = kGroup, .log_view = 2, .head_op = 6, .head_checksum = kLostHeadChecksum}}};
+  std::vector<RecoveredGroup> groups;
+  groups.push_back({.id = kGroup, .log = Recover()});
+  absl::StatusOr<std::unique_ptr<Replica>> primary =
+      Replica::Restore({.cluster = kCluster, .replica_index = 0, .replica_count = 3}, loop_, network_, storage_,
+                       state, std::move(groups), nullptr);
+  ASSERT_TRUE(primary.ok()) << primary.status();
+  const std::vector<DoViewChangeRecord> backup{{.group = kGroup,
+                                                .log_view = 2,
+                                                .commit = 3,
+                                                .head_op = 6,
+                                                .head_checksum = kLostHeadChecksum,
+                                                .faulty_head_op = 3}};
+  for (const Bytes& frame : EncodeDoViewChange(kCluster, {.view = 3, .replica = 1}, 2, backup,
+                                               io::kFrameSizeMaxBytesDefault)) {
+    (*primary)->OnFrame(1, frame);
+  }
+  std::optional<StartViewRecord> decided;
+  for (int step = 0; step < 1000 && !decided.has_value(); ++step) {
+    for (const auto& [to, frame] : network_.sent) {
+      const absl::StatusOr<StartViewChunk> start_view = DecodeStartView(frame, kCluster);
+      if (start_view.ok() && start_view->records.size() == 1) decided = start_view->records[0];
+    }
+    if (!decided.has_value() && !loop_.RunOnce()) break;
+  }
+  ASSERT_TRUE(decided.has_value()) << (*primary)->DebugString();
+  EXPECT_EQ(decided->head_op, 3u);
+  EXPECT_EQ(decided->head_checksum, checksums_[2]);
+}
+
 }  // namespace
 }  // namespace sluice::vsr
