@@ -137,12 +137,16 @@ io::Task<absl::Status> PartitionLog::ApplyEntry(const UncommittedEntry& entry) {
       committed_next_offset_ = entry.next_offset_after;
       co_return absl::OkStatus();
     case wire::Operation::kStoreConsumerOffset: {
+      // Offsets already reflect this op (a checkpoint ahead of the log, whose missing
+      // entries come back by repair): applying it again would roll a later store back.
+      if (entry.op <= consumer_offsets_.applied_op) co_return absl::OkStatus();
       CO_ASSIGN_OR_RETURN(const StoreOffsetBody body, DecodeStoreOffset(entry.small_body));
       consumer_offsets_.offsets[body.consumer] = body.offset;
       consumer_offsets_.applied_op = entry.op;
       co_return absl::OkStatus();
     }
     case wire::Operation::kDeleteConsumerOffset: {
+      if (entry.op <= consumer_offsets_.applied_op) co_return absl::OkStatus();  // as above
       CO_ASSIGN_OR_RETURN(const ConsumerKey key, DecodeDeleteOffset(entry.small_body));
       consumer_offsets_.offsets.erase(key);
       consumer_offsets_.applied_op = entry.op;
@@ -165,8 +169,10 @@ io::Task<absl::Status> PartitionLog::ApplyEntry(const UncommittedEntry& entry) {
 io::Task<absl::Status> PartitionLog::ApplySegmentStep(const UncommittedEntry& entry) {
   if (entry.operation == wire::Operation::kPartitionPurge) {
     committed_next_offset_ = 0;
-    consumer_offsets_.offsets.clear();
-    consumer_offsets_.applied_op = entry.op;
+    if (entry.op > consumer_offsets_.applied_op) {  // else the offsets already reflect it
+      consumer_offsets_.offsets.clear();
+      consumer_offsets_.applied_op = entry.op;
+    }
   }
   co_return co_await DropSegmentsFor(entry.op, entry.operation, entry.checksum, entry.small_body);
 }

@@ -266,6 +266,41 @@ TEST(PartitionRecoveryTest, B3_OffsetsCheckpointBeyondTheLogInAClusterMarksTheMi
   EXPECT_TRUE(Contains(AllDecisions(report), "repair from peers")) << AllDecisions(report);
 }
 
+// The repaired entries under a checkpoint that is ahead of the log are applied for
+// the log's sake, but the offsets already reflect them: an older store among them
+// never rolls a later one back (B3: a committed offset changes only by a store; seed
+// 148 of the 3-replica campaign showed consumer 2's offset of op 56 at applied op 40).
+TEST(PartitionRecoveryTest, B3_RepairedStoresUnderAnOffsetsCheckpointAheadOfTheLogChangeNothing) {
+  PartitionOptions options = testing::TestOptions();
+  options.single_node = false;
+  PartitionFixture fixture(options);
+  ASSERT_TRUE(fixture.Create().ok());
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 5).ok());
+  fixture.log_->Commit(2);
+  ASSERT_TRUE(fixture.Drain().ok());
+  const ConsumerKey consumer{ConsumerKind::kConsumer, 4};
+  ASSERT_TRUE(PlantOffsetsCheckpoint(fixture, options, {.applied_op = 6, .offsets = {{consumer, 8}}},
+                                     {.namespace_id = options.namespace_id,
+                                      .incarnation = options.address.incarnation})
+                  .ok());
+  RecoveryReport report;
+  ASSERT_TRUE(fixture.Reopen(&report).ok()) << AllDecisions(report);
+  ASSERT_EQ(fixture.log_->last_op(), 2u);
+  EXPECT_EQ(fixture.log_->ConsumerOffset(consumer), 8u);
+  // Ops 3 and 4 come back by repair: an older store of the consumer, then a delete.
+  ASSERT_TRUE(fixture.StoreOffset(4, 5).ok());
+  ASSERT_TRUE(fixture.AppendEntry(wire::Operation::kDeleteConsumerOffset, EncodeDeleteOffset(consumer)).ok());
+  fixture.log_->Commit(4);
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->ConsumerOffset(consumer), 8u);
+  // A store above the checkpoint applies.
+  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 1).ok());  // ops 5, 6
+  ASSERT_TRUE(fixture.StoreOffset(4, 9).ok());           // op 7
+  fixture.log_->Commit(7);
+  ASSERT_TRUE(fixture.Drain().ok());
+  EXPECT_EQ(fixture.log_->ConsumerOffset(consumer), 9u);
+}
+
 // --- B5: files the record names are never recreated ---------------------------------
 
 TEST(PartitionRecoveryTest, B5_MissingActiveSegmentIsAClearErrorAndNeverRecreated) {
