@@ -71,6 +71,8 @@ absl::Status ErrnoStatus(int error_number, absl::string_view context) {
   return status;
 }
 
+bool IsOsError(const absl::Status& status) { return status.GetPayload(kErrnoPayload).has_value(); }
+
 bool IsEio(const absl::Status& status) {
   return HasErrno(status, kEio);
 }

@@ -21,6 +21,9 @@ namespace sluice::io {
 // Builds the status for an errno value (positive, as in <errno.h>) with context.
 absl::Status ErrnoStatus(int error_number, absl::string_view context);
 
+// Whether `status` came from the operating system (any errno), whatever its code: EIO
+// is kDataLoss, the same code as a checksum mismatch, and only this tells them apart.
+bool IsOsError(const absl::Status& status);
 bool IsEio(const absl::Status& status);     // EIO
 bool IsEnospc(const absl::Status& status);     // ENOSPC
 bool IsEnoent(const absl::Status& status);    // ENOENT

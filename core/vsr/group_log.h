@@ -35,6 +35,8 @@
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "core/base/bytes.h"
 #include "core/vsr/messages.h"  // GroupId, SnapshotId
 
@@ -120,16 +122,29 @@ class GroupLog {
   virtual void StageSnapshot(const SnapshotId& snapshot, uint64_t offset, ByteSpan bytes,
                              DoneCallback done) = 0;
   // Installs the completely staged `snapshot` atomically, then runs `done`: it verifies
-  // the staged bytes against snapshot.checksum (DataLoss, and the staging discarded,
-  // if they differ), replaces the group's state with it, makes base_op() = op and
+  // the staged bytes against snapshot.checksum (SnapshotRejected, and the staging
+  // discarded, if they differ or are not the group's snapshot of op), replaces the group's state with it, makes base_op() = op and
   // base_checksum() = op_checksum, drops every entry <= op and the staging, and
   // raises the commit watermark to op. Entries above op stay: those linking to the new
   // base form the chain (last_op() may be above op), the others are faulty;
   // faulty_head_op() never decreases (this replica may have acknowledged them).
   // FailedPrecondition (nothing changed) if it is not completely staged or op <=
-  // base_op(). Any other error is fail-stop, and the old state stays. Until `done`
+  // base_op(). Any other error is fail-stop, and the old state stays — an I/O error
+  // whatever its code (a failed sync's EIO is DataLoss too: rule B1). Until `done`
   // runs, the log's facts (base, last op, checksums) are the old ones.
   virtual void InstallSnapshot(const SnapshotId& snapshot, DoneCallback done) = 0;
 };
+
+// A staged snapshot that failed verification (DataLoss, marked): the sync starts over
+// from a peer's snapshot. Any other DataLoss from a sync (EIO) is an I/O error.
+inline constexpr char kSnapshotRejectedPayload[] = "sluice.vsr/snapshot-rejected";
+inline absl::Status SnapshotRejected(absl::string_view message) {
+  absl::Status status = absl::DataLossError(message);
+  status.SetPayload(kSnapshotRejectedPayload, absl::Cord("1"));
+  return status;
+}
+inline bool IsSnapshotRejected(const absl::Status& status) {
+  return absl::IsDataLoss(status) && status.GetPayload(kSnapshotRejectedPayload).has_value();
+}
 
 }  // namespace sluice::vsr

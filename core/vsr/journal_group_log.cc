@@ -214,7 +214,7 @@ io::Task<absl::Status> JournalGroupLog::Install(SnapshotId snapshot) {
       co_await InstallMetadataSnapshot(*sync_storage_, *superblock_, snapshot);
   UnlockSuperblock();
   if (!installed.ok()) {
-    if (absl::IsDataLoss(installed.status())) staged_.reset();  // discarded: never installed
+    if (IsSnapshotRejected(installed.status())) staged_.reset();  // discarded: never installed
     co_return installed.status();
   }
   // The superblock names the snapshot now (durable): only then does the WAL move.
@@ -302,6 +302,9 @@ void JournalGroupLog::PersistViewState(const VsrState& state, absl::AnyInvocable
   std::weak_ptr<int> alive = alive_;
   io::Spawn(PersistView(state), [this, alive, done = std::move(done)](absl::Status status) mutable {
     if (alive.lock() == nullptr) return;
+    // A failure is fail-stop at once (rule B1): posted, the report would leave a gap in
+    // which the replica could still acknowledge a prepare after the failed sync.
+    if (!status.ok()) return done(std::move(status));
     Report(std::move(done), std::move(status));
   });
 }

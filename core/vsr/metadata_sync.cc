@@ -117,14 +117,14 @@ io::Task<absl::StatusOr<ServedMetadataSnapshot>> InstallMetadataSnapshot(io::Sto
   const std::optional<SnapshotId> id = DecodeStagingHeader(kStagingMagic, staged);
   absl::Status verified = absl::OkStatus();
   if (id != std::optional<SnapshotId>(snapshot) || staged.size() != kSyncStagingHeaderSize + snapshot.size_bytes) {
-    verified = absl::DataLossError(absl::StrCat(kSyncStagingPath, " does not hold the whole snapshot of op ",
+    verified = SnapshotRejected(absl::StrCat(kSyncStagingPath, " does not hold the whole snapshot of op ",
                                                 snapshot.op, " (", staged.size(), " bytes)"));
   }
   Bytes bytes;
   if (verified.ok()) {
     bytes.assign(staged.begin() + kSyncStagingHeaderSize, staged.end());
     if (base::Checksum128(bytes) != snapshot.checksum) {
-      verified = absl::DataLossError(
+      verified = SnapshotRejected(
           absl::StrCat(kSyncStagingPath, ": the staged snapshot of op ", snapshot.op, " fails its checksum"));
     }
   }
@@ -133,7 +133,7 @@ io::Task<absl::StatusOr<ServedMetadataSnapshot>> InstallMetadataSnapshot(io::Sto
   if (verified.ok() && bytes.size() >= metadata::kSnapshotHeaderSize) snapshot_checksum = base::LoadU128(bytes, 32);
   if (verified.ok()) {
     verified = metadata::DecodeSnapshot(bytes, snapshot.op, snapshot_checksum).status();
-    if (!verified.ok()) verified = absl::DataLossError(absl::StrCat("staged snapshot: ", verified.message()));
+    if (!verified.ok()) verified = SnapshotRejected(absl::StrCat("staged snapshot: ", verified.message()));
   }
   if (!verified.ok()) {
     // Never installed; the sync starts over (from a peer's snapshot).

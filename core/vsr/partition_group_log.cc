@@ -217,7 +217,7 @@ io::Task<absl::Status> PartitionGroupLog::Install(SnapshotId snapshot) {
   const partition::PartitionOptions options = log_->options();
   // 1. The whole staging verified, then its content as this partition's snapshot of op.
   absl::StatusOr<Bytes> bytes = co_await ReadStagedPartitionSnapshot(storage, directory, snapshot);
-  if (absl::IsDataLoss(bytes.status())) staged_.reset();  // removed: never installed
+  if (IsSnapshotRejected(bytes.status())) staged_.reset();  // removed: never installed
   CO_RETURN_IF_ERROR(bytes.status());
   absl::StatusOr<partition::PartitionSnapshot> decoded = partition::VerifyAnchorSnapshot(
       *bytes, snapshot.op, snapshot.op_checksum,
@@ -226,7 +226,7 @@ io::Task<absl::Status> PartitionGroupLog::Install(SnapshotId snapshot) {
   if (!decoded.ok()) {
     staged_.reset();
     CO_RETURN_IF_ERROR(co_await RemovePartitionStaging(storage, directory));
-    co_return absl::DataLossError(decoded.status().message());
+    co_return SnapshotRejected(decoded.status().message());
   }
   // 2. The partition stops (appends drained), the snapshot becomes its durable state.
   const uint64_t promised = faulty_head_op();  // what this replica may have acknowledged

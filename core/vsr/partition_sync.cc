@@ -69,10 +69,10 @@ io::Task<absl::StatusOr<Bytes>> ReadStagedPartitionSnapshot(io::Storage& storage
   absl::Status verified = absl::OkStatus();
   if (DecodeStagingHeader(kStagingMagic, staged) != std::optional<SnapshotId>(snapshot) ||
       staged.size() != kPartitionStagingHeaderSize + snapshot.size_bytes) {
-    verified = absl::DataLossError(absl::StrCat(path, " does not hold the whole snapshot of op ", snapshot.op, " (",
+    verified = SnapshotRejected(absl::StrCat(path, " does not hold the whole snapshot of op ", snapshot.op, " (",
                                                 staged.size(), " bytes)"));
   } else if (base::Checksum128(ByteSpan(staged).subspan(kPartitionStagingHeaderSize)) != snapshot.checksum) {
-    verified = absl::DataLossError(
+    verified = SnapshotRejected(
         absl::StrCat(path, ": the staged snapshot of op ", snapshot.op, " fails its checksum"));
   }
   if (!verified.ok()) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/assert.h"
+#include "core/io/io_error.h"
 #include "core/vsr/replica.h"
 #include "core/vsr/replica_internal.h"
 
@@ -197,8 +198,13 @@ void Replica::InstallSync(Group& group) {
 }
 
 void Replica::SyncFailed(Group& group, const absl::Status& status) {
+  // An I/O error is fail-stop whatever its code (rule B1): a failed sync's EIO is
+  // DataLoss, like a rejected snapshot, and must not read as one.
+  if (io::IsOsError(status)) return FailStop(status);
   switch (status.code()) {
     case absl::StatusCode::kDataLoss:             // the staged bytes failed verification
+      if (!IsSnapshotRejected(status)) return FailStop(status);
+      [[fallthrough]];
     case absl::StatusCode::kFailedPrecondition:   // the staging is not what this sync expected
       ++counters_.syncs_failed;
       group.sync.reset();  // start over with whatever a peer offers next

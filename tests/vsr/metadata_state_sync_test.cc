@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/io/io_error.h"
 #include "core/io/testing/blocking_storage.h"
 #include "core/journal/journal_recovery.h"
 #include "core/metadata/snapshot_store.h"
@@ -197,7 +198,7 @@ TEST_F(MetadataStateSyncTest, CorruptStagedSnapshotIsNeverInstalled_B15) {
   ASSERT_NE(lagging, nullptr);
   ASSERT_TRUE(Stage(*lagging, id, 0, snapshot).ok());
   const absl::Status installed = Await<absl::Status>([&](auto done) { lagging->InstallSnapshot(id, std::move(done)); });
-  EXPECT_EQ(installed.code(), absl::StatusCode::kDataLoss) << installed;
+  EXPECT_TRUE(IsSnapshotRejected(installed)) << installed;  // the sync starts over
   EXPECT_FALSE(lagging->Staged().has_value());  // discarded
   EXPECT_EQ(lagging->base_op(), 0u);
   Crash(lagging, lagging_storage_);
@@ -205,6 +206,29 @@ TEST_F(MetadataStateSyncTest, CorruptStagedSnapshotIsNeverInstalled_B15) {
   ASSERT_NE(lagging, nullptr);
   EXPECT_EQ(lagging->base_op(), 0u);  // the superblock never named it
   EXPECT_FALSE(lagging->Staged().has_value());
+}
+
+// A failed sync while installing an intact snapshot is an I/O error, not a rejected
+// snapshot, though EIO is DataLoss too: the replica fail-stops on it (rule B1)
+// instead of starting the sync over and acknowledging on. (The 3-replica campaign's
+// seed 475 caught a prepare_ok sent after the superblock's failed sync here.)
+TEST_F(MetadataStateSyncTest, AFailedSyncWhileInstallingIsAnIoErrorNotARejection_B1) {
+  Format(serving_storage_, 0);
+  Checkpoint(serving_storage_);
+  std::unique_ptr<JournalGroupLog> serving = Boot(serving_storage_);
+  ASSERT_NE(serving, nullptr);
+  const SnapshotId id = *serving->ServedSnapshot();
+  const Bytes snapshot = ReadAll(*serving, id);
+  Format(lagging_storage_, 1);
+  std::unique_ptr<JournalGroupLog> lagging = Boot(lagging_storage_);
+  ASSERT_NE(lagging, nullptr);
+  ASSERT_TRUE(Stage(*lagging, id, 0, snapshot).ok());
+  lagging_storage_.InjectSyncFailure("superblock");
+  const absl::Status installed = Await<absl::Status>([&](auto done) { lagging->InstallSnapshot(id, std::move(done)); });
+  EXPECT_EQ(installed.code(), absl::StatusCode::kDataLoss) << installed;
+  EXPECT_FALSE(IsSnapshotRejected(installed)) << installed;
+  EXPECT_TRUE(io::IsOsError(installed)) << installed;
+  EXPECT_TRUE(lagging->Staged().has_value());  // kept: nothing was wrong with it
 }
 
 }  // namespace

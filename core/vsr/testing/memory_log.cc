@@ -334,7 +334,7 @@ absl::Status MemoryLog::Install(const SnapshotId& snapshot) {
   }
   if (base::Checksum128(staging->bytes) != snapshot.checksum) {
     staging.reset();
-    return absl::DataLossError(absl::StrCat("staged snapshot at op ", snapshot.op, " fails its checksum"));
+    return SnapshotRejected(absl::StrCat("staged snapshot at op ", snapshot.op, " fails its checksum"));
   }
   const uint64_t highest_entry = disk_.entries_.empty() ? 0 : disk_.entries_.rbegin()->first;
   disk_.snapshot_ = {.id = snapshot, .bytes = std::move(staging->bytes)};
