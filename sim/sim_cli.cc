@@ -53,7 +53,9 @@ violated invariant and the command that replays it. With --replicas 3 or 5, each
 seed also runs a replicated cluster of that size (sim/replica_cluster: clients creating
 and deleting topics and sending messages through the primary while replicas crash and
 restart under the seed's network faults, then a liveness phase that must converge,
-then every replica must serve every acknowledged message, once).
+then every replica must serve every acknowledged message, once; every restarted
+replica must still hold, whole or as a faulty entry to repair, every op it had made
+durable before it went down: rules B4, B7).
 
 flags:
   --seed N            run one seed with a detailed event log, print its digest
@@ -64,10 +66,12 @@ flags:
   --regressions       run the checked-in regression seeds (sim/regression_seeds.txt,
                       relative to the working directory) instead of a range
   --regressions-file PATH
-                      the same with another list (one seed per line, '#' comments)
-  --profile NAME      faults of the storage and network workloads: none, light,
-                      heavy or swarm (default swarm: each seed draws its own odds);
-                      the one-replica workload always draws its own per seed
+                      the same with another list (one seed per line, '#' comments;
+                      sim/cluster_regression_seeds.txt is the --replicas 3 list)
+  --profile NAME      faults of the storage and network workloads and the cluster's
+                      network: none, light, heavy or swarm (default swarm: each
+                      seed draws its own odds); the one-replica workload and the
+                      cluster's storage and process faults always draw their own
   --operations N      operations per seed and workload (default 300)
   --replicas N        1 (default: the workloads above), or 3 or 5: add the
                       replicated cluster workload with that many replicas
@@ -239,7 +243,9 @@ StorageWorkloadOptions StorageOptions(const Flags& flags) {
 ReplicaWorkloadOptions ReplicaOptions(const Flags& flags) { return {.operations = flags.operations}; }
 
 ClusterWorkloadOptions ClusterOptions(const Flags& flags) {
-  return {.replicas = static_cast<uint8_t>(flags.replicas), .operations = flags.operations};
+  ClusterWorkloadOptions options{.replicas = static_cast<uint8_t>(flags.replicas), .operations = flags.operations};
+  if (flags.profile != "swarm") options.network = *NetworkFaultProfileByName(flags.profile);
+  return options;
 }
 
 NetworkWorkloadOptions NetworkOptions(const Flags& flags) {

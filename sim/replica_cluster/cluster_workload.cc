@@ -42,7 +42,8 @@ class Workload {
     ReplicaClusterOptions cluster;
     cluster.seed = seed;
     cluster.replica_count = options.replicas;
-    cluster.network = DrawSwarmNetworkProfile(prng_);
+    const NetworkFaultProfile drawn = DrawSwarmNetworkProfile(prng_);  // drawn anyway: the seed's later draws stay put
+    cluster.network = options.network.value_or(drawn);
     cluster.crash_sector_lands = {prng_.UniformBelow(3), 2};  // never, half or always
     cluster.checkpoint_interval_ops = 16 + prng_.UniformBelow(48);
     cluster.slot_count = 256;

@@ -23,10 +23,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/replica_cluster/cluster_consumers.h"
+#include "sim/network_fault_profile.h"
 #include "sim/replica_cluster/cluster_faults.h"
 
 namespace sluice::sim {
@@ -35,7 +37,10 @@ struct ClusterWorkloadOptions {
   uint8_t replicas = 3;
   uint64_t operations = 120;
   uint64_t liveness_ticks_max = 20'000;  // convergence bound once faults stop
-  bool check_promises = false;           // ReplicaClusterOptions::check_promises
+  bool check_promises = true;            // ReplicaClusterOptions::check_promises (rules B4, B7)
+  // The packet simulator's faults; without one, each seed draws its own (swarm). Storage
+  // and process faults are always drawn per seed (cluster_faults.h).
+  std::optional<NetworkFaultProfile> network;
   std::function<void(const std::string&)> trace;
 };
 

@@ -1,6 +1,8 @@
 // Runs the cluster workload (cluster_workload.h) over a seed range and prints one
 // line per seed: seed, digest, verdict.
-// `--seeds A..B [--replicas N] [--operations N] [--trace] [--check-promises]`.
+// `--seeds A..B [--replicas N] [--operations N] [--trace] [--no-check-promises]`
+// (the promise check, ReplicaClusterOptions::check_promises, is on by default, as in
+// `./sluice sim --replicas N`; turning it off isolates the other checkers).
 #include <cstdio>
 #include <string>
 
@@ -19,8 +21,8 @@ int main(int argc, char** argv) {
       --i;
       continue;
     }
-    if (flag == "--check-promises") {  // ReplicaClusterOptions::check_promises
-      options.check_promises = true;
+    if (flag == "--no-check-promises") {  // ReplicaClusterOptions::check_promises
+      options.check_promises = false;
       --i;
       continue;
     }
@@ -48,7 +50,7 @@ int main(int argc, char** argv) {
       }
       options.replicas = static_cast<uint8_t>(replicas);
     } else {
-      std::fprintf(stderr, "usage: %s --seeds A..B [--replicas 3|5] [--operations N] [--trace] [--check-promises]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s --seeds A..B [--replicas 3|5] [--operations N] [--trace] [--no-check-promises]\n", argv[0]);
       return 2;
     }
   }

@@ -1,6 +1,7 @@
-// The checked-in regression seeds (sim/regression_seeds.txt: each seed with what it
-// once caught) pass under `./sluice sim --regressions`, every listed seed runs once,
-// and a failing listed seed fails the run (the file is the list CI replays).
+// The checked-in regression seeds (sim/regression_seeds.txt and, for the 3-replica
+// cluster, sim/cluster_regression_seeds.txt: each seed with what it once caught) pass
+// under `./sluice sim --regressions[-file]`, every listed seed runs once, and a
+// failing listed seed fails the run (the files are the lists CI replays).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -17,8 +18,8 @@
 namespace sluice {
 namespace {
 
-std::set<uint64_t> ListedSeeds() {
-  std::ifstream file("sim/regression_seeds.txt");
+std::set<uint64_t> ListedSeeds(const std::string& path) {
+  std::ifstream file(path);
   EXPECT_TRUE(file.good());
   std::set<uint64_t> seeds;
   std::string line;
@@ -33,11 +34,13 @@ std::set<uint64_t> ListedSeeds() {
   return seeds;
 }
 
-TEST(RegressionSeedsTest, EveryListedSeedRunsAndPasses) {
-  const std::set<uint64_t> listed = ListedSeeds();
+// Runs `sluice_sim FLAGS --json` and checks that exactly the seeds listed in `path` ran
+// and passed.
+void ExpectListedSeedsPass(const std::string& path, const std::string& flags) {
+  const std::set<uint64_t> listed = ListedSeeds(path);
   ASSERT_FALSE(listed.empty());
   const testing::ProcessOutcome outcome = testing::RunToEnd(
-      "{ " + testing::RunfilesBinary("sim/sluice_sim") + " --regressions --json 2>/dev/null; }");
+      "{ " + testing::RunfilesBinary("sim/sluice_sim") + " " + flags + " --json 2>/dev/null; }");
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   std::string error;
   const std::optional<testing::Json> json = testing::JsonParser::Parse(outcome.output, &error);
@@ -48,6 +51,16 @@ TEST(RegressionSeedsTest, EveryListedSeedRunsAndPasses) {
     ran.insert(result["seed"].AsUint().value_or(UINT64_MAX));
   }
   EXPECT_EQ(ran, listed);
+}
+
+TEST(RegressionSeedsTest, EveryListedSeedRunsAndPasses) {
+  ExpectListedSeedsPass("sim/regression_seeds.txt", "--regressions");
+}
+
+// The cluster campaign's list (sim/cluster_regression_seeds.txt), with 3 replicas.
+TEST(RegressionSeedsTest, EveryListedClusterSeedRunsAndPassesWithThreeReplicas) {
+  ExpectListedSeedsPass("sim/cluster_regression_seeds.txt",
+                        "--replicas 3 --regressions-file sim/cluster_regression_seeds.txt");
 }
 
 }  // namespace
