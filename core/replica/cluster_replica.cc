@@ -481,6 +481,11 @@ io::Task<absl::Status> ClusterReplica::ApplyOne(const Applying& next) {
   if (next.state_sync) {
     // The installed snapshot is the state at its op (B15).
     const std::optional<vsr::SnapshotId> served = metadata_log_->ServedSnapshot();
+    // A later state sync installed meanwhile (this applier was behind): its snapshot
+    // covers this op, so the state jumps to it; its own entry then finds it done.
+    if (served.has_value() && served->op > next.op) {
+      co_return co_await ApplyOne({.op = served->op, .state_sync = true});
+    }
     if (!served.has_value() || served->op != next.op) {
       co_return absl::InternalError(absl::StrCat("state sync to op ", next.op, " but the served snapshot differs"));
     }

@@ -217,7 +217,10 @@ io::Task<absl::Status> JournalGroupLog::Install(SnapshotId snapshot) {
     if (IsSnapshotRejected(installed.status())) staged_.reset();  // discarded: never installed
     co_return installed.status();
   }
-  // The superblock names the snapshot now (durable): only then does the WAL move.
+  // The superblock names the snapshot now (durable): only then does the WAL move. The
+  // snapshot is served from the moment base_op() names it: an applier behind it that
+  // finds its next op's slot cleared by the move jumps to this snapshot at once.
+  served_ = *std::move(installed);
   const uint64_t previous_last = journal_->last_op();
   CO_RETURN_IF_ERROR(co_await journal_->InstallCheckpoint(snapshot.op, snapshot.op_checksum));
   faulty_head_op_ = std::max(faulty_head_op_, previous_last);
@@ -225,7 +228,6 @@ io::Task<absl::Status> JournalGroupLog::Install(SnapshotId snapshot) {
   checksums_.erase(checksums_.begin(), checksums_.upper_bound(snapshot.op));
   headers_.erase(headers_.begin(), headers_.upper_bound(snapshot.op));
   if (journal_->last_op() == snapshot.op) Forget(snapshot.op);  // the chain restarted at the base
-  served_ = *std::move(installed);
   staged_.reset();
   CO_RETURN_IF_ERROR(co_await CleanUpAfterInstall(*sync_storage_, snapshot.op));
   co_return absl::OkStatus();

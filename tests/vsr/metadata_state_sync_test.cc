@@ -208,6 +208,34 @@ TEST_F(MetadataStateSyncTest, CorruptStagedSnapshotIsNeverInstalled_B15) {
   EXPECT_FALSE(lagging->Staged().has_value());
 }
 
+// From the moment the log's base names the installed snapshot, that snapshot is the
+// one served: the cluster replica's applier, behind it and finding its next op's WAL
+// slot cleared by the move, jumps to the served snapshot at once (5-replica campaign
+// seed 140 fail-stopped on "state sync to op 57 but the served snapshot differs").
+TEST_F(MetadataStateSyncTest, TheInstalledSnapshotIsServedAsSoonAsTheBaseNamesIt_B15) {
+  Format(serving_storage_, 0);
+  Checkpoint(serving_storage_);
+  std::unique_ptr<JournalGroupLog> serving = Boot(serving_storage_);
+  ASSERT_NE(serving, nullptr);
+  const SnapshotId id = *serving->ServedSnapshot();
+  const Bytes snapshot = ReadAll(*serving, id);
+  Format(lagging_storage_, 1);
+  std::unique_ptr<JournalGroupLog> lagging = Boot(lagging_storage_);
+  ASSERT_NE(lagging, nullptr);
+  ASSERT_TRUE(Stage(*lagging, id, 0, snapshot).ok());
+  std::optional<absl::Status> installed;
+  lagging->InstallSnapshot(id, [&installed](absl::Status status) { installed = std::move(status); });
+  int steps_at_the_new_base = 0;
+  while (!installed.has_value()) {
+    ASSERT_TRUE(loop_.RunOnce());
+    if (lagging->base_op() != id.op) continue;
+    ++steps_at_the_new_base;
+    EXPECT_EQ(lagging->ServedSnapshot(), std::optional<SnapshotId>(id)) << "step " << steps_at_the_new_base;
+  }
+  ASSERT_TRUE(installed->ok()) << *installed;
+  EXPECT_GT(steps_at_the_new_base, 1);  // the install went on after the base moved
+}
+
 // A failed sync while installing an intact snapshot is an I/O error, not a rejected
 // snapshot, though EIO is DataLoss too: the replica fail-stops on it (rule B1)
 // instead of starting the sync over and acknowledging on. (The 3-replica campaign's
