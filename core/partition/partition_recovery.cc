@@ -327,10 +327,14 @@ class PartitionRecovery {
       }
     }
 #endif
+    // A cluster replica keeps a bad entry and what follows it faulty for VSR (B7).
+    bool keep_faulty = !log_.options_.single_node;
 #ifdef SLUICE_MUTATION_B7
     // Mutation proof only (tests/mutation; never in a product build): a corrupt entry
-    // proven durable is cut like an uncertain tail, which rule B7 forbids.
+    // proven durable is cut like an uncertain tail, and a cluster replica cuts it too
+    // instead of keeping it faulty, which rule B7 forbids.
     if (active_scan_.verdict == TailVerdict::kCorrupt) active_scan_.verdict = TailVerdict::kUncertainTail;
+    keep_faulty = false;
 #endif
     if (scan.verdict == TailVerdict::kCorrupt) {
       if (log_.options_.single_node) {
@@ -340,7 +344,7 @@ class PartitionRecovery {
       }
       for (uint64_t op = scan.bad_op; op <= std::max(scan.bad_op, scan.proven_by); ++op) report_.faulty_ops.push_back(op);
       ReportPromisesAbove(scan, log_path);
-    } else if (scan.verdict == TailVerdict::kUncertainTail && !log_.options_.single_node) {
+    } else if (scan.verdict == TailVerdict::kUncertainTail && keep_faulty) {
       report_.faulty_ops.push_back(scan.bad_op);  // resolved by VSR (nack quorum or repair)
       ReportPromisesAbove(scan, log_path);
     } else if (scan.verdict != TailVerdict::kClean) {
