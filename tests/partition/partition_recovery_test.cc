@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -247,18 +248,23 @@ TEST(PartitionRecoveryTest, B3_OffsetsCheckpointBeyondTheLogIsAClearErrorOnASing
   EXPECT_TRUE(Contains(status.message(), "log ends at op 2")) << status;
 }
 
+// A cluster partition with ops 1-2 committed whose offsets checkpoint, `offsets`,
+// reflects ops up to 6: the checkpoint is ahead of the log.
+absl::Status CheckpointAheadOfTheLog(PartitionFixture& fixture, const PartitionOptions& options,
+                                     std::map<ConsumerKey, uint64_t> offsets) {
+  if (absl::Status status = fixture.Create(); !status.ok()) return status;
+  if (absl::Status status = fixture.AppendBatchesDurably(2, 5); !status.ok()) return status;
+  fixture.log_->Commit(2);
+  if (absl::Status status = fixture.Drain(); !status.ok()) return status;
+  return PlantOffsetsCheckpoint(fixture, options, {.applied_op = 6, .offsets = std::move(offsets)},
+                                {.namespace_id = options.namespace_id, .incarnation = options.address.incarnation});
+}
+
 TEST(PartitionRecoveryTest, B3_OffsetsCheckpointBeyondTheLogInAClusterMarksTheMissingOpsFaulty) {
   PartitionOptions options = testing::TestOptions();
   options.single_node = false;
   PartitionFixture fixture(options);
-  ASSERT_TRUE(fixture.Create().ok());
-  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 5).ok());
-  fixture.log_->Commit(2);
-  ASSERT_TRUE(fixture.Drain().ok());
-  ASSERT_TRUE(PlantOffsetsCheckpoint(fixture, options, {.applied_op = 6, .offsets = {}},
-                                     {.namespace_id = options.namespace_id,
-                                      .incarnation = options.address.incarnation})
-                  .ok());
+  ASSERT_TRUE(CheckpointAheadOfTheLog(fixture, options, {}).ok());
   RecoveryReport report;
   ASSERT_TRUE(fixture.Reopen(&report).ok()) << AllDecisions(report);
   ASSERT_FALSE(report.faulty_ops.empty());
@@ -274,15 +280,8 @@ TEST(PartitionRecoveryTest, B3_RepairedStoresUnderAnOffsetsCheckpointAheadOfTheL
   PartitionOptions options = testing::TestOptions();
   options.single_node = false;
   PartitionFixture fixture(options);
-  ASSERT_TRUE(fixture.Create().ok());
-  ASSERT_TRUE(fixture.AppendBatchesDurably(2, 5).ok());
-  fixture.log_->Commit(2);
-  ASSERT_TRUE(fixture.Drain().ok());
   const ConsumerKey consumer{ConsumerKind::kConsumer, 4};
-  ASSERT_TRUE(PlantOffsetsCheckpoint(fixture, options, {.applied_op = 6, .offsets = {{consumer, 8}}},
-                                     {.namespace_id = options.namespace_id,
-                                      .incarnation = options.address.incarnation})
-                  .ok());
+  ASSERT_TRUE(CheckpointAheadOfTheLog(fixture, options, {{consumer, 8}}).ok());
   RecoveryReport report;
   ASSERT_TRUE(fixture.Reopen(&report).ok()) << AllDecisions(report);
   ASSERT_EQ(fixture.log_->last_op(), 2u);

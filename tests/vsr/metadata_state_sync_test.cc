@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/base/assert.h"
 #include "core/io/io_error.h"
 #include "core/io/testing/blocking_storage.h"
 #include "core/journal/journal_recovery.h"
@@ -113,9 +114,30 @@ class MetadataStateSyncTest : public ::testing::Test {
     return all;
   }
 
+  // Replica 0, formatted with a checkpoint at kCheckpointOp, booted as serving_:
+  // returns the snapshot it serves.
+  SnapshotId ServeCheckpoint() {
+    Format(serving_storage_, 0);
+    Checkpoint(serving_storage_);
+    serving_ = Boot(serving_storage_);
+    SLUICE_ASSERT(serving_ != nullptr && serving_->ServedSnapshot().has_value(), "no snapshot served");
+    return *serving_->ServedSnapshot();
+  }
+  // Replica 1, formatted and booted, with `bytes` staged as the whole of `id` (nullptr
+  // on failure, with the failure reported).
+  std::unique_ptr<JournalGroupLog> BootLaggingWithStaged(const SnapshotId& id, const Bytes& bytes) {
+    Format(lagging_storage_, 1);
+    std::unique_ptr<JournalGroupLog> lagging = Boot(lagging_storage_);
+    if (lagging == nullptr) return nullptr;
+    const absl::Status staged = Stage(*lagging, id, 0, bytes);
+    EXPECT_TRUE(staged.ok()) << staged;
+    return staged.ok() ? std::move(lagging) : nullptr;
+  }
+
   sim::SimLoop loop_;
   sim::SimStorage serving_storage_{loop_, {.seed = 5, .sector_size_bytes = 512}};
   sim::SimStorage lagging_storage_{loop_, {.seed = 6, .sector_size_bytes = 512}};
+  std::unique_ptr<JournalGroupLog> serving_;  // ServeCheckpoint()
 };
 
 TEST_F(MetadataStateSyncTest, LaggingWalStagesResumesAfterACrashInstallsAndAppendsAboveTheSnapshot_B15) {
@@ -186,17 +208,11 @@ TEST_F(MetadataStateSyncTest, LaggingWalStagesResumesAfterACrashInstallsAndAppen
 }
 
 TEST_F(MetadataStateSyncTest, CorruptStagedSnapshotIsNeverInstalled_B15) {
-  Format(serving_storage_, 0);
-  Checkpoint(serving_storage_);
-  std::unique_ptr<JournalGroupLog> serving = Boot(serving_storage_);
-  ASSERT_NE(serving, nullptr);
-  const SnapshotId id = *serving->ServedSnapshot();
-  Bytes snapshot = ReadAll(*serving, id);
+  const SnapshotId id = ServeCheckpoint();
+  Bytes snapshot = ReadAll(*serving_, id);
   snapshot[snapshot.size() / 2] ^= 0x10;
-  Format(lagging_storage_, 1);
-  std::unique_ptr<JournalGroupLog> lagging = Boot(lagging_storage_);
+  std::unique_ptr<JournalGroupLog> lagging = BootLaggingWithStaged(id, snapshot);
   ASSERT_NE(lagging, nullptr);
-  ASSERT_TRUE(Stage(*lagging, id, 0, snapshot).ok());
   const absl::Status installed = Await<absl::Status>([&](auto done) { lagging->InstallSnapshot(id, std::move(done)); });
   EXPECT_TRUE(IsSnapshotRejected(installed)) << installed;  // the sync starts over
   EXPECT_FALSE(lagging->Staged().has_value());  // discarded
@@ -213,16 +229,9 @@ TEST_F(MetadataStateSyncTest, CorruptStagedSnapshotIsNeverInstalled_B15) {
 // slot cleared by the move, jumps to the served snapshot at once (5-replica campaign
 // seed 140 fail-stopped on "state sync to op 57 but the served snapshot differs").
 TEST_F(MetadataStateSyncTest, TheInstalledSnapshotIsServedAsSoonAsTheBaseNamesIt_B15) {
-  Format(serving_storage_, 0);
-  Checkpoint(serving_storage_);
-  std::unique_ptr<JournalGroupLog> serving = Boot(serving_storage_);
-  ASSERT_NE(serving, nullptr);
-  const SnapshotId id = *serving->ServedSnapshot();
-  const Bytes snapshot = ReadAll(*serving, id);
-  Format(lagging_storage_, 1);
-  std::unique_ptr<JournalGroupLog> lagging = Boot(lagging_storage_);
+  const SnapshotId id = ServeCheckpoint();
+  std::unique_ptr<JournalGroupLog> lagging = BootLaggingWithStaged(id, ReadAll(*serving_, id));
   ASSERT_NE(lagging, nullptr);
-  ASSERT_TRUE(Stage(*lagging, id, 0, snapshot).ok());
   std::optional<absl::Status> installed;
   lagging->InstallSnapshot(id, [&installed](absl::Status status) { installed = std::move(status); });
   int steps_at_the_new_base = 0;
@@ -241,16 +250,9 @@ TEST_F(MetadataStateSyncTest, TheInstalledSnapshotIsServedAsSoonAsTheBaseNamesIt
 // instead of starting the sync over and acknowledging on. (The 3-replica campaign's
 // seed 475 caught a prepare_ok sent after the superblock's failed sync here.)
 TEST_F(MetadataStateSyncTest, AFailedSyncWhileInstallingIsAnIoErrorNotARejection_B1) {
-  Format(serving_storage_, 0);
-  Checkpoint(serving_storage_);
-  std::unique_ptr<JournalGroupLog> serving = Boot(serving_storage_);
-  ASSERT_NE(serving, nullptr);
-  const SnapshotId id = *serving->ServedSnapshot();
-  const Bytes snapshot = ReadAll(*serving, id);
-  Format(lagging_storage_, 1);
-  std::unique_ptr<JournalGroupLog> lagging = Boot(lagging_storage_);
+  const SnapshotId id = ServeCheckpoint();
+  std::unique_ptr<JournalGroupLog> lagging = BootLaggingWithStaged(id, ReadAll(*serving_, id));
   ASSERT_NE(lagging, nullptr);
-  ASSERT_TRUE(Stage(*lagging, id, 0, snapshot).ok());
   lagging_storage_.InjectSyncFailure("superblock");
   const absl::Status installed = Await<absl::Status>([&](auto done) { lagging->InstallSnapshot(id, std::move(done)); });
   EXPECT_EQ(installed.code(), absl::StatusCode::kDataLoss) << installed;
