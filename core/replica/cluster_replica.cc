@@ -137,6 +137,8 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
   CO_ASSIGN_OR_RETURN(self.replica_,
                       vsr::Replica::Restore(self.options_.vsr, loop, *self.network_, storage, std::move(view_state),
                                             std::move(groups), &self, self.metadata_log_));
+  ClusterReplica* owner = &self;  // owns the consensus: outlives it
+  self.replica_->SetVoterGate([owner] { return owner->HostsEveryGroup(); });
   SLUICE_ASSERT(self.replica_->commit(kMetadataGroup) == self.state_.last_applied_op || self.metadata_log_->base_op() > self.state_.last_applied_op,
                 "replica ", int{self.options_.identity.replica_index}, ": consensus restored at metadata op ",
                 self.replica_->commit(kMetadataGroup), ", state at ", self.state_.last_applied_op);
@@ -203,11 +205,18 @@ void ClusterReplica::FailStopNetwork::OnConnectionChange(io::PeerId peer, bool c
 }
 
 bool ClusterReplica::settled() const {
-  if (applying_ || !to_apply_.empty() || !closing_.empty()) return false;
+  if (!HostsEveryGroup() || !closing_.empty()) return false;
   for (const auto& [ns, hosted] : hosted_) {
-    if (hosted.log == nullptr) return false;
     // Committed partition ops apply in the log (visible messages, offsets) in order.
     if (hosted.log->partition().applied_op() < replica_->commit({ns, hosted.incarnation})) return false;
+  }
+  return true;
+}
+
+bool ClusterReplica::HostsEveryGroup() const {
+  if (applying_ || !to_apply_.empty()) return false;
+  for (const auto& [ns, hosted] : hosted_) {
+    if (hosted.log == nullptr) return false;
   }
   return state_.last_applied_op == replica_->commit(kMetadataGroup);
 }

@@ -177,6 +177,9 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   // Whether every committed op was applied (metadata, and each partition's log) and
   // the partition groups follow the metadata.
   bool settled() const;
+  // Whether every committed metadata op was applied and every partition group it
+  // created was added to the consensus (the gate of a --recover replica's vote, B17).
+  bool HostsEveryGroup() const;
 
   // vsr::ReplicaObserver (the consensus reports to this object).
   void OnCommit(uint8_t replica, vsr::GroupId group, uint64_t op, absl::uint128 checksum) override;

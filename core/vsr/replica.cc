@@ -247,6 +247,7 @@ void Replica::JoinFromStartView(const std::vector<StartViewRecord>& records) {
     group->vouched_op = record.head_op;
     group->vouched_checksum = record.head_checksum;
     group->drop_faulty_above_head = true;
+    if (recovering_) group->recovery_target = std::max(group->recovery_target, group->commit_max);  // B17
     joined = true;
   }
   if (joined) Persist(StateWith(view_, log_view_, nullptr), [] {});

@@ -80,6 +80,7 @@
 // state sync replaces a prefix of them (OnStateSync).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -227,6 +228,12 @@ class Replica final : public io::NetworkHandler {
   bool failed() const { return !failure_.ok(); }
   // Formatted with --recover and not a voter yet (B17).
   bool recovering() const { return recovering_; }
+  // B17: a recovering replica becomes a voter only once `hosts_every_group` says so as
+  // well — the host has applied every committed metadata op and added every group
+  // they created. Its lost incarnation may have acknowledged ops of a group created
+  // while it was gone; voting before it hosts that group (and has repaired it) would
+  // nack them.
+  void SetVoterGate(std::function<bool()> hosts_every_group) { voter_gate_ = std::move(hosts_every_group); }
   // Whether `group` is state-syncing, and how far its staging got.
   std::optional<StagedSnapshot> sync_progress(GroupId group) const;
   const ReplicaCounters& counters() const { return counters_; }
@@ -372,6 +379,7 @@ class Replica final : public io::NetworkHandler {
   bool recovering_ = false;
   bool voter_persisting_ = false;     // the durable write clearing the flag is in flight
   bool recovery_view_installed_ = false;  // a start_view was installed since the restore
+  std::function<bool()> voter_gate_;      // SetVoterGate
   uint64_t ping_nonce_ = 0;
   uint32_t pong_replies_ = 0;         // bitmask of peers that answered this boot's nonce
   uint32_t view_floor_ = 0;           // the highest view they reported (fixed once a quorum did)

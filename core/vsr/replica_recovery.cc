@@ -53,11 +53,15 @@ bool Replica::RecoveringMayInstall(uint32_t view) const {
 
 void Replica::MaybeBecomeVoter() {
   if (!recovering_ || voter_persisting_ || !recovery_view_installed_ || failed() ||
-      status_ != Status::kNormal) {
+      status_ != Status::kNormal || (voter_gate_ && !voter_gate_())) {
     return;
   }
+  // Every group it hosts has joined the view and reached the commit point the view
+  // named for it: a group its metadata added after the install (created while this
+  // replica's directory was lost, and acknowledged by its lost incarnation) is no
+  // exception — voting with it empty would nack those ops.
   for (const auto& group : groups_) {
-    if (group->commit < group->recovery_target) return;
+    if (group->joining || group->commit < group->recovery_target) return;
   }
   if (view_ <= view_floor_) {
     // The lost incarnation may have acknowledged ops of this very view beyond the

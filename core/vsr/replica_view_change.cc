@@ -307,7 +307,9 @@ void Replica::OnStartView(uint8_t from, const StartViewChunk& message) {
   if (view == view_ && status_ == Status::kNormal) {
     // The primary's answer to a ping: the view's state of groups this replica is
     // joining (added after it installed the view).
-    if (!recovering_ && from == PrimaryOf(view_)) JoinFromStartView(message.records);
+    // A recovering replica joins too, once it installed a view (B17: it then repairs the
+    // group up to the record's commit before it may vote, MaybeBecomeVoter).
+    if ((!recovering_ || recovery_view_installed_) && from == PrimaryOf(view_)) JoinFromStartView(message.records);
     return;
   }
   if (sv_persisting_ && view == view_) return;

@@ -223,6 +223,36 @@ TEST_P(Recover, WipedBackupVotesOnlyInAViewAboveItsLostAcknowledgements_B17) {
   EXPECT_EQ(cluster.committed(0), 45u);
 }
 
+// The host's gate (Replica::SetVoterGate): a recovering replica caught up in every
+// group it hosts still waits while its host has not added every group the committed
+// metadata created — its lost incarnation may have acknowledged ops in one of them.
+// (The 3-replica campaign's seed 601: a wiped replica voted before it hosted a
+// partition created while it was gone, and a view change dropped that partition's
+// 17 acknowledged messages.)
+TEST_P(Recover, ARecoveringReplicaVotesOnlyOnceItsHostHostsEveryGroup_B17) {
+  sim::VsrClusterOptions options = ScenarioOptions(n(), 61);
+  sim::VsrCluster cluster(options);
+  cluster.Start();
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.Primary().has_value(); }, 1000));
+  ASSERT_EQ(SubmitAccepted(cluster, 10, 1000), 10u);
+  ExpectConverges(cluster, 1000);
+  const uint8_t wiped = Other(*cluster.Primary(), 1);
+  cluster.Wipe(wiped);
+  ASSERT_TRUE(cluster.RunUntil([&] { return !cluster.formatting(wiped); }, 100));
+  cluster.Restart(wiped);
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.replica(wiped) != nullptr; }, 100));
+  bool hosts_every_group = false;
+  cluster.replica(wiped)->SetVoterGate([&hosts_every_group] { return hosts_every_group; });
+  EXPECT_EQ(SubmitAccepted(cluster, 10, 2000, 1), 10u) << cluster.Describe();
+  cluster.RunTicks(2000);
+  ASSERT_TRUE(cluster.violation().empty()) << cluster.violation();
+  EXPECT_TRUE(cluster.replica(wiped)->recovering()) << cluster.Describe();
+  EXPECT_GE(cluster.replica(wiped)->commit(cluster.groups()[0]), 20u) << "caught up meanwhile";
+  hosts_every_group = true;
+  ASSERT_TRUE(cluster.RunUntil([&] { return !cluster.replica(wiped)->recovering(); }, 3000)) << cluster.Describe();
+  EXPECT_EQ(cluster.voters_restored(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Replicas, Recover, ::testing::Values(3, 5));
 
 }  // namespace
