@@ -26,8 +26,8 @@ readonly TREE=bazel-out/k8-optmutation/bin
 # | catching seeds of the 3-replica cluster campaign (cluster_workload_main), when the
 #   mutation is proven there too ("-": not observable there, README.md says why)
 MUTATIONS=(
-  "B2|core/partition/partition_recovery.cc|the index, not the log scan, says where the active segment ends|0 1 2|107"
-  "B5|core/partition/partition_recovery.cc|a missing segment the state record lists is recreated empty|0 7 18|-"
+  "B2|core/partition/partition_recovery.cc|the index, not the log scan, says where the active segment ends|0 1 2|0 3 4"
+  "B5|core/partition/partition_recovery.cc|a missing segment the state record lists is recreated empty|0 7 18|24 34 59"
   "B7|core/partition/partition_recovery.cc|a corrupt entry proven durable is cut like an uncertain tail|7 8 13|-"
   "B4|core/vsr/replica.cc|a consensus group boots fresh-zero (log view 0, head and commit at its base)|14 18 42|-"
   "B16|core/metadata_store/metadata_recovery.cc|a cluster replica applies the verified WAL ops above the commit watermark at boot|0 1 2|-"
@@ -80,19 +80,25 @@ prove_campaign() {  # RULE FILE SEEDS CLUSTER_SEEDS
 # within its budget — a checker's violation (exit 1), or a replica's always-on
 # assertion stopping it before it loses a committed op (abort, exit 134) — and every
 # recorded seed alone. (Its runner prints a line per seed and stops at an abort.)
+# The promise check (ReplicaClusterOptions::check_promises: what B2, B5 and B7
+# protect) is on: a runner whose usage still offers it as the opt-in
+# `--check-promises` gets that flag; a newer one has it on by default.
 prove_cluster_campaign() {  # RULE SEEDS
   local rule=$1 seeds=$2 output status seed
   local campaign="$TREE/sim/replica_cluster/cluster_workload_main"
-  output=$("$campaign" --seeds "0..$((CLUSTER_SEED_BUDGET - 1))" --replicas 3 2>&1)
+  local promises=() usage
+  usage=$("$campaign" --usage x 2>&1)
+  [[ "$usage" == *"[--check-promises]"* ]] && promises=(--check-promises)
+  output=$("$campaign" --seeds "0..$((CLUSTER_SEED_BUDGET - 1))" --replicas 3 "${promises[@]}" 2>&1)
   status=$?
   if [ "$status" -ne 1 ] && [ "$status" -ne 134 ]; then
-    echo "  NOT CAUGHT: cluster_workload_main --seeds 0..$((CLUSTER_SEED_BUDGET - 1)) --replicas 3 exited $status with mutation $rule"
+    echo "  NOT CAUGHT: cluster_workload_main --seeds 0..$((CLUSTER_SEED_BUDGET - 1)) --replicas 3 ${promises[*]} exited $status with mutation $rule"
     echo "$output" | tail -n 2 | cut -c 1-300
     return 1
   fi
   echo "  caught by the 3-replica cluster campaign (exit $status): $(echo "$output" | grep -m 1 -oE 'assertion failed: .{0,160}|^[0-9]+ [0-9a-f]{32} [^p].{0,200}')"
   for seed in $seeds; do
-    { "$campaign" --seeds "$seed..$seed" --replicas 3 >/dev/null 2>&1; } 2>/dev/null  # (no "Aborted" line)
+    { "$campaign" --seeds "$seed..$seed" --replicas 3 "${promises[@]}" >/dev/null 2>&1; } 2>/dev/null  # (no "Aborted" line)
     status=$?
     if [ "$status" -ne 1 ] && [ "$status" -ne 134 ]; then
       echo "  recorded cluster seed $seed no longer catches $rule (exit $status)"
