@@ -8,6 +8,7 @@
 //    operator's `format --recover` (B17) brings the replica back from its peers.
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "core/metadata/body_codec.h"
 #include "core/metadata/metadata_state.h"
 #include "core/partition/layout.h"
+#include "core/partition/state_record.h"
 #include "core/wire/batch.h"
 #include "core/wire/batch_encoder.h"
 #include "gtest/gtest.h"
@@ -32,6 +34,7 @@ constexpr uint64_t kMaxTicks = testing::kClusterMaxTicks;
 // Big enough that a 1 MiB segment rolls every few messages.
 constexpr size_t kPayloadBytes = 48 * 1024;  // below the 64 KiB message limit
 constexpr uint64_t kFirstBatch = 50;            // 2 segments and some
+constexpr uint64_t kSmallBatch = 25;            // a sealed segment and an active one
 
 class ClusterMissingSegmentTest : public testing::ClusterFixture {
  protected:
@@ -157,6 +160,35 @@ class ClusterMissingSegmentTest : public testing::ClusterFixture {
     return backup;
   }
 
+  // Runs event by event (a tick may hold many storage operations) until `stop` holds;
+  // false if it did not within kMaxTicks ticks.
+  template <typename Predicate>
+  bool RunEventsUntil(Predicate stop) {
+    for (uint64_t tick = 0; tick < kMaxTicks; ++tick) {
+      cluster_->loop().ScheduleAfterNs(io::kTickNs, [] {});  // time moves on when idle
+      if (cluster_->loop().RunUntil(stop, cluster_->loop().MonotonicNs() + io::kTickNs)) return true;
+    }
+    return false;
+  }
+
+  // Whether the down replica's disk holds the first segment empty while the newest
+  // valid copy of the state record still lists more than one segment.
+  bool EmptyFirstSegmentUnderALongerRecord(uint8_t index) {
+    std::optional<partition::StateRecord> newest;
+    bool empty_first = false;
+    const std::string first = absl::StrCat(Directory(), "/", partition::SegmentLogName(1));
+    for (const TreeEntry& entry : cluster_->storage(index).file_system().Tree()) {
+      if (entry.path == first) empty_first = entry.contents.empty();
+      if (entry.path != absl::StrCat(Directory(), "/", partition::kStateRecordName)) continue;
+      for (uint64_t slot = 0; slot < 2 && entry.contents.size() >= (slot + 1) * partition::kStateSlotSize; ++slot) {
+        const absl::StatusOr<partition::StateRecord> record = partition::DecodeStateRecord(
+            ByteSpan(entry.contents).subspan(slot * partition::kStateSlotSize, partition::kStateSlotSize));
+        if (record.ok() && (!newest.has_value() || record->sequence > newest->sequence)) newest = *record;
+      }
+    }
+    return empty_first && newest.has_value() && newest->segments.size() > 1;
+  }
+
   void RemoveSegment(uint8_t index, uint64_t first_op) {
     const std::string path = absl::StrCat(Directory(), "/", partition::SegmentLogName(first_op));
     ASSERT_TRUE(cluster_->storage(index).RemoveBehindBack(path).ok()) << path;
@@ -202,6 +234,63 @@ TEST_F(ClusterMissingSegmentTest, AFirstSealedSegmentRemovedWhileDownIsRepairedF
 
 TEST_F(ClusterMissingSegmentTest, AMiddleSealedSegmentRemovedWhileDownIsRepairedFromPeers_B5) {
   SealedSegmentRemovedIsRepaired(1);
+}
+
+// The replacement is crash-safe (lost_state_record.h): a crash after any storage
+// operation of the repairing boot from the first one that changes the partition's
+// directory (before it, the disk is as the removal left it) leaves a disk that the
+// next boot repairs — also between the empty first segment and the record naming it.
+TEST_F(ClusterMissingSegmentTest, ACrashAnywhereInTheRepairingBootLeavesItRepairable_B5) {
+  uint64_t first_change = 0;  // storage operations of the boot before its first change there
+  uint64_t crash_points = 0;
+  uint64_t between = 0;  // crashes that left the first segment empty under a record listing more
+  for (uint64_t after = 0;; ++after) {
+    SCOPED_TRACE(absl::StrCat("crash after ", after, " storage operations of the boot"));
+    if (after > 0) {  // a fresh cluster, the same seed: the same run up to the crash
+      acked_.clear();
+      StartCluster();
+      CreateSmallSegmentTopic();
+    }
+    SendRange(1, kSmallBatch);
+    ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kMaxTicks)) << cluster_->Describe();
+    const uint8_t backup = CrashABackupWithSegments(2);
+    RemoveSegment(backup, segments_.front().first_op);
+    SimStorage& storage = cluster_->storage(backup);
+    const uint64_t start = storage.completed_operations();
+    cluster_->Restart(backup);
+    if (after == 0) {  // the measuring run: no crash
+      const absl::StatusOr<std::vector<io::DirectoryEntry>> before = storage.file_system().List(Directory());
+      ASSERT_TRUE(before.ok());
+      ASSERT_TRUE(RunEventsUntil([&] {
+        if (first_change == 0 && storage.file_system().List(Directory()) != before) {
+          first_change = storage.completed_operations() - start;
+        }
+        return cluster_->replica(backup) != nullptr;
+      }));
+      ASSERT_GT(first_change, 1u);
+      after = first_change - 1;
+    } else {
+      ASSERT_TRUE(RunEventsUntil(
+          [&] { return cluster_->replica(backup) != nullptr || storage.completed_operations() >= start + after; }));
+      if (cluster_->replica(backup) != nullptr) break;  // the boot needs fewer: every point was covered
+      ++crash_points;
+      cluster_->Crash(backup);
+      between += EmptyFirstSegmentUnderALongerRecord(backup);
+      cluster_->Restart(backup);
+    }
+    ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kMaxTicks))
+        << cluster_->violation() << "\n" << cluster_->Describe();
+    ExpectEveryReplicaServesTheAcknowledged();
+    ASSERT_EQ(cluster_->violation(), "");
+    if (::testing::Test::HasFailure()) return;
+  }
+  std::printf("crashed the repairing boot after each of its storage operations %llu..%llu; %llu left an empty "
+              "first segment under a record listing more\n",
+              static_cast<unsigned long long>(first_change),
+              static_cast<unsigned long long>(first_change + crash_points - 1),
+              static_cast<unsigned long long>(between));
+  EXPECT_GT(crash_points, 5u);
+  EXPECT_GT(between, 0u) << "no crash point between the empty first segment and its record";
 }
 
 TEST_F(ClusterMissingSegmentTest, TheActiveSegmentRemovedIsRefusedThenFormatRecoverRejoins_B5) {
