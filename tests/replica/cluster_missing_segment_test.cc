@@ -21,6 +21,7 @@
 #include "core/metadata/metadata_state.h"
 #include "core/partition/layout.h"
 #include "core/partition/state_record.h"
+#include "core/replica/retention_driver.h"
 #include "core/wire/batch.h"
 #include "core/wire/batch_encoder.h"
 #include "gtest/gtest.h"
@@ -35,6 +36,7 @@ constexpr uint64_t kMaxTicks = testing::kClusterMaxTicks;
 constexpr size_t kPayloadBytes = 48 * 1024;  // below the 64 KiB message limit
 constexpr uint64_t kFirstBatch = 50;            // 2 segments and some
 constexpr uint64_t kSmallBatch = 25;            // a sealed segment and an active one
+constexpr uint64_t kExpiryUs = 2'000'000;       // 2 s of simulated time
 
 class ClusterMissingSegmentTest : public testing::ClusterFixture {
  protected:
@@ -55,6 +57,8 @@ class ClusterMissingSegmentTest : public testing::ClusterFixture {
     metadata::CreateTopicBody body{.stream = metadata::Identifier::Numeric(topic_.stream), .partitions_count = 1,
                                    .name = "t"};
     body.settings.segment_size_bytes = metadata::kSegmentSizeMin;
+    // Retention is decided only by a driver (the trimmed-log test runs one).
+    body.settings.message_expiry_us = kExpiryUs;
     const metadata_store::CommittedResult created = Metadata(Operation::kCreateTopic, metadata::Encode(body));
     ASSERT_TRUE(created.result.ok());
     topic_.topic = created.result.payload[0] | (uint32_t{created.result.payload[1]} << 8);
@@ -105,14 +109,16 @@ class ClusterMissingSegmentTest : public testing::ClusterFixture {
   }
 
   // (id, payload) of every message replica `index` serves, in offset order.
+  // (From the first retained offset, which retention may have moved.)
   std::vector<std::pair<uint64_t, std::string>> Serve(uint8_t index) {
     std::vector<std::pair<uint64_t, std::string>> served;
+    std::optional<uint64_t> first;
     absl::StatusOr<partition::PartitionLog*> log = cluster_->replica(index)->Partition(ns_, topic_.incarnations[0]);
     EXPECT_TRUE(log.ok()) << log.status();
     if (!log.ok()) return served;
     for (;;) {
       std::optional<absl::StatusOr<partition::PollResult>> polled;
-      io::Spawn((*log)->PollByOffset(served.size(), 1000),
+      io::Spawn((*log)->PollByOffset(first.value_or(0) + served.size(), 1000),
                 [&](absl::StatusOr<partition::PollResult> result) { polled = std::move(result); });
       EXPECT_TRUE(cluster_->RunUntil([&] { return polled.has_value(); }, kMaxTicks));
       if (!polled.has_value() || !polled->ok() || (*polled)->message_count == 0) return served;
@@ -121,7 +127,8 @@ class ClusterMissingSegmentTest : public testing::ClusterFixture {
         EXPECT_TRUE(batch.ok());
         if (!batch.ok()) return served;
         for (const wire::MessageView message : *batch) {
-          if (message.offset != served.size()) continue;  // before the start (a batch's first messages)
+          if (!first.has_value()) first = message.offset;
+          if (message.offset != *first + served.size()) continue;  // before the start (a batch's first messages)
           served.push_back({absl::Uint128Low64(message.id),
                             std::string(reinterpret_cast<const char*>(message.payload.data()), message.payload.size())});
         }
@@ -129,14 +136,26 @@ class ClusterMissingSegmentTest : public testing::ClusterFixture {
     }
   }
 
-  // Every replica serves exactly the acknowledged messages, in order, with their bytes.
-  void ExpectEveryReplicaServesTheAcknowledged() {
+  // Every replica serves exactly the acknowledged messages, in order, with their bytes
+  // (with `retained`, only the last ones: retention dropped the others, the same on
+  // every replica).
+  void ExpectEveryReplicaServesTheAcknowledged(std::optional<size_t> retained = std::nullopt) {
+    std::optional<size_t> count;
     for (uint8_t index = 0; index < options_.replica_count; ++index) {
       const std::vector<std::pair<uint64_t, std::string>> served = Serve(index);
-      ASSERT_EQ(served.size(), acked_.size()) << "replica " << int{index};
+      if (!retained.has_value()) {
+        ASSERT_EQ(served.size(), acked_.size()) << "replica " << int{index};
+      }
+      ASSERT_GE(served.size(), retained.value_or(0)) << "replica " << int{index};
+      ASSERT_LE(served.size(), acked_.size()) << "replica " << int{index};
+      if (count.has_value()) {
+        ASSERT_EQ(served.size(), *count) << "replica " << int{index};
+      }
+      count = served.size();
+      const size_t skipped = acked_.size() - served.size();
       for (size_t i = 0; i < served.size(); ++i) {
-        EXPECT_EQ(served[i].first, acked_[i]) << "replica " << int{index} << " offset " << i;
-        EXPECT_TRUE(served[i].second == PayloadOf(acked_[i])) << "replica " << int{index} << " offset " << i;
+        EXPECT_EQ(served[i].first, acked_[skipped + i]) << "replica " << int{index} << " message " << i;
+        EXPECT_TRUE(served[i].second == PayloadOf(acked_[skipped + i])) << "replica " << int{index} << " message " << i;
       }
     }
   }
@@ -291,6 +310,52 @@ TEST_F(ClusterMissingSegmentTest, ACrashAnywhereInTheRepairingBootLeavesItRepair
               static_cast<unsigned long long>(between));
   EXPECT_GT(crash_points, 5u);
   EXPECT_GT(between, 0u) << "no crash point between the empty first segment and its record";
+}
+
+// A log trimmed by retention (its first op above 1) is not rebuilt on the replica's
+// own: a sealed segment of it removed is refused like a missing active one
+// (lost_state_record.h), and `format --recover` brings the replica back.
+TEST_F(ClusterMissingSegmentTest, ASealedSegmentOfATrimmedLogRemovedIsRefusedThenFormatRecoverRejoins_B5) {
+  SendRange(1, kFirstBatch);
+  cluster_->RunTicks(kExpiryUs / (io::kTickNs / 1000) + 100);  // every message so far expires
+  const uint8_t primary = *cluster_->Primary();
+  replica::RetentionDriver retention(*cluster_->replica(primary), cluster_->loop(), {});
+  const absl::StatusOr<size_t> submitted = retention.RunOnce();
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  ASSERT_GT(*submitted, 0u);
+  ASSERT_TRUE(cluster_->RunUntil(
+      [&] {
+        if (!cluster_->Converged()) return false;
+        for (uint8_t index = 0; index < options_.replica_count; ++index) {
+          if ((*cluster_->replica(index)->Partition(ns_, topic_.incarnations[0]))->segments().front().first_op == 1) {
+            return false;
+          }
+        }
+        return true;
+      },
+      kMaxTicks))
+      << cluster_->violation() << "\n" << cluster_->Describe();
+  SendRange(kFirstBatch + 1, kFirstBatch + kSmallBatch);  // a sealed segment above the trimmed ones
+  ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kMaxTicks)) << cluster_->Describe();
+  const uint8_t backup = CrashABackupWithSegments(2);
+  ASSERT_GT(segments_.front().first_op, 1u) << "the log was trimmed";
+  RemoveSegment(backup, segments_.front().first_op);
+  cluster_->ExpectBootRefusal(backup, "is missing (rule B5)");
+  cluster_->Restart(backup);
+  ASSERT_TRUE(cluster_->RunUntil([&] { return !cluster_->boot_refusal(backup).empty(); }, kMaxTicks))
+      << "the boot was not refused: " << cluster_->violation() << "\n" << cluster_->Describe();
+  const std::string& refusal = cluster_->boot_refusal(backup);
+  EXPECT_TRUE(absl::StrContains(
+      refusal, absl::StrCat(Directory(), "/", partition::SegmentLogName(segments_.front().first_op))))
+      << refusal;
+  EXPECT_TRUE(absl::StrContains(refusal, "the log was trimmed")) << refusal;
+  EXPECT_TRUE(absl::StrContains(refusal, "format --recover")) << refusal;
+  cluster_->Crash(backup);
+  cluster_->Wipe(backup);
+  ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kMaxTicks))
+      << cluster_->violation() << "\n" << cluster_->Describe();
+  ExpectEveryReplicaServesTheAcknowledged(kSmallBatch);
+  EXPECT_EQ(cluster_->violation(), "");
 }
 
 TEST_F(ClusterMissingSegmentTest, TheActiveSegmentRemovedIsRefusedThenFormatRecoverRejoins_B5) {
