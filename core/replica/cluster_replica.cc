@@ -57,7 +57,7 @@ io::Task<absl::StatusOr<bool>> HasStateRecord(io::Storage& storage, std::string 
 
 }  // namespace
 
-io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(io::Storage& storage, io::Loop& loop,
+io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(io::Storage& base_storage, io::Loop& loop,
                                                                                io::Network& network,
                                                                                ClusterReplicaOptions options,
                                                                                ClusterReplicaObserver* observer) {
@@ -68,6 +68,9 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
   options.vsr.replica_index = options.identity.replica_index;
   options.vsr.replica_count = options.identity.replica_count;
   if (options.checkpoint_interval_ops == 0) options.checkpoint_interval_ops = std::max<uint64_t>(1, options.journal.slot_count / 4);
+  // Every I/O of this replica goes through the guard (rule B1: fail_stop_storage.h).
+  auto guarded_storage = std::make_unique<FailStopStorage>(base_storage);
+  io::Storage& storage = *guarded_storage;
 
   // 1. Metadata: the committed prefix only (B16); the rest is VSR's.
   CO_ASSIGN_OR_RETURN(metadata_store::RecoveredMetadata recovered,
@@ -80,6 +83,7 @@ io::Task<absl::StatusOr<std::unique_ptr<ClusterReplica>>> ClusterReplica::Open(i
   std::unique_ptr<ClusterReplica> replica(
       new ClusterReplica(storage, loop, std::move(options), observer, std::move(recovered.state)));
   ClusterReplica& self = *replica;
+  self.guarded_storage_ = std::move(guarded_storage);
   for (const std::string& decision : recovered.decisions) self.boot_log_.decisions.push_back("metadata: " + decision);
   for (const std::string& warning : recovered.warnings) self.boot_log_.warnings.push_back("metadata: " + warning);
   self.last_checkpoint_op_ = recovered.superblock.state.metadata_checkpoint.op;
@@ -169,6 +173,10 @@ void ClusterReplica::Fail(const absl::Status& cause) {
 bool ClusterReplica::Stopped() {
   // (The consensus may send while Restore builds it, before replica_ is set.)
   if (!failure_.ok() || (replica_ != nullptr && replica_->failed())) return true;
+  if (!guarded_storage_->failed_sync().ok()) {
+    Fail(guarded_storage_->failed_sync());
+    return true;
+  }
   for (auto& [ns, hosted] : hosted_) {
     vsr::PartitionGroupLog* log = hosted.log != nullptr ? hosted.log : hosted.pending.get();
     // PartitionLog reports both a fail-stop and a log closed for a state-sync install

@@ -68,6 +68,7 @@
 #include "core/metadata_store/metadata_recovery.h"
 #include "core/metadata_store/single_node_metadata.h"
 #include "core/partition/partition_log.h"
+#include "core/replica/fail_stop_storage.h"
 #include "core/replica/pipeline_budget.h"
 #include "core/replica/session_activity.h"
 #include "core/vsr/journal_group_log.h"
@@ -189,6 +190,8 @@ class ClusterReplica final : public vsr::ReplicaObserver {
   void OnVoter(uint8_t replica) override;
 
  private:
+  // First, so that it is destroyed last: everything below does its I/O through it.
+  std::unique_ptr<FailStopStorage> guarded_storage_;
   struct Hosted {
     uint64_t incarnation = 0;
     partition::PartitionAddress address;

@@ -304,9 +304,6 @@ void JournalGroupLog::PersistViewState(const VsrState& state, absl::AnyInvocable
   std::weak_ptr<int> alive = alive_;
   io::Spawn(PersistView(state), [this, alive, done = std::move(done)](absl::Status status) mutable {
     if (alive.lock() == nullptr) return;
-    // A failure is fail-stop at once (rule B1): posted, the report would leave a gap in
-    // which the replica could still acknowledge a prepare after the failed sync.
-    if (!status.ok()) return done(std::move(status));
     Report(std::move(done), std::move(status));
   });
 }
