@@ -234,11 +234,37 @@ class ClusterInspectTest : public ServerFixture {
     for (uint64_t first = 1; first <= 30; first += 10) {
       ASSERT_NO_FATAL_FAILURE(call(SendOf(kStream, kTopic, ToPartition(0), NumberedBatch(first, 10))));
     }
+    // A barrier: one more metadata op, prepared after the topic's creation committed, so
+    // its commit field is every replica's durable evidence of that commit (a backup
+    // learns a commit only from the primary's next message; inspect, like a boot,
+    // applies only proven-committed ops, rule B16). Every replica must hold it before
+    // the cluster stops: each serves the barrier topic's partition from its own state.
+    ASSERT_NO_FATAL_FAILURE(
+        call(client_protocol::CreateTopicRequest{.stream = kStream, .partitions_count = 1, .name = "barrier"}));
+    for (int replica = 0; replica < kReplicas; ++replica) ASSERT_NO_FATAL_FAILURE(WaitUntilItServesTheBarrier(replica));
   }
 
+  // Bounded wait (liveness) until the replica serves a poll of the barrier topic.
+  void WaitUntilItServesTheBarrier(int replica) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (true) {
+      absl::StatusOr<std::unique_ptr<server::BlockingClient>> client =
+          server::BlockingClient::Connect("127.0.0.1", client_ports_[replica], absl::Seconds(1), absl::Seconds(10));
+      if (client.ok() && (*client)->Login("iggy", "iggy").ok()) {
+        absl::StatusOr<server::ServerFrame> reply =
+            (*client)->Call(PollOf(kStream, Identifier::Named("barrier"), 0, 0, 1));
+        if (reply.ok() && reply->decoded.Error() == IggyError::kOk) return;
+      }
+      ASSERT_LT(absl::Now(), deadline) << "replica " << replica << " never served the barrier topic\n"
+                                       << processes_[replica]->output();
+      absl::SleepFor(absl::Milliseconds(50));  // polling for the apply, bounded above
+    }
+  }
+
+  // The segment holding the 30 messages (the barrier topic's is empty).
   std::filesystem::path SegmentLog(int replica) {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(replica_data_[replica] + "/streams")) {
-      if (entry.path().extension() == ".log") return entry.path();
+      if (entry.path().extension() == ".log" && entry.file_size() > 0) return entry.path();
     }
     ADD_FAILURE() << "no segment log under " << replica_data_[replica];
     return {};
