@@ -28,8 +28,8 @@ readonly TREE=bazel-out/k8-optmutation/bin
 MUTATIONS=(
   "B2|core/partition/partition_recovery.cc|the index, not the log scan, says where the active segment ends|0 1 2|0 3 4"
   "B5|core/partition/partition_recovery.cc|a missing segment the state record lists is recreated empty|0 7 18|24 34 59"
-  "B7|core/partition/partition_recovery.cc|a corrupt entry proven durable is cut like an uncertain tail|7 8 13|-"
-  "B4|core/vsr/replica.cc|a consensus group boots fresh-zero (log view 0, head and commit at its base)|14 18 42|-"
+  "B7|core/partition/partition_recovery.cc|a corrupt entry proven durable is cut like an uncertain tail (a cluster replica cuts it too)|7 8 13|3 5 7"
+  "B4|core/vsr/replica.cc|a consensus group boots fresh-zero (log view 0, head and commit at its base)|0 8 14|0 1 2"
   "B16|core/metadata_store/metadata_recovery.cc|a cluster replica applies the verified WAL ops above the commit watermark at boot|0 1 2|-"
 )
 
@@ -80,25 +80,21 @@ prove_campaign() {  # RULE FILE SEEDS CLUSTER_SEEDS
 # within its budget — a checker's violation (exit 1), or a replica's always-on
 # assertion stopping it before it loses a committed op (abort, exit 134) — and every
 # recorded seed alone. (Its runner prints a line per seed and stops at an abort.)
-# The promise check (ReplicaClusterOptions::check_promises: what B2, B5 and B7
-# protect) is on: a runner whose usage still offers it as the opt-in
-# `--check-promises` gets that flag; a newer one has it on by default.
+# The runner's promise check (ReplicaClusterOptions::check_promises: what B2, B4, B5
+# and B7 protect) is on by default.
 prove_cluster_campaign() {  # RULE SEEDS
   local rule=$1 seeds=$2 output status seed
   local campaign="$TREE/sim/replica_cluster/cluster_workload_main"
-  local promises=() usage
-  usage=$("$campaign" --usage x 2>&1)
-  [[ "$usage" == *"[--check-promises]"* ]] && promises=(--check-promises)
-  output=$("$campaign" --seeds "0..$((CLUSTER_SEED_BUDGET - 1))" --replicas 3 "${promises[@]}" 2>&1)
+  output=$("$campaign" --seeds "0..$((CLUSTER_SEED_BUDGET - 1))" --replicas 3 2>&1)
   status=$?
   if [ "$status" -ne 1 ] && [ "$status" -ne 134 ]; then
-    echo "  NOT CAUGHT: cluster_workload_main --seeds 0..$((CLUSTER_SEED_BUDGET - 1)) --replicas 3 ${promises[*]} exited $status with mutation $rule"
+    echo "  NOT CAUGHT: cluster_workload_main --seeds 0..$((CLUSTER_SEED_BUDGET - 1)) --replicas 3 exited $status with mutation $rule"
     echo "$output" | tail -n 2 | cut -c 1-300
     return 1
   fi
   echo "  caught by the 3-replica cluster campaign (exit $status): $(echo "$output" | grep -m 1 -oE 'assertion failed: .{0,160}|^[0-9]+ [0-9a-f]{32} [^p].{0,200}')"
   for seed in $seeds; do
-    { "$campaign" --seeds "$seed..$seed" --replicas 3 "${promises[@]}" >/dev/null 2>&1; } 2>/dev/null  # (no "Aborted" line)
+    { "$campaign" --seeds "$seed..$seed" --replicas 3 >/dev/null 2>&1; } 2>/dev/null  # (no "Aborted" line)
     status=$?
     if [ "$status" -ne 1 ] && [ "$status" -ne 134 ]; then
       echo "  recorded cluster seed $seed no longer catches $rule (exit $status)"
@@ -108,10 +104,13 @@ prove_cluster_campaign() {  # RULE SEEDS
   echo "  recorded cluster seeds $seeds each fail alone (cluster_workload_main --replicas 3)"
 }
 
-# The VSR randomized test (3/5 replicas on the in-memory group logs) must fail.
-prove_vsr() {  # RULE FILE SEEDS
-  local rule=$1 file=$2 seeds=$3 output status seed
-  bazel_mutation "$rule" "$file" //tests/vsr:vsr_random_test || return 1
+# The VSR randomized test (3/5 replicas on the in-memory group logs) must fail; with
+# CLUSTER_SEEDS, so must the 3-replica cluster campaign (prove_cluster_campaign).
+prove_vsr() {  # RULE FILE SEEDS CLUSTER_SEEDS
+  local rule=$1 file=$2 seeds=$3 cluster_seeds=$4 output status seed
+  local targets=(//tests/vsr:vsr_random_test)
+  [ "$cluster_seeds" != "-" ] && targets+=(//sim/replica_cluster:cluster_workload_main)
+  bazel_mutation "$rule" "$file" "${targets[@]}" || return 1
   output=$(VSR_SEEDS=$SEED_BUDGET "$TREE/tests/vsr/vsr_random_test" 2>&1)
   status=$?
   if [ "$status" -eq 0 ]; then
@@ -129,6 +128,7 @@ prove_vsr() {  # RULE FILE SEEDS
     fi
   done
   echo "  recorded seeds $seeds each fail alone"
+  [ "$cluster_seeds" = "-" ] || prove_cluster_campaign "$rule" "$cluster_seeds"
 }
 
 # The replicated replica (B16): the directed test of an uncommitted delete on a
@@ -168,7 +168,7 @@ for mutation in "${MUTATIONS[@]}"; do
   echo "=== mutation $rule ($file): $what"
   start=$(date +%s)
   case "$rule" in
-    B4) prove_vsr "$rule" "$file" "$seeds" ;;
+    B4) prove_vsr "$rule" "$file" "$seeds" "$cluster_seeds" ;;
     B16) prove_cluster "$rule" "$file" "$seeds" ;;
     *) prove_campaign "$rule" "$file" "$seeds" "$cluster_seeds" ;;
   esac
