@@ -43,6 +43,21 @@ uint64_t HighestEntryOp(ByteSpan bytes, const partition::PartitionOptions& optio
   return highest;
 }
 
+// The state record of an empty log at op 1 that promises ops 1..promised: VSR never
+// nacks them and repairs them from peers (state_record.h, promised_op).
+partition::StateRecord EmptyLogPromising(const partition::PartitionOptions& options, uint64_t sequence,
+                                         uint64_t promised) {
+  return {.sequence = sequence,
+          .incarnation = options.address.incarnation,
+          .namespace_id = options.namespace_id,
+          .commit_watermark = 0,
+          .anchor_op = 1,
+          .anchor_parent = 0,
+          .log_end_op = 0,
+          .promised_op = promised,
+          .segments = {partition::SegmentInfo{.first_op = 1, .start_offset = 0}}};
+}
+
 }  // namespace
 
 io::Task<absl::StatusOr<bool>> StateRecordLost(io::Storage& storage, std::string directory) {
@@ -78,17 +93,8 @@ io::Task<absl::Status> ReplaceLostStateRecord(io::Storage& storage, partition::P
   const std::string offsets_path = io::JoinPath(directory, partition::kConsumerOffsetsName);
   CO_RETURN_IF_ERROR(co_await io::WriteFileAtomically(storage, offsets_path, offsets), "writing ", offsets_path);
   // 2. The record: an empty log at op 1 that promises every op found.
-  const partition::StateRecord record{.sequence = 1,
-                                      .incarnation = options.address.incarnation,
-                                      .namespace_id = options.namespace_id,
-                                      .commit_watermark = 0,
-                                      .anchor_op = 1,
-                                      .anchor_parent = 0,
-                                      .log_end_op = 0,
-                                      .promised_op = promised,
-                                      .segments = {partition::SegmentInfo{.first_op = 1, .start_offset = 0}}};
-  CO_RETURN_IF_ERROR(co_await partition::StoreStateRecord(storage, directory, record), "replacing the lost ",
-                     io::JoinPath(directory, partition::kStateRecordName));
+  CO_RETURN_IF_ERROR(co_await partition::StoreStateRecord(storage, directory, EmptyLogPromising(options, 1, promised)),
+                     "replacing the lost ", io::JoinPath(directory, partition::kStateRecordName));
   log.warnings.push_back(absl::StrCat("partition ", directory, ": ", cause.message(),
                                       "; replaced by an empty log promising ops 1..", promised,
                                       ", repaired from peers (rules B5, B7, B15)"));
@@ -161,16 +167,9 @@ io::Task<absl::StatusOr<bool>> ReplaceLogMissingSegment(io::Storage& storage, pa
   }
   // 3. The record: an empty log at op 1 that promises every op this replica may have
   //    acknowledged (the later segments go as a truncation's when it is opened).
-  const partition::StateRecord replacement{.sequence = record.sequence + 1,
-                                           .incarnation = options.address.incarnation,
-                                           .namespace_id = options.namespace_id,
-                                           .commit_watermark = 0,
-                                           .anchor_op = 1,
-                                           .anchor_parent = 0,
-                                           .log_end_op = 0,
-                                           .promised_op = promised,
-                                           .segments = {partition::SegmentInfo{.first_op = 1, .start_offset = 0}}};
-  CO_RETURN_IF_ERROR(co_await partition::StoreStateRecord(storage, directory, replacement), "replacing ",
+  CO_RETURN_IF_ERROR(co_await partition::StoreStateRecord(storage, directory,
+                                                          EmptyLogPromising(options, record.sequence + 1, promised)),
+                     "replacing ",
                      io::JoinPath(directory, partition::kStateRecordName));
   log.warnings.push_back(absl::StrCat(missing_path, ": the sealed segment starting at op ", *missing,
                                       " is missing (", cause.message(), "); the partition is replaced by an empty "

@@ -63,6 +63,34 @@ class ClusterFixture : public ::testing::Test {
     return reply->has_value() && reply->value().ok() ? *reply->value() : metadata_store::CommittedResult{};
   }
 
+  // Submits a partition op until it is acknowledged (a request refused or replaced in a
+  // view change is submitted again, as an SDK retries); a test failure naming the
+  // cluster's state past `max_ticks`. Returns whether it was acknowledged.
+  bool SubmitPartitionUntilAcknowledged(uint64_t ns, uint64_t incarnation, wire::Operation operation,
+                                        const Bytes& body, uint64_t max_ticks = kClusterMaxTicks) {
+    // Shared with the callback, which may outlive a failed wait.
+    auto reply = std::make_shared<std::optional<absl::StatusOr<uint64_t>>>();
+    auto pending = std::make_shared<bool>(false);
+    const bool done = cluster_->RunUntil(
+        [&] {
+          if (reply->has_value() && reply->value().ok()) return true;
+          if (reply->has_value()) reply->reset();
+          if (!*pending) {
+            *pending = cluster_
+                           ->SubmitPartition(ns, incarnation, operation, body,
+                                             [reply, pending](absl::StatusOr<uint64_t> op) {
+                                               *pending = false;
+                                               *reply = std::move(op);
+                                             })
+                           .ok();
+          }
+          return false;
+        },
+        max_ticks);
+    EXPECT_TRUE(done) << cluster_->violation() << "\n" << cluster_->Describe();
+    return done;
+  }
+
   ClusterTopic CreateTopic(uint32_t partitions) {
     const metadata_store::CommittedResult stream =
         Metadata(wire::Operation::kCreateStream,

@@ -79,25 +79,8 @@ class ClusterMissingSegmentTest : public testing::ClusterFixture {
     const wire::MessageToSend message{.id = id, .payload = base::AsBytes(payload)};
     absl::StatusOr<Bytes> batch = wire::EncodeBatch(std::span(&message, 1));
     ASSERT_TRUE(batch.ok()) << batch.status();
-    std::optional<absl::StatusOr<uint64_t>> reply;
-    bool pending = false;
-    const bool done = cluster_->RunUntil(
-        [&] {
-          if (reply.has_value() && reply->ok()) return true;
-          if (reply.has_value()) reply.reset();
-          if (!pending) {
-            pending = cluster_
-                          ->SubmitPartition(ns_, topic_.incarnations[0], Operation::kSendMessages, *batch,
-                                            [&](absl::StatusOr<uint64_t> op) {
-                                              pending = false;
-                                              reply = std::move(op);
-                                            })
-                          .ok();
-          }
-          return false;
-        },
-        kMaxTicks);
-    ASSERT_TRUE(done) << cluster_->violation() << "\n" << cluster_->Describe();
+    ASSERT_TRUE(SubmitPartitionUntilAcknowledged(ns_, topic_.incarnations[0], Operation::kSendMessages, *batch,
+                                                 kMaxTicks));
     acked_.push_back(id);
   }
 

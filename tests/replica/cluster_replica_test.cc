@@ -42,27 +42,8 @@ class ClusterReplicaTest : public testing::ClusterFixture {
 
   // Sends message `id` to the partition, retrying (as an SDK does) until acknowledged.
   void Send(const Topic& topic, uint32_t partition, uint64_t id) {
-    const Bytes batch = BatchOf(id);
-    std::optional<absl::StatusOr<uint64_t>> reply;
-    bool pending = false;
-    const bool done = cluster_->RunUntil(
-        [&] {
-          if (reply.has_value() && reply->ok()) return true;
-          if (reply.has_value()) reply.reset();
-          if (!pending) {
-            pending = cluster_
-                          ->SubmitPartition(Namespace(topic, partition), topic.incarnations[partition],
-                                            Operation::kSendMessages, batch,
-                                            [&](absl::StatusOr<uint64_t> op) {
-                                              pending = false;
-                                              reply = std::move(op);
-                                            })
-                          .ok();
-          }
-          return false;
-        },
-        kMaxTicks);
-    ASSERT_TRUE(done) << cluster_->violation() << "\n" << cluster_->Describe();
+    ASSERT_TRUE(SubmitPartitionUntilAcknowledged(Namespace(topic, partition), topic.incarnations[partition],
+                                                 Operation::kSendMessages, BatchOf(id), kMaxTicks));
     acked_[{Namespace(topic, partition), topic.incarnations[partition]}].push_back(id);
   }
 

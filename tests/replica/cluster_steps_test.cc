@@ -31,27 +31,8 @@ class ClusterStepsTest : public testing::ClusterFixture {
   }
 
   void SendOne(const ClusterTopic& topic, uint32_t partition, uint64_t id) {
-    bool acknowledged = false;
-    bool pending = false;
-    ASSERT_TRUE(cluster_->RunUntil(
-        [&] {
-          // Acknowledged first: submitting again once the reply came would send a
-          // second copy whose reply outlives this frame.
-          if (acknowledged) return true;
-          if (!pending) {
-            pending = cluster_
-                          ->SubmitPartition(Namespace(topic, partition), topic.incarnations[partition],
-                                            Operation::kSendMessages, BatchOf(id),
-                                            [&](absl::StatusOr<uint64_t> op) {
-                                              pending = false;
-                                              acknowledged = op.ok();
-                                            })
-                          .ok();
-          }
-          return acknowledged;
-        },
-        kClusterMaxTicks))
-        << cluster_->Describe();
+    ASSERT_TRUE(SubmitPartitionUntilAcknowledged(Namespace(topic, partition), topic.incarnations[partition],
+                                                 Operation::kSendMessages, BatchOf(id)));
   }
 
   // Submits the topic's deletion to the primary; `*applied` turns true once it is
