@@ -4,6 +4,7 @@
 // sent and polled back per replica. Test-only.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "core/metadata/body_codec.h"
 #include "core/metadata/namespace_packing.h"
@@ -38,57 +40,48 @@ class ClusterFixture : public ::testing::Test {
     ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kClusterMaxTicks)) << cluster_->Describe();
   }
 
-  // Submits until the primary accepts, then waits for the reply (a request replaced
-  // in a view change is submitted again).
-  metadata_store::CommittedResult Metadata(wire::Operation operation, Bytes body) {
-    auto reply = std::make_shared<std::optional<absl::StatusOr<metadata_store::CommittedResult>>>();
-    auto pending = std::make_shared<bool>(false);
-    const bool done = cluster_->RunUntil(
-        [&] {
-          if (reply->has_value() && reply->value().ok()) return true;
-          if (reply->has_value()) reply->reset();
-          if (!*pending) {
-            *pending = cluster_
-                           ->SubmitMetadata(operation, body,
-                                            [reply, pending](absl::StatusOr<metadata_store::CommittedResult> result) {
-                                              *pending = false;
-                                              *reply = std::move(result);
-                                            })
-                           .ok();
-          }
-          return false;
-        },
-        kClusterMaxTicks);
-    EXPECT_TRUE(done) << cluster_->violation() << "\n" << cluster_->Describe();
-    return reply->has_value() && reply->value().ok() ? *reply->value() : metadata_store::CommittedResult{};
-  }
-
-  // Submits a partition op until it is acknowledged (a request refused or replaced in a
-  // view change is submitted again, as an SDK retries); a test failure naming the
-  // cluster's state past `max_ticks`. Returns whether it was acknowledged.
-  bool SubmitPartitionUntilAcknowledged(uint64_t ns, uint64_t incarnation, wire::Operation operation,
-                                        const Bytes& body, uint64_t max_ticks = kClusterMaxTicks) {
+  // Submits until the request is acknowledged: `submit(reply)` hands it to the cluster
+  // (false if refused at once: submitted again next tick), and a request that fails
+  // (replaced in a view change) is submitted again, as an SDK retries. The reply, or
+  // nullopt with a test failure naming the cluster's state past `max_ticks`.
+  template <typename Result>
+  std::optional<Result> SubmitUntilAcknowledged(
+      const std::function<bool(absl::AnyInvocable<void(absl::StatusOr<Result>)>)>& submit,
+      uint64_t max_ticks = kClusterMaxTicks) {
     // Shared with the callback, which may outlive a failed wait.
-    auto reply = std::make_shared<std::optional<absl::StatusOr<uint64_t>>>();
+    auto reply = std::make_shared<std::optional<absl::StatusOr<Result>>>();
     auto pending = std::make_shared<bool>(false);
     const bool done = cluster_->RunUntil(
         [&] {
           if (reply->has_value() && reply->value().ok()) return true;
           if (reply->has_value()) reply->reset();
           if (!*pending) {
-            *pending = cluster_
-                           ->SubmitPartition(ns, incarnation, operation, body,
-                                             [reply, pending](absl::StatusOr<uint64_t> op) {
-                                               *pending = false;
-                                               *reply = std::move(op);
-                                             })
-                           .ok();
+            *pending = submit([reply, pending](absl::StatusOr<Result> result) {
+              *pending = false;
+              *reply = std::move(result);
+            });
           }
           return false;
         },
         max_ticks);
     EXPECT_TRUE(done) << cluster_->violation() << "\n" << cluster_->Describe();
-    return done;
+    if (!done) return std::nullopt;
+    return *std::move(reply->value());
+  }
+
+  metadata_store::CommittedResult Metadata(wire::Operation operation, Bytes body) {
+    return SubmitUntilAcknowledged<metadata_store::CommittedResult>([&](auto done) {
+             return cluster_->SubmitMetadata(operation, body, std::move(done)).ok();
+           }).value_or(metadata_store::CommittedResult{});
+  }
+
+  // A partition op, submitted until acknowledged. Returns whether it was.
+  bool SubmitPartitionUntilAcknowledged(uint64_t ns, uint64_t incarnation, wire::Operation operation,
+                                        const Bytes& body, uint64_t max_ticks = kClusterMaxTicks) {
+    return SubmitUntilAcknowledged<uint64_t>(
+               [&](auto done) { return cluster_->SubmitPartition(ns, incarnation, operation, body, std::move(done)).ok(); },
+               max_ticks)
+        .has_value();
   }
 
   ClusterTopic CreateTopic(uint32_t partitions) {

@@ -7,6 +7,7 @@
 // A PurgeTopic's and a DeleteConsumerGroup's steps go through each partition's group
 // the same way (a purge entry, the group's offsets deleted).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,17 +36,37 @@ class ClusterStepsTest : public testing::ClusterFixture {
                                                  Operation::kSendMessages, BatchOf(id)));
   }
 
-  // Submits the topic's deletion to the primary; `*applied` turns true once it is
-  // applied there (it must outlive the reply).
-  bool SubmitDeleteTopic(const ClusterTopic& topic, bool* applied) {
+  // Submits the topic's DeleteTopic or PurgeTopic to the primary; `*applied` turns true
+  // once it is applied there (it must outlive the reply).
+  bool SubmitTopicOperation(Operation operation, const ClusterTopic& topic, bool* applied) {
     return cluster_
-        ->SubmitMetadata(Operation::kDeleteTopic,
+        ->SubmitMetadata(operation,
                          metadata::Encode(metadata::TopicBody{metadata::Identifier::Numeric(topic.stream),
                                                               metadata::Identifier::Numeric(topic.topic)}),
                          [applied](absl::StatusOr<metadata_store::CommittedResult> result) {
                            *applied = result.ok() && result->result.ok();
                          })
         .ok();
+  }
+
+  // Submits the topic's `operation` to the primary, crashes the primary `round` ticks
+  // after it applied it (before, during or after its steps), restarts it once another
+  // one leads, and waits until `done`. Counts in `unfinished` a crash that left steps.
+  void CrashThePrimaryDuringTheSteps(Operation operation, const ClusterTopic& topic, uint64_t round,
+                                     const std::function<bool()>& done, uint64_t& unfinished) {
+    const std::optional<uint8_t> primary = cluster_->Primary();
+    ASSERT_TRUE(primary.has_value());
+    bool applied = false;
+    ASSERT_TRUE(SubmitTopicOperation(operation, topic, &applied));
+    ASSERT_TRUE(cluster_->RunUntil([&] { return applied; }, kClusterMaxTicks)) << cluster_->Describe();
+    cluster_->RunTicks(round);
+    if (!cluster_->replica(*primary)->metadata().pending_steps.empty()) ++unfinished;
+    cluster_->Crash(*primary);
+    // The others elect a primary, which finishes the steps; then the old one returns.
+    ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Primary().has_value(); }, kClusterMaxTicks));
+    cluster_->Restart(*primary);
+    ASSERT_TRUE(cluster_->RunUntil(done, kClusterMaxTicks))
+        << "round " << round << "\n" << cluster_->violation() << "\n" << cluster_->Describe();
   }
 
   // Converged, with no pending step on any replica.
@@ -79,19 +100,8 @@ TEST_F(ClusterStepsTest, APrimaryCrashingHalfwayThroughADeleteTopicLeavesTheNext
   for (uint64_t round = 0; round < 6; ++round) {
     const ClusterTopic topic = CreateTopic(4);
     for (uint32_t p = 0; p < 4; ++p) SendOne(topic, p, ++id);
-    const std::optional<uint8_t> primary = cluster_->Primary();
-    ASSERT_TRUE(primary.has_value());
-    bool applied = false;
-    ASSERT_TRUE(SubmitDeleteTopic(topic, &applied));
-    ASSERT_TRUE(cluster_->RunUntil([&] { return applied; }, kClusterMaxTicks)) << cluster_->Describe();
-    cluster_->RunTicks(round);  // 0..5 ticks into the steps
-    if (!cluster_->replica(*primary)->metadata().pending_steps.empty()) ++unfinished_at_crash;
-    cluster_->Crash(*primary);
-    // The others elect a primary, which finishes the steps; then the old one returns.
-    ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Primary().has_value(); }, kClusterMaxTicks));
-    cluster_->Restart(*primary);
-    ASSERT_TRUE(cluster_->RunUntil([&] { return Finished(topic); }, kClusterMaxTicks))
-        << "round " << round << "\n" << cluster_->violation() << "\n" << cluster_->Describe();
+    ASSERT_NO_FATAL_FAILURE(CrashThePrimaryDuringTheSteps(  // 0..5 ticks into the steps
+        Operation::kDeleteTopic, topic, round, [&] { return Finished(topic); }, unfinished_at_crash));
     for (uint8_t index = 0; index < options_.replica_count; ++index) {
       replica::ClusterReplica& replica = *cluster_->replica(index);
       EXPECT_EQ(replica.consensus().groups().size(), 1u) << "only the metadata group is left on " << int{index};
@@ -114,27 +124,8 @@ TEST_F(ClusterStepsTest, APrimaryCrashingHalfwayThroughAPurgeTopicLeavesTheNextP
   for (uint64_t round = 0; round < 6; ++round) {
     const ClusterTopic topic = CreateTopic(3);
     for (uint32_t p = 0; p < 3; ++p) SendOne(topic, p, ++id);
-    const std::optional<uint8_t> primary = cluster_->Primary();
-    ASSERT_TRUE(primary.has_value());
-    bool applied = false;
-    ASSERT_TRUE(cluster_
-                    ->SubmitMetadata(Operation::kPurgeTopic,
-                                     metadata::Encode(metadata::TopicBody{metadata::Identifier::Numeric(topic.stream),
-                                                                          metadata::Identifier::Numeric(topic.topic)}),
-                                     [&applied](absl::StatusOr<metadata_store::CommittedResult> result) {
-                                       applied = result.ok() && result->result.ok();
-                                     })
-                    .ok());
-    ASSERT_TRUE(cluster_->RunUntil([&] { return applied; }, kClusterMaxTicks)) << cluster_->Describe();
-    cluster_->RunTicks(round);
-    if (!cluster_->replica(*primary)->metadata().pending_steps.empty()) ++unfinished_at_crash;
-    cluster_->Crash(*primary);
-    ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Primary().has_value(); }, kClusterMaxTicks));
-    cluster_->Restart(*primary);
-    ASSERT_TRUE(cluster_->RunUntil(
-        [&] { return StepsDone(); },
-        kClusterMaxTicks))
-        << "round " << round << "\n" << cluster_->violation() << "\n" << cluster_->Describe();
+    ASSERT_NO_FATAL_FAILURE(CrashThePrimaryDuringTheSteps(Operation::kPurgeTopic, topic, round,
+                                                          [&] { return StepsDone(); }, unfinished_at_crash));
     std::vector<uint64_t> sent_after;
     for (uint32_t p = 0; p < 3; ++p) {
       sent_after.push_back(++id);
@@ -224,7 +215,7 @@ TEST_F(ClusterStepsTest, PollsInFlightOnABackupWhenItsTopicIsDeletedEndSafely) {
   ASSERT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(); }, kClusterMaxTicks));
   const uint8_t backup = (*cluster_->Primary() + 1) % options_.replica_count;
   bool applied = false;
-  ASSERT_TRUE(SubmitDeleteTopic(topic, &applied));
+  ASSERT_TRUE(SubmitTopicOperation(Operation::kDeleteTopic, topic, &applied));
   // A new poll on the backup every tick while it hosts the partition.
   auto in_flight = std::make_shared<int>(0);
   bool removed_during_poll = false;
